@@ -1,0 +1,115 @@
+// The typed shape of the native addon (native/napi). Only lib/native.ts loads it; only lib/ops,
+// lib/tensor and lib/memory call it. Every function validates its arguments natively as well, so a
+// wrong call from JS throws a JS error and never crashes the process.
+//
+// Native errors carry `code`, one of NativeErrorCode; lib/errors.ts turns them into typed classes.
+
+export type NativeDType = 'float32' | 'int32';
+export type NativeErrorCode =
+  | 'RK_SHAPE'
+  | 'RK_DTYPE'
+  | 'RK_DEVICE'
+  | 'RK_OUT_OF_MEMORY'
+  | 'RK_BACKEND'
+  | 'RK_ARGUMENT'
+  | 'RK_INDEX'
+  | 'RK_DISPOSED';
+
+/** A native tensor handle: (storage, offset, shape, strides, dtype, device). */
+export interface NativeTensor {
+  readonly shape: number[];
+  /** In elements, not bytes. */
+  readonly strides: number[];
+  /** In elements from the start of the storage. */
+  readonly offset: number;
+  readonly dtype: NativeDType;
+  readonly device: string;
+  /** Number of elements of the storage (not of this view). */
+  readonly storageSize: number;
+  readonly disposed: boolean;
+  /** Drops this handle's reference to the storage; queued work keeps its own. Idempotent. */
+  dispose(): void;
+}
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+export type UnaryOp = 'neg' | 'tanh' | 'sigmoid' | 'relu' | 'exp' | 'log';
+export type ReduceOp = 'sum' | 'mean';
+export type Reduction = 'mean' | 'sum' | 'none';
+
+export interface DeviceMemory {
+  tensors: number;
+  bytes: number;
+}
+
+export interface BackendInfo {
+  name: string;
+  device: string;
+  available: boolean;
+  /** Why it is unavailable, or details (library versions) when it is. */
+  detail: string;
+}
+
+export interface Binding {
+  readonly version: string;
+  backends(): BackendInfo[];
+
+  // Creation. The data is copied on the JS thread; the new tensor is ready at once.
+  fromArray(data: Float32Array | Int32Array, shape: number[], device: string): NativeTensor;
+  full(shape: number[], value: number, dtype: NativeDType, device: string): NativeTensor;
+
+  // Views share storage. `view` checks that every reachable element lies inside the storage.
+  view(t: NativeTensor, shape: number[], strides: number[], offset: number): NativeTensor;
+  /** Contiguous row-major copy (always a new storage). */
+  contiguous(t: NativeTensor): NativeTensor;
+  cast(t: NativeTensor, dtype: NativeDType): NativeTensor;
+
+  // Reading: the only sync points. Returns the view's elements in row-major order.
+  read(t: NativeTensor): Promise<Float32Array | Int32Array>;
+  readSync(t: NativeTensor): Float32Array | Int32Array;
+  /** Resolves when everything queued on the device so far has run; rejects if the stream is poisoned. */
+  sync(device: string): Promise<void>;
+
+  // Ops. Each validates on the calling thread, queues its work on the device's stream and returns
+  // its output(s) at once.
+  binary(op: BinaryOp, a: NativeTensor, b: NativeTensor): NativeTensor;
+  unary(op: UnaryOp, x: NativeTensor): NativeTensor;
+  /**
+   * Gradient of a unary op: grad * f'(.). `saved` is the op's output for tanh, sigmoid and exp and
+   * its input for neg, relu and log.
+   */
+  unaryBackward(op: UnaryOp, grad: NativeTensor, saved: NativeTensor): NativeTensor;
+  reduce(op: ReduceOp, x: NativeTensor, axes: number[], keepDims: boolean): NativeTensor;
+  softmax(x: NativeTensor, axis: number, log: boolean): NativeTensor;
+  /** `y` is the forward output (softmax or logSoftmax). */
+  softmaxBackward(grad: NativeTensor, y: NativeTensor, axis: number, log: boolean): NativeTensor;
+  /** a [..., M, K] @ b [..., K, N] with broadcast batch dims, on oneDNN. */
+  matmul(a: NativeTensor, b: NativeTensor): NativeTensor;
+  concat(ts: NativeTensor[], axis: number): NativeTensor;
+  /** Rows of table [R, ...rest] picked by int32 indices of any shape → [...indices.shape, ...rest]. */
+  gather(table: NativeTensor, indices: NativeTensor): NativeTensor;
+  /** Scatter-add of grad [...indices.shape, ...rest] into zeros [numRows, ...rest]. */
+  gatherBackward(grad: NativeTensor, indices: NativeTensor, numRows: number): NativeTensor;
+  /**
+   * Cross-entropy from logits [..., C] and int32 targets [...]; rows whose target equals
+   * ignoreIndex count for nothing. Returns the loss ([] or, with 'none', targets' shape) and the
+   * log-probabilities kept for the backward pass.
+   */
+  crossEntropy(
+    logits: NativeTensor,
+    targets: NativeTensor,
+    ignoreIndex: number,
+    reduction: Reduction,
+  ): { loss: NativeTensor; logProbs: NativeTensor };
+  crossEntropyBackward(
+    gradLoss: NativeTensor,
+    logProbs: NativeTensor,
+    targets: NativeTensor,
+    ignoreIndex: number,
+    reduction: Reduction,
+  ): NativeTensor;
+
+  /** Live tensor handles and allocated storage bytes, per device. */
+  memory(): Record<string, DeviceMemory>;
+  /** Testing hook: queues a task that fails with `message`, poisoning the device's stream. */
+  injectFault(device: string, message: string): void;
+}

@@ -1,0 +1,30 @@
+// rnnkit's public API: tensors, ops, autograd, memory. Namespaces nn, optim, data, train and io
+// join as they arrive.
+
+export { Tensor } from './tensor.js';
+export type { DType, Device, ArrayFor } from './dtype.js';
+export {
+  RnnkitError,
+  ShapeError,
+  DTypeError,
+  DeviceError,
+  OutOfMemoryError,
+  BackendError,
+  CheckpointError,
+  ArgumentError,
+  IndexError,
+  DisposedError,
+} from './errors.js';
+export { tidy, keep } from './scope.js';
+export { noGrad, isGradEnabled, backward, type BackwardOptions } from './autograd.js';
+export { memory, sync, backends, type MemoryInfo } from './memory.js';
+export { tensor, full, zeros, ones, type TensorOptions, type FillOptions, type TensorData, type NestedArray } from './ops/creation.js';
+export { add, sub, mul, div, neg, tanh, sigmoid, relu, exp, log } from './ops/elementwise.js';
+export { sum, mean, type ReduceOptions } from './ops/reduce.js';
+export { softmax, logSoftmax } from './ops/softmax.js';
+export { matmul } from './ops/matmul.js';
+export { concat } from './ops/concat.js';
+export { gather } from './ops/gather.js';
+export { reshape, transpose, permute, slice, narrow, contiguous } from './ops/views.js';
+export { crossEntropy, mse, type CrossEntropyOptions, type MseOptions } from './ops/loss.js';
+export type { BackendInfo, DeviceMemory, Reduction } from './binding.js';
