@@ -1,0 +1,109 @@
+// npm "install" script: gets a native addon that loads, trying in order
+//   (a) a prebuilt prebuilds/<platform>-<arch>/rnnkit.node,
+//   (b) cmake-js (CMakeLists.txt; CUDA backend too when found, RNNKIT_CUDA=AUTO|ON|OFF),
+//   (c) node-gyp (binding.gyp, CPU only),
+// and ends with one line saying what it built and why. RNNKIT_SKIP_INSTALL=1 skips it all.
+// Plain JS on purpose: TypeScript is not compiled yet at install time.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const say = (line) => console.log(`rnnkit: ${line}`);
+const jobs = String(availableParallelism());
+
+/** Runs a command in the package root; stdio 'pipe' captures the output, 'inherit' shows it. */
+function run(cmd, args, stdio = 'inherit') {
+  return spawnSync(cmd, args, { cwd: root, stdio, encoding: 'utf8' });
+}
+
+/** Loads the addon in a child process, so a crash or a missing library cannot take us down. */
+function loadError(rel) {
+  if (!existsSync(path.join(root, rel))) return 'not found';
+  const r = run(process.execPath, ['-e', `require(${JSON.stringify(path.join(root, rel))})`], 'pipe');
+  if (r.status === 0) return null;
+  return (r.stderr.split('\n').find((l) => l.startsWith('Error')) ?? `exit ${r.status}`).trim();
+}
+
+function done(what) {
+  say(what);
+  process.exit(0);
+}
+
+if (process.env.RNNKIT_SKIP_INSTALL === '1') {
+  say('RNNKIT_SKIP_INSTALL=1: no addon built');
+  process.exit(0);
+}
+
+// (a) Prebuilt binary.
+const prebuilt = `prebuilds/${process.platform}-${process.arch}/rnnkit.node`;
+const prebuiltError = loadError(prebuilt);
+if (prebuiltError === null) done(`using ${prebuilt} (prebuilt, it loads)`);
+const noPrebuilt = prebuiltError === 'not found' ? 'no prebuilt' : `prebuilt does not load (${prebuiltError})`;
+
+// Both builds need oneDNN; say how to get it rather than fail deep inside a compiler.
+const dnnlIncludes = [process.env.DNNL_ROOT && path.join(process.env.DNNL_ROOT, 'include'), '/usr/include', '/usr/local/include'];
+if (!dnnlIncludes.some((dir) => dir && existsSync(path.join(dir, 'oneapi/dnnl/dnnl.hpp')))) {
+  console.error(
+    `rnnkit: cannot build the native addon: oneDNN's header oneapi/dnnl/dnnl.hpp is not in ${dnnlIncludes.filter(Boolean).join(', ')}.\n` +
+      'rnnkit: fix: `sudo apt-get install libdnnl-dev` (Debian/Ubuntu), or set DNNL_ROOT to a oneDNN install, then `npm rebuild rnnkit`.',
+  );
+  process.exit(1);
+}
+
+// (b) cmake-js, when cmake is on PATH.
+let cmakeFailure = 'cmake not on PATH';
+if (!run('cmake', ['--version'], 'pipe').error) {
+  const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+  const out = ['--directory', root, '--out', path.join(root, 'build-cmake')];
+  // The -D options are passed on every configure, so a changed RNNKIT_CUDA takes effect.
+  const defines = ['RNNKIT_CUDA', 'DNNL_ROOT', 'CUDNN_ROOT', 'CUDNN_INCLUDE_DIR', 'CUDNN_LIBRARY']
+    .filter((name) => process.env[name])
+    .map((name) => `--CD${name}=${process.env[name]}`);
+  const configure = run(process.execPath, [cmakeJs, 'configure', ...out, ...defines], 'pipe');
+  process.stdout.write(configure.stdout);
+  process.stderr.write(configure.stderr);
+  const backends = /rnnkit: backends: (.*)/.exec(configure.stdout)?.[1] ?? 'unknown';
+  const addon = 'build-cmake/Release/rnnkit.node';
+  if (configure.status !== 0) {
+    cmakeFailure = 'cmake-js configure failed (see above)';
+  } else if (run(process.execPath, [cmakeJs, 'build', ...out, '--parallel', jobs]).status !== 0) {
+    cmakeFailure = 'cmake-js build failed (see above)';
+  } else {
+    const error = loadError(addon);
+    if (error === null) done(`built ${addon} with cmake-js (${noPrebuilt}) — backends: ${backends}`);
+    cmakeFailure = `the cmake-js build does not load (${error})`;
+  }
+  say(`${cmakeFailure}; trying node-gyp`);
+}
+
+// (c) node-gyp: ours when devDependencies are installed, else the one npm bundles.
+let nodeGyp;
+try {
+  nodeGyp = require.resolve('node-gyp/bin/node-gyp.js');
+} catch {
+  nodeGyp = process.env.npm_config_node_gyp;
+}
+// Node's own headers (Debian's nodejs and the official tarballs ship them) spare node-gyp a
+// download, which fails offline. npm's nodedir setting, when given, wins.
+const nodePrefix = path.resolve(process.execPath, '../..');
+const nodedir =
+  !process.env.npm_config_nodedir && existsSync(path.join(nodePrefix, 'include/node/node_api.h'))
+    ? [`--nodedir=${nodePrefix}`]
+    : [];
+const addon = 'build/Release/rnnkit.node';
+if (nodeGyp && run(process.execPath, [nodeGyp, 'rebuild', '-j', jobs, ...nodedir]).status === 0) {
+  const error = loadError(addon);
+  if (error === null) {
+    done(`built ${addon} with node-gyp (${noPrebuilt}; ${cmakeFailure}) — backends: cpu (oneDNN); cuda: not built (node-gyp builds CPU only)`);
+  }
+  console.error(`rnnkit: the node-gyp build does not load (${error})`);
+}
+console.error(
+  `rnnkit: could not build the native addon (${noPrebuilt}; ${cmakeFailure}; node-gyp ${nodeGyp ? 'failed' : 'not found'}).`,
+);
+process.exit(1);
