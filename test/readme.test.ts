@@ -1,0 +1,45 @@
+// The README's example is examples/autograd.mjs verbatim, and it prints what plain-JS float64
+// math says it should.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
+
+const root = new URL('../', import.meta.url);
+
+function reference(): { loss: number; dW: number[]; db: number[] } {
+  const x = [[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]];
+  const W = [[0.1, 0.2], [-0.3, 0.4], [0.5, -0.6]];
+  const t = [[1, 0], [0, 1]];
+  const y = x.map((row) => [0, 1].map((j) => Math.tanh(row.reduce((acc, v, k) => acc + v * W[k]![j]!, 0))));
+  const loss = y.flat().reduce((acc, v, i) => acc + (v - t.flat()[i]!) ** 2, 0) / 4;
+  const dz = y.map((row, i) => row.map((v, j) => ((2 * (v - t[i]![j]!)) / 4) * (1 - v * v)));
+  const dW = [0, 1, 2].flatMap((k) => [0, 1].map((j) => dz.reduce((acc, row, i) => acc + x[i]![k]! * row[j]!, 0)));
+  const db = [0, 1].map((j) => dz.reduce((acc, row) => acc + row[j]!, 0));
+  return { loss, dW, db };
+}
+
+describe('README example', () => {
+  const example = readFileSync(new URL('examples/autograd.mjs', root), 'utf8');
+
+  it('appears in the README verbatim', () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    expect(readme).toContain('```js\n' + example + '```');
+  });
+
+  it('runs and prints the reference loss and gradients', async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+    try {
+      await import('../examples/autograd.mjs');
+    } finally {
+      spy.mockRestore();
+    }
+    const ref = reference();
+    const numbers = (prefix: string): number[] =>
+      lines.find((l) => l.startsWith(prefix))!.slice(prefix.length).trim().split(/\s+/).map(Number);
+    expect(numbers('loss:')[0]).toBeCloseTo(ref.loss, 5);
+    numbers('dL/dW:').forEach((v, i) => expect(v).toBeCloseTo(ref.dW[i]!, 5));
+    numbers('dL/db:').forEach((v, i) => expect(v).toBeCloseTo(ref.db[i]!, 5));
+    expect(lines.some((l) => /^live tensors: \d+$/.test(l))).toBe(true);
+  });
+});
