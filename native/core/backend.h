@@ -1,0 +1,65 @@
+// The interface a device backend fills. core/ops.cpp validates every argument and allocates the
+// outputs; a backend only computes. Kernels run inside stream tasks, in stream order, and may
+// assume their arguments are valid (shapes, dtypes, devices; index ranges are checked by core).
+// Outputs are always fresh contiguous tensors unless noted.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/device.h"
+#include "core/op_kinds.h"
+#include "core/tensor.h"
+
+namespace rk {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual const char* name() const = 0;
+  /** Library versions and threads, for backends(). */
+  virtual std::string detail() const = 0;
+
+  // Memory. allocate throws RK_OUT_OF_MEMORY; deallocate accepts what allocate returned.
+  virtual void* allocate(size_t bytes) = 0;
+  virtual void deallocate(void* data) noexcept = 0;
+
+  // Called on the JS thread: the result is complete when they return.
+  virtual void upload(const Tensor& dst, const void* host) = 0;
+  virtual void fill(const Tensor& dst, double value) = 0;
+  /** Copies the view into `host` in row-major order (on the JS thread or in a task). */
+  virtual void download(const Tensor& src, void* host) = 0;
+
+  // Kernels (run in stream tasks).
+  /** dst may be any view of the same shape; casts when the dtypes differ. */
+  virtual void copy(const Tensor& src, const Tensor& dst) = 0;
+  /** a and b broadcast to out's shape. */
+  virtual void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) = 0;
+  virtual void unary(UnaryOp op, const Tensor& x, const Tensor& out) = 0;
+  virtual void unaryBackward(UnaryOp op, const Tensor& grad, const Tensor& saved,
+                             const Tensor& out) = 0;
+  /** `reduced[i]` says whether axis i of x is reduced; out holds the kept axes in order. */
+  virtual void reduce(ReduceOp op, const Tensor& x, const std::vector<bool>& reduced,
+                      const Tensor& out) = 0;
+  virtual void softmax(const Tensor& x, int64_t axis, bool log, const Tensor& out) = 0;
+  virtual void softmaxBackward(const Tensor& grad, const Tensor& y, int64_t axis, bool log,
+                               const Tensor& out) = 0;
+  /** a [..., M, K] and b [..., K, N] with batch dims broadcast to out [..., M, N]. */
+  virtual void matmul(const Tensor& a, const Tensor& b, const Tensor& out) = 0;
+  virtual void gather(const Tensor& table, const Tensor& indices, const Tensor& out) = 0;
+  virtual void gatherBackward(const Tensor& grad, const Tensor& indices, const Tensor& out) = 0;
+  virtual void crossEntropy(const Tensor& logits, const Tensor& targets, int64_t ignoreIndex,
+                            Reduction reduction, const Tensor& loss, const Tensor& logProbs) = 0;
+  virtual void crossEntropyBackward(const Tensor& gradLoss, const Tensor& logProbs,
+                                    const Tensor& targets, int64_t ignoreIndex,
+                                    Reduction reduction, const Tensor& out) = 0;
+};
+
+/** The backend serving `device`. */
+Backend& backendFor(Device device);
+
+/** Defined by native/cpu. */
+Backend& cpuBackend();
+
+}  // namespace rk

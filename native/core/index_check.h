@@ -1,0 +1,40 @@
+// Range checks for int32 index tensors (gather, gatherBackward, crossEntropy targets).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/tensor.h"
+
+namespace rk {
+
+/**
+ * Checks that every element of `indices` lies in [0, limit) or equals `ignore`.
+ *
+ * When the indices' storage is ready the check runs at once, on the calling (JS) thread, so a
+ * bad index throws RK_INDEX synchronously. Otherwise the indices are still being computed on the
+ * stream: then runIfDeferred(), called at the start of the op's task, checks them there and a
+ * bad index poisons the stream instead.
+ */
+class IndexCheck {
+ public:
+  IndexCheck(std::string op, std::string arg, Tensor indices, int64_t limit,
+             std::optional<int64_t> ignore = std::nullopt);
+
+  void runIfDeferred() const {
+    if (deferred_) run();
+  }
+
+ private:
+  /** Throws RK_INDEX: "<op>: indices[1, 0] = 12 is out of range [0, 10)". */
+  void run() const;
+
+  std::string op_;
+  std::string arg_;
+  Tensor indices_;
+  int64_t limit_;
+  std::optional<int64_t> ignore_;
+  bool deferred_;
+};
+
+}  // namespace rk

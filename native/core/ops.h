@@ -1,0 +1,69 @@
+// Every op the addon exposes, device-agnostic. Each one validates its arguments on the calling
+// (JS) thread and throws rk::Error naming the op, the argument and what was expected; then it
+// allocates its outputs, queues the work on the device's stream and returns at once.
+//
+// Conventions:
+//  - Axes may be negative (counted from the end).
+//  - reduce with an empty `axes` list reduces ALL axes; a full reduction without keepDims gives
+//    a 0-d tensor (shape [], one element).
+//  - Outputs are new contiguous tensors; no op writes into an existing storage.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/op_kinds.h"
+#include "core/tensor.h"
+
+namespace rk::ops {
+
+// Creation: filled on the calling thread, ready at once.
+/** `data` holds `length` elements of `dtype`; the shape must have exactly that many. */
+Tensor fromHost(const void* data, int64_t length, DType dtype, const Shape& shape, Device device);
+Tensor full(const Shape& shape, double value, DType dtype, Device device);
+
+/** A view sharing t's storage; every element it can reach must lie inside the storage. */
+Tensor view(const Tensor& t, const Shape& shape, const Strides& strides, int64_t offset);
+Tensor contiguous(const Tensor& t);
+/** float32 -> int32 truncates toward zero, saturates at the int32 range, and maps NaN to 0. */
+Tensor cast(const Tensor& t, DType dtype);
+
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
+Tensor unary(UnaryOp op, const Tensor& x);
+/** `saved` is the forward output for tanh, sigmoid, exp; the forward input for neg, relu, log. */
+Tensor unaryBackward(UnaryOp op, const Tensor& grad, const Tensor& saved);
+Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& axes, bool keepDims);
+Tensor softmax(const Tensor& x, int64_t axis, bool log);
+Tensor softmaxBackward(const Tensor& grad, const Tensor& y, int64_t axis, bool log);
+Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor concat(const std::vector<Tensor>& ts, int64_t axis);
+Tensor gather(const Tensor& table, const Tensor& indices);
+Tensor gatherBackward(const Tensor& grad, const Tensor& indices, int64_t numRows);
+
+struct CrossEntropyResult {
+  Tensor loss;
+  Tensor logProbs;
+};
+CrossEntropyResult crossEntropy(const Tensor& logits, const Tensor& targets, int64_t ignoreIndex,
+                                Reduction reduction);
+Tensor crossEntropyBackward(const Tensor& gradLoss, const Tensor& logProbs, const Tensor& targets,
+                            int64_t ignoreIndex, Reduction reduction);
+
+/** Called on the stream's worker thread with the failure (or nothing) of a read or sync. */
+using Completion = std::function<void(std::optional<Error>)>;
+
+/**
+ * Queues a copy of t's elements (row-major) into `host`, which must stay valid until `done`
+ * runs. If the stream is poisoned when the read's turn comes, `done` gets that error instead
+ * (and the poison is cleared).
+ */
+void read(const Tensor& t, void* host, Completion done);
+/** Queues `done` after everything queued on `device` so far; it gets the poison, if any. */
+void sync(Device device, Completion done);
+/** Test hook: queues a task that fails with RK_BACKEND `message`, poisoning the stream. */
+void injectFault(Device device, const std::string& message);
+
+}  // namespace rk::ops

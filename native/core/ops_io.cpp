@@ -1,0 +1,38 @@
+// Reads, syncs and the fault-injection hook: the stream's only ways back to the caller.
+#include "core/backend.h"
+#include "core/ops.h"
+#include "core/stream.h"
+
+namespace rk::ops {
+
+// Runs `body` at its place in the stream, unless an earlier task failed: then `done` gets that
+// failure. Errors of `body` itself go to `done` too; they do not poison the stream.
+static void complete(Device device, const char* op, std::function<void()> body, Completion done) {
+  Stream& stream = streamFor(device);
+  stream.submit(op, {}, [&stream, op, body = std::move(body), done = std::move(done)] {
+    std::optional<Error> failure = stream.takePoison();
+    if (!failure) {
+      try {
+        body();
+      } catch (...) {
+        failure = currentExceptionAsError(op);
+      }
+    }
+    done(std::move(failure));
+  });
+}
+
+void read(const Tensor& t, void* host, Completion done) {
+  Backend& backend = backendFor(t.device);
+  complete(t.device, "read", [&backend, t, host] { backend.download(t, host); }, std::move(done));
+}
+
+void sync(Device device, Completion done) {
+  complete(device, "sync", [] {}, std::move(done));
+}
+
+void injectFault(Device device, const std::string& message) {
+  streamFor(device).submit("injectFault", {}, [message] { throw Error(Error::Code::Backend, message); });
+}
+
+}  // namespace rk::ops

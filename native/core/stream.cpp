@@ -1,0 +1,78 @@
+#include "core/stream.h"
+
+namespace rk {
+
+Stream::~Stream() { shutdown(); }
+
+void Stream::submit(std::string op, std::vector<std::shared_ptr<Storage>> outputs, Task task) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!worker_.joinable()) {
+    stopping_ = false;
+    worker_ = std::thread([this] { workerLoop(); });
+  }
+  queue_.push_back(Entry{std::move(op), std::move(outputs), std::move(task)});
+  wake_.notify_one();
+}
+
+std::optional<Error> Stream::takePoison() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::optional<Error> poison = std::move(poison_);
+  poison_.reset();
+  return poison;
+}
+
+void Stream::shutdown() {
+  std::thread worker;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    worker = std::move(worker_);
+    wake_.notify_one();
+  }
+  if (worker.joinable()) worker.join();
+  std::deque<Entry> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    dropped.swap(queue_);
+  }
+  // `dropped` releases its storages here, outside the lock.
+}
+
+void Stream::workerLoop() {
+  for (;;) {
+    Entry entry;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      entry = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    run(entry);
+  }
+}
+
+void Stream::run(Entry& entry) {
+  try {
+    entry.task();
+  } catch (...) {
+    Error error = currentExceptionAsError(entry.op.c_str());
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!poison_) poison_ = std::move(error);  // the first failure is the cause of later ones
+  }
+  for (const auto& storage : entry.outputs) storage->ready.store(true, std::memory_order_release);
+  // The entry (and the references its task holds) dies with the caller's loop iteration.
+}
+
+Stream& streamFor(Device device) {
+  static Stream streams[kDeviceKindCount];
+  return streams[int(device.kind)];
+}
+
+void shutdownStreams() {
+  for (int kind = 0; kind < kDeviceKindCount; ++kind) {
+    streamFor(Device{DeviceKind(kind)}).shutdown();
+  }
+}
+
+}  // namespace rk

@@ -1,0 +1,71 @@
+// A device's ordered work queue: one worker thread drains a FIFO of tasks. Ops validate on the
+// JS thread, then submit their work here and return at once.
+//
+// A task that throws poisons the stream: the first such error (prefixed with the op's name) is
+// kept until a read/sync takes it with takePoison(), so the device stays usable afterwards.
+// Later tasks still run: every op validated its shapes up front, so they stay memory-safe even
+// when an input was never written.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/device.h"
+#include "core/error.h"
+#include "core/storage.h"
+
+namespace rk {
+
+class Stream {
+ public:
+  using Task = std::function<void()>;
+
+  Stream() = default;
+  ~Stream();  // stops the worker
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  /**
+   * Queues `task` under the op name `op` (the prefix of its errors). `outputs` are marked ready once the
+   * task has run, whether or not it threw. Starts the worker on first use.
+   */
+  void submit(std::string op, std::vector<std::shared_ptr<Storage>> outputs, Task task);
+
+  /** Returns and clears the stored failure. Call from inside a task, so the order is exact. */
+  std::optional<Error> takePoison();
+
+  /** Stops the worker after its current task and drops the tasks still queued. */
+  void shutdown();
+
+ private:
+  struct Entry {
+    std::string op;
+    std::vector<std::shared_ptr<Storage>> outputs;
+    Task task;
+  };
+
+  void workerLoop();
+  void run(Entry& entry);
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Entry> queue_;
+  bool stopping_ = false;
+  std::thread worker_;
+  std::optional<Error> poison_;  // guarded by mutex_
+};
+
+/** The stream of `device` (one per device, process-wide). */
+Stream& streamFor(Device device);
+
+/** Shuts down every device's stream (the addon's env cleanup hook calls this). */
+void shutdownStreams();
+
+}  // namespace rk

@@ -1,0 +1,61 @@
+#include "cpu/cpu_backend.h"
+
+#include <omp.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "core/error.h"
+#include "cpu/strided_loop.h"
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace rk {
+
+Backend& cpuBackend() {
+  static cpu::CpuBackend backend;
+  return backend;
+}
+
+}  // namespace rk
+
+namespace rk::cpu {
+
+constexpr size_t kAlignment = 64;  // a cache line; what AVX-512 loads like
+
+std::string CpuBackend::detail() const {
+  const dnnl_version_t* v = dnnl_version();
+  return str("oneDNN ", v->major, ".", v->minor, ".", v->patch, ", ", omp_get_max_threads(),
+             " threads");
+}
+
+void* CpuBackend::allocate(size_t bytes) {
+  // aligned_alloc wants a multiple of the alignment, and a non-zero size for a unique pointer.
+  size_t rounded = (std::max<size_t>(bytes, 1) + kAlignment - 1) / kAlignment * kAlignment;
+  void* data = std::aligned_alloc(kAlignment, rounded);
+  if (!data) fail(Error::Code::OutOfMemory, "cannot allocate ", bytes, " bytes of CPU memory");
+  return data;
+}
+
+void CpuBackend::deallocate(void* data) noexcept { std::free(data); }
+
+void CpuBackend::upload(const Tensor& dst, const void* host) {
+  std::memcpy(dst.storage->data(), host,  // fresh and contiguous
+              static_cast<size_t>(dst.numel()) * dtypeSize(dst.dtype));
+}
+
+void CpuBackend::fill(const Tensor& dst, double value) {
+  withDType(dst.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T v = static_cast<T>(value);
+    mapElements(dst.shape, [v] { return v; }, Operand<T>{dst.data<T>(), dst.strides});
+  });
+}
+
+void CpuBackend::download(const Tensor& src, void* host) {
+  // Both dtypes are 4-byte words, so a download is a strided move of uint32.
+  mapElements(src.shape, [](uint32_t x) { return x; },
+              Operand<uint32_t>{static_cast<uint32_t*>(host), contiguousStrides(src.shape)},
+              Operand<const uint32_t>{src.data<const uint32_t>(), src.strides});
+}
+
+}  // namespace rk::cpu

@@ -1,0 +1,47 @@
+// The CPU backend: oneDNN for matmul, OpenMP loops for the rest. Each op family's kernels live
+// in their own file (elementwise.cpp, reduce.cpp, softmax.cpp, matmul.cpp, gather.cpp,
+// cross_entropy.cpp); memory and transfers in cpu_backend.cpp.
+#pragma once
+
+#include "core/backend.h"
+
+namespace rk::cpu {
+
+class CpuBackend final : public Backend {
+ public:
+  const char* name() const override { return "oneDNN"; }
+  std::string detail() const override;
+
+  void* allocate(size_t bytes) override;
+  void deallocate(void* data) noexcept override;
+  void upload(const Tensor& dst, const void* host) override;
+  void fill(const Tensor& dst, double value) override;
+  void download(const Tensor& src, void* host) override;
+
+  void copy(const Tensor& src, const Tensor& dst) override;
+  void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) override;
+  void unary(UnaryOp op, const Tensor& x, const Tensor& out) override;
+  void unaryBackward(UnaryOp op, const Tensor& grad, const Tensor& saved,
+                     const Tensor& out) override;
+  void reduce(ReduceOp op, const Tensor& x, const std::vector<bool>& reduced,
+              const Tensor& out) override;
+  void softmax(const Tensor& x, int64_t axis, bool log, const Tensor& out) override;
+  void softmaxBackward(const Tensor& grad, const Tensor& y, int64_t axis, bool log,
+                       const Tensor& out) override;
+  void matmul(const Tensor& a, const Tensor& b, const Tensor& out) override;
+  void gather(const Tensor& table, const Tensor& indices, const Tensor& out) override;
+  void gatherBackward(const Tensor& grad, const Tensor& indices, const Tensor& out) override;
+  void crossEntropy(const Tensor& logits, const Tensor& targets, int64_t ignoreIndex,
+                    Reduction reduction, const Tensor& loss, const Tensor& logProbs) override;
+  void crossEntropyBackward(const Tensor& gradLoss, const Tensor& logProbs, const Tensor& targets,
+                            int64_t ignoreIndex, Reduction reduction, const Tensor& out) override;
+};
+
+/** Calls f(T{}) with T the C++ type of `dtype` (float or int32_t). */
+template <class F>
+decltype(auto) withDType(DType dtype, F&& f) {
+  if (dtype == DType::Float32) return f(float{});
+  return f(int32_t{});
+}
+
+}  // namespace rk::cpu

@@ -1,0 +1,11 @@
+// Each napi/*.cpp file adds its entry points to the module's exports.
+#pragma once
+
+#include <napi.h>
+
+namespace rk::napi {
+
+void exportOps(Napi::Env env, Napi::Object exports);   // ops.cpp
+void exportReads(Napi::Env env, Napi::Object exports); // read.cpp
+
+}  // namespace rk::napi

@@ -1,0 +1,184 @@
+// One entry point per op: unwrap the arguments, call core, wrap the result.
+#include "core/ops.h"
+
+#include "napi/args.h"
+#include "napi/errors.h"
+#include "napi/exports.h"
+#include "napi/tensor_wrap.h"
+
+namespace rk::napi {
+
+namespace {
+
+constexpr const char* kUnaryOps = "one of 'neg', 'tanh', 'sigmoid', 'relu', 'exp', 'log'";
+constexpr const char* kReductions = "one of 'mean', 'sum', 'none'";
+
+Napi::Value fromArray(const Napi::CallbackInfo& info) {
+  Napi::Value data = info[0];
+  if (!data.IsTypedArray()) failArgument("fromArray", "data", "a Float32Array or Int32Array", data);
+  Napi::TypedArray array = data.As<Napi::TypedArray>();
+  DType dtype;
+  const void* elements;
+  switch (array.TypedArrayType()) {
+    case napi_float32_array:
+      dtype = DType::Float32;
+      elements = array.As<Napi::Float32Array>().Data();
+      break;
+    case napi_int32_array:
+      dtype = DType::Int32;
+      elements = array.As<Napi::Int32Array>().Data();
+      break;
+    default:
+      fail(Error::Code::DType, "fromArray: data must be a Float32Array or Int32Array");
+  }
+  Shape shape = integerListArg(info, 1, "fromArray", "shape");
+  Device device = deviceArg(info, 2, "fromArray", "device");
+  int64_t length = static_cast<int64_t>(array.ElementLength());
+  return TensorWrap::create(info.Env(), ops::fromHost(elements, length, dtype, shape, device));
+}
+
+Napi::Value full(const Napi::CallbackInfo& info) {
+  Shape shape = integerListArg(info, 0, "full", "shape");
+  double value = numberArg(info, 1, "full", "value");
+  DType dtype = dtypeArg(info, 2, "full", "dtype");
+  Device device = deviceArg(info, 3, "full", "device");
+  return TensorWrap::create(info.Env(), ops::full(shape, value, dtype, device));
+}
+
+Napi::Value view(const Napi::CallbackInfo& info) {
+  const Tensor& t = tensorArg(info, 0, "view", "t");
+  Shape shape = integerListArg(info, 1, "view", "shape");
+  Strides strides = integerListArg(info, 2, "view", "strides");
+  int64_t offset = integerArg(info, 3, "view", "offset");
+  return TensorWrap::create(info.Env(), ops::view(t, shape, strides, offset));
+}
+
+Napi::Value contiguous(const Napi::CallbackInfo& info) {
+  return TensorWrap::create(info.Env(), ops::contiguous(tensorArg(info, 0, "contiguous", "t")));
+}
+
+Napi::Value cast(const Napi::CallbackInfo& info) {
+  const Tensor& t = tensorArg(info, 0, "cast", "t");
+  DType dtype = dtypeArg(info, 1, "cast", "dtype");
+  return TensorWrap::create(info.Env(), ops::cast(t, dtype));
+}
+
+Napi::Value binary(const Napi::CallbackInfo& info) {
+  BinaryOp op =
+      enumArg(info, 0, "binary", "op", parseBinaryOp, "one of 'add', 'sub', 'mul', 'div'");
+  const Tensor& a = tensorArg(info, 1, opName(op), "a");
+  const Tensor& b = tensorArg(info, 2, opName(op), "b");
+  return TensorWrap::create(info.Env(), ops::binary(op, a, b));
+}
+
+Napi::Value unary(const Napi::CallbackInfo& info) {
+  UnaryOp op = enumArg(info, 0, "unary", "op", parseUnaryOp, kUnaryOps);
+  return TensorWrap::create(info.Env(), ops::unary(op, tensorArg(info, 1, opName(op), "x")));
+}
+
+Napi::Value unaryBackward(const Napi::CallbackInfo& info) {
+  UnaryOp op = enumArg(info, 0, "unaryBackward", "op", parseUnaryOp, kUnaryOps);
+  const Tensor& grad = tensorArg(info, 1, "unaryBackward", "grad");
+  const Tensor& saved = tensorArg(info, 2, "unaryBackward", "saved");
+  return TensorWrap::create(info.Env(), ops::unaryBackward(op, grad, saved));
+}
+
+Napi::Value reduce(const Napi::CallbackInfo& info) {
+  ReduceOp op = enumArg(info, 0, "reduce", "op", parseReduceOp, "one of 'sum', 'mean'");
+  const Tensor& x = tensorArg(info, 1, opName(op), "x");
+  std::vector<int64_t> axes = integerListArg(info, 2, opName(op), "axes");
+  bool keepDims = boolArg(info, 3, opName(op), "keepDims");
+  return TensorWrap::create(info.Env(), ops::reduce(op, x, axes, keepDims));
+}
+
+Napi::Value softmax(const Napi::CallbackInfo& info) {
+  const Tensor& x = tensorArg(info, 0, "softmax", "x");
+  int64_t axis = integerArg(info, 1, "softmax", "axis");
+  bool log = boolArg(info, 2, "softmax", "log");
+  return TensorWrap::create(info.Env(), ops::softmax(x, axis, log));
+}
+
+Napi::Value softmaxBackward(const Napi::CallbackInfo& info) {
+  const Tensor& grad = tensorArg(info, 0, "softmaxBackward", "grad");
+  const Tensor& y = tensorArg(info, 1, "softmaxBackward", "y");
+  int64_t axis = integerArg(info, 2, "softmaxBackward", "axis");
+  bool log = boolArg(info, 3, "softmaxBackward", "log");
+  return TensorWrap::create(info.Env(), ops::softmaxBackward(grad, y, axis, log));
+}
+
+Napi::Value matmul(const Napi::CallbackInfo& info) {
+  const Tensor& a = tensorArg(info, 0, "matmul", "a");
+  const Tensor& b = tensorArg(info, 1, "matmul", "b");
+  return TensorWrap::create(info.Env(), ops::matmul(a, b));
+}
+
+Napi::Value concat(const Napi::CallbackInfo& info) {
+  std::vector<Tensor> ts = tensorListArg(info, 0, "concat", "ts");
+  int64_t axis = integerArg(info, 1, "concat", "axis");
+  return TensorWrap::create(info.Env(), ops::concat(ts, axis));
+}
+
+Napi::Value gather(const Napi::CallbackInfo& info) {
+  const Tensor& table = tensorArg(info, 0, "gather", "table");
+  const Tensor& indices = tensorArg(info, 1, "gather", "indices");
+  return TensorWrap::create(info.Env(), ops::gather(table, indices));
+}
+
+Napi::Value gatherBackward(const Napi::CallbackInfo& info) {
+  const Tensor& grad = tensorArg(info, 0, "gatherBackward", "grad");
+  const Tensor& indices = tensorArg(info, 1, "gatherBackward", "indices");
+  int64_t numRows = integerArg(info, 2, "gatherBackward", "numRows");
+  return TensorWrap::create(info.Env(), ops::gatherBackward(grad, indices, numRows));
+}
+
+Napi::Value crossEntropy(const Napi::CallbackInfo& info) {
+  const Tensor& logits = tensorArg(info, 0, "crossEntropy", "logits");
+  const Tensor& targets = tensorArg(info, 1, "crossEntropy", "targets");
+  int64_t ignoreIndex = integerArg(info, 2, "crossEntropy", "ignoreIndex");
+  Reduction reduction =
+      enumArg(info, 3, "crossEntropy", "reduction", parseReduction, kReductions);
+  ops::CrossEntropyResult result = ops::crossEntropy(logits, targets, ignoreIndex, reduction);
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("loss", TensorWrap::create(env, std::move(result.loss)));
+  out.Set("logProbs", TensorWrap::create(env, std::move(result.logProbs)));
+  return out;
+}
+
+Napi::Value crossEntropyBackward(const Napi::CallbackInfo& info) {
+  const char* op = "crossEntropyBackward";
+  const Tensor& gradLoss = tensorArg(info, 0, op, "gradLoss");
+  const Tensor& logProbs = tensorArg(info, 1, op, "logProbs");
+  const Tensor& targets = tensorArg(info, 2, op, "targets");
+  int64_t ignoreIndex = integerArg(info, 3, op, "ignoreIndex");
+  Reduction reduction = enumArg(info, 4, op, "reduction", parseReduction, kReductions);
+  return TensorWrap::create(
+      info.Env(), ops::crossEntropyBackward(gradLoss, logProbs, targets, ignoreIndex, reduction));
+}
+
+}  // namespace
+
+void exportOps(Napi::Env env, Napi::Object exports) {
+  auto add = [&](const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {
+    exports.Set(name, Napi::Function::New(env, fn, name));
+  };
+  add("fromArray", guarded<fromArray>);
+  add("full", guarded<full>);
+  add("view", guarded<view>);
+  add("contiguous", guarded<contiguous>);
+  add("cast", guarded<cast>);
+  add("binary", guarded<binary>);
+  add("unary", guarded<unary>);
+  add("unaryBackward", guarded<unaryBackward>);
+  add("reduce", guarded<reduce>);
+  add("softmax", guarded<softmax>);
+  add("softmaxBackward", guarded<softmaxBackward>);
+  add("matmul", guarded<matmul>);
+  add("concat", guarded<concat>);
+  add("gather", guarded<gather>);
+  add("gatherBackward", guarded<gatherBackward>);
+  add("crossEntropy", guarded<crossEntropy>);
+  add("crossEntropyBackward", guarded<crossEntropyBackward>);
+}
+
+}  // namespace rk::napi

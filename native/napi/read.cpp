@@ -1,0 +1,119 @@
+// read / readSync / sync: the only points where JS waits for a device's stream.
+#include <future>
+#include <memory>
+
+#include "core/ops.h"
+#include "napi/addon_state.h"
+#include "napi/args.h"
+#include "napi/errors.h"
+#include "napi/exports.h"
+
+namespace rk::napi {
+
+namespace {
+
+Napi::Value typedArrayOver(Napi::Env env, DType dtype, size_t length, Napi::ArrayBuffer buffer) {
+  if (dtype == DType::Float32) return Napi::Float32Array::New(env, length, buffer, 0);
+  return Napi::Int32Array::New(env, length, buffer, 0);
+}
+
+/**
+ * A read's destination: a fresh ArrayBuffer made on the JS thread. The worker writes into it at
+ * the read's place in the stream, so later queued work cannot leak into the result.
+ */
+struct ReadTarget {
+  ReadTarget(Napi::Env env, const Tensor& t)
+      : dtype(t.dtype),
+        length(static_cast<size_t>(t.numel())),
+        buffer(Napi::ArrayBuffer::New(env, length * dtypeSize(dtype))) {}
+
+  DType dtype;
+  size_t length;
+  Napi::ArrayBuffer buffer;
+};
+
+/** A promise waiting for the stream; settled on the JS thread. */
+struct PendingPromise {
+  explicit PendingPromise(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise::Deferred deferred;
+  Napi::Reference<Napi::ArrayBuffer> buffer;  // empty for sync()
+  DType dtype = DType::Float32;
+  size_t length = 0;
+  std::optional<Error> failure;
+
+  void settle(Napi::Env env) {
+    Napi::HandleScope scope(env);
+    try {
+      if (failure) {
+        deferred.Reject(toJsError(env, *failure).Value());
+      } else if (buffer.IsEmpty()) {
+        deferred.Resolve(env.Undefined());
+      } else {
+        deferred.Resolve(typedArrayOver(env, dtype, length, buffer.Value()));
+      }
+    } catch (const Napi::Error& e) {
+      deferred.Reject(e.Value());
+    }
+  }
+};
+
+/** Queues `submit(done)` and returns a promise that `done` settles from the worker thread. */
+template <class Submit>
+Napi::Promise whenDone(Napi::Env env, std::unique_ptr<PendingPromise> pending, Submit submit) {
+  std::shared_ptr<Completions> completions = addonState(env).completions;
+  PendingPromise* raw = pending.get();
+  submit([completions, raw](std::optional<Error> failure) {
+    raw->failure = std::move(failure);
+    completions->post([raw](Napi::Env env) {
+      std::unique_ptr<PendingPromise> owned(raw);
+      owned->settle(env);
+    });
+  });
+  // Queued: from here the completion owns the pending promise.
+  Napi::Promise promise = pending.release()->deferred.Promise();
+  completions->expect(env);
+  return promise;
+}
+
+Napi::Value read(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Tensor& t = tensorArg(info, 0, "read", "t");
+  ReadTarget target(env, t);
+  auto pending = std::make_unique<PendingPromise>(env);
+  pending->buffer = Napi::Persistent(target.buffer);
+  pending->dtype = target.dtype;
+  pending->length = target.length;
+  void* host = target.buffer.Data();
+  return whenDone(env, std::move(pending),
+                  [&](ops::Completion done) { ops::read(t, host, std::move(done)); });
+}
+
+Napi::Value readSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Tensor& t = tensorArg(info, 0, "readSync", "t");
+  ReadTarget target(env, t);
+  std::promise<std::optional<Error>> finished;
+  std::future<std::optional<Error>> result = finished.get_future();
+  ops::read(t, target.buffer.Data(),
+            [&finished](std::optional<Error> failure) { finished.set_value(std::move(failure)); });
+  if (std::optional<Error> failure = result.get()) throw *failure;
+  return typedArrayOver(env, target.dtype, target.length, target.buffer);
+}
+
+Napi::Value sync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Device device = deviceArg(info, 0, "sync", "device");
+  return whenDone(env, std::make_unique<PendingPromise>(env),
+                  [&](ops::Completion done) { ops::sync(device, std::move(done)); });
+}
+
+}  // namespace
+
+void exportReads(Napi::Env env, Napi::Object exports) {
+  exports.Set("read", Napi::Function::New(env, guarded<read>, "read"));
+  exports.Set("readSync", Napi::Function::New(env, guarded<readSync>, "readSync"));
+  exports.Set("sync", Napi::Function::New(env, guarded<sync>, "sync"));
+}
+
+}  // namespace rk::napi
