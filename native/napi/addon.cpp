@@ -1,5 +1,5 @@
 // Module init: the exports lib/binding.ts describes, per-environment state, and shutdown.
-#include <napi.h>
+#include "napi/addon_api.h"
 
 #include <atomic>
 
@@ -56,11 +56,28 @@ Napi::Value injectFault(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-void cleanup(AddonState* state) {
-  // Stop the worker first (once no environment is left), so nothing posts to a closed channel
-  // mid-way; then close this environment's channel.
+// This environment stops using the addon: no more completions are delivered to it, and the last
+// environment to leave stops the streams. Runs at the 'exit' event and again, as a no-op, in the
+// environment's cleanup hook.
+void leave(AddonState* state) {
+  if (!state->active) return;
+  state->active = false;
   if (--gLiveEnvs == 0) shutdownStreams();
   state->completions->close();
+}
+
+// process.exit() skips the environment cleanup hooks and goes straight to static destructors,
+// which would unload oneDNN's kernels from under a task still running on the worker thread. The
+// 'exit' event comes before that, on every way out.
+Napi::Value onProcessExit(const Napi::CallbackInfo& info) {
+  leave(&addonState(info.Env()));
+  return info.Env().Undefined();
+}
+
+void listenForProcessExit(Napi::Env env) {
+  Napi::Object process = env.Global().Get("process").As<Napi::Object>();
+  Napi::Function on = process.Get("on").As<Napi::Function>();
+  on.Call(process, {Napi::String::New(env, "exit"), Napi::Function::New(env, onProcessExit, "rnnkitExit")});
 }
 
 }  // namespace
@@ -71,7 +88,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   state->tensorClass = Napi::Persistent(TensorWrap::defineClass(env));
   state->completions = std::make_shared<Completions>(env);
   ++gLiveEnvs;
-  env.AddCleanupHook(cleanup, state);
+  env.AddCleanupHook(leave, state);
+  listenForProcessExit(env);
 
   exports.Set("version", Napi::String::New(env, kVersion));
   exports.Set("backends", Napi::Function::New(env, guarded<backends>, "backends"));

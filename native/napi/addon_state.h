@@ -1,7 +1,7 @@
 // What the addon keeps per JS environment (main thread or worker thread).
 #pragma once
 
-#include <napi.h>
+#include "napi/addon_api.h"
 
 #include <memory>
 
@@ -12,6 +12,7 @@ namespace rk::napi {
 struct AddonState {
   Napi::FunctionReference tensorClass;
   std::shared_ptr<Completions> completions;
+  bool active = true;  // false once the environment is exiting
 };
 
 inline AddonState& addonState(Napi::Env env) { return *env.GetInstanceData<AddonState>(); }

@@ -2,7 +2,7 @@
 // RK_ARGUMENT for a wrong type or value, RK_DISPOSED for a disposed tensor.
 #pragma once
 
-#include <napi.h>
+#include "napi/addon_api.h"
 
 #include <optional>
 #include <string>

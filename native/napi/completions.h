@@ -3,7 +3,7 @@
 // completion is pending, so an idle program exits.
 #pragma once
 
-#include <napi.h>
+#include "napi/addon_api.h"
 
 #include <functional>
 #include <mutex>

@@ -2,7 +2,7 @@
 // ('RK_SHAPE', ... as lib/binding.ts NativeErrorCode lists).
 #pragma once
 
-#include <napi.h>
+#include "napi/addon_api.h"
 
 #include "core/error.h"
 

@@ -1,7 +1,7 @@
 // Each napi/*.cpp file adds its entry points to the module's exports.
 #pragma once
 
-#include <napi.h>
+#include "napi/addon_api.h"
 
 namespace rk::napi {
 

@@ -1,7 +1,7 @@
 // The JS "Tensor" handle: an ObjectWrap holding one reference to a native tensor's storage.
 #pragma once
 
-#include <napi.h>
+#include "napi/addon_api.h"
 
 #include "core/tensor.h"
 
