@@ -24,7 +24,7 @@ Tensor full(const Shape& shape, double value, DType dtype, Device device) {
   validateShape("full", "shape", shape);
   if (dtype == DType::Int32 &&
       (std::trunc(value) != value || value < INT32_MIN || value > INT32_MAX)) {
-    fail(Error::Code::Argument, "full: value ", value, " is not an int32 integer");
+    fail(Error::Code::DType, "full: value ", value, " cannot be stored as int32");
   }
   Tensor t = emptyTensor(device, dtype, shape);
   backendFor(device).fill(t, value);

@@ -39,8 +39,8 @@ void* CpuBackend::allocate(size_t bytes) {
 void CpuBackend::deallocate(void* data) noexcept { std::free(data); }
 
 void CpuBackend::upload(const Tensor& dst, const void* host) {
-  std::memcpy(dst.storage->data(), host,  // fresh and contiguous
-              static_cast<size_t>(dst.numel()) * dtypeSize(dst.dtype));
+  size_t bytes = static_cast<size_t>(dst.numel()) * dtypeSize(dst.dtype);
+  if (bytes > 0) std::memcpy(dst.storage->data(), host, bytes);  // dst is fresh and contiguous
 }
 
 void CpuBackend::fill(const Tensor& dst, double value) {

@@ -57,8 +57,7 @@ void failArgument(const char* op, const std::string& name, const char* expected,
   fail(Error::Code::Argument, op, ": ", name, " must be ", expected, ", got ", describe(got));
 }
 
-const Tensor& tensorArg(const Napi::CallbackInfo& info, size_t index, const char* op,
-                        const char* name) {
+Tensor tensorArg(const Napi::CallbackInfo& info, size_t index, const char* op, const char* name) {
   return tensorValue(info[index], op, name);
 }
 

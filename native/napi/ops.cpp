@@ -17,24 +17,20 @@ Napi::Value fromArray(const Napi::CallbackInfo& info) {
   Napi::Value data = info[0];
   if (!data.IsTypedArray()) failArgument("fromArray", "data", "a Float32Array or Int32Array", data);
   Napi::TypedArray array = data.As<Napi::TypedArray>();
-  DType dtype;
-  const void* elements;
-  switch (array.TypedArrayType()) {
-    case napi_float32_array:
-      dtype = DType::Float32;
-      elements = array.As<Napi::Float32Array>().Data();
-      break;
-    case napi_int32_array:
-      dtype = DType::Int32;
-      elements = array.As<Napi::Int32Array>().Data();
-      break;
-    default:
-      fail(Error::Code::DType, "fromArray: data must be a Float32Array or Int32Array");
+  napi_typedarray_type type = array.TypedArrayType();
+  if (type != napi_float32_array && type != napi_int32_array) {
+    fail(Error::Code::DType, "fromArray: data must be a Float32Array or Int32Array");
   }
   Shape shape = integerListArg(info, 1, "fromArray", "shape");
   Device device = deviceArg(info, 2, "fromArray", "device");
-  int64_t length = static_cast<int64_t>(array.ElementLength());
-  return TensorWrap::create(info.Env(), ops::fromHost(elements, length, dtype, shape, device));
+  // Only now look at the data: reading `shape` can run JS (getters) that detaches the buffer,
+  // and node-addon-api caches a typed array's length when first asked.
+  auto upload = [&](auto typed, DType dtype) {
+    int64_t length = static_cast<int64_t>(typed.ElementLength());
+    return TensorWrap::create(info.Env(), ops::fromHost(typed.Data(), length, dtype, shape, device));
+  };
+  if (type == napi_float32_array) return upload(data.As<Napi::Float32Array>(), DType::Float32);
+  return upload(data.As<Napi::Int32Array>(), DType::Int32);
 }
 
 Napi::Value full(const Napi::CallbackInfo& info) {
