@@ -30,7 +30,9 @@ describe('README example', () => {
     const lines: string[] = [];
     const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
     try {
-      await import('../examples/autograd.mjs');
+      // A specifier TypeScript does not resolve: the example is plain JS with no type declarations.
+      const specifier = '../examples/autograd.mjs';
+      await import(specifier);
     } finally {
       spy.mockRestore();
     }

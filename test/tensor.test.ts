@@ -64,7 +64,7 @@ describe('tensor creation', () => {
     expect(() => tensor([1], { dtype: 'float64' as 'float32' })).toThrow(/options.dtype must be 'float32' or 'int32'/);
     expect(() => tensor([1], { device: 'tpu' as 'cpu' })).toThrow(rk.DeviceError);
     expect(() => tensor([1], { device: 'cuda' })).toThrow(/no CUDA backend/);
-    expect(() => tensor([1], { shap: [1] } as unknown as rk.TensorOptions)).toThrow(/unknown option 'shap'/);
+    expect(() => tensor([1], { shap: [1] } as unknown as rk.TensorOptions<'float32'>)).toThrow(/unknown option 'shap'/);
     expect(() => tensor([1, 2], { shape: [-2, -1] })).toThrow(/options.shape\[0\] must be >= 0/);
     expect(() => tensor([1], { shape: [Infinity] })).toThrow(rk.ArgumentError);
     expect(() => tensor('abc' as unknown as number)).toThrow(rk.ArgumentError);
@@ -131,7 +131,7 @@ describe('dispose, using, tidy and memory()', () => {
         return { x: rk.add(inner, 1), list: [rk.zeros([1])] };
       });
       expect(inner.disposed).toBe(true);
-      return [b, nested];
+      return [b, nested] as const;
     });
     const [b, nested] = result;
     expect(Array.from(b.dataSync())).toEqual([2, 2, 2, 2]);

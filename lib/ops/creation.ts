@@ -60,7 +60,10 @@ function toTypedArray(values: ArrayLike<number>, dtype: DType): Float32Array | I
  * A tensor from data: a Float32Array / Int32Array (its dtype unless options.dtype converts), a
  * number (rank 0), or nested arrays. The data is copied.
  */
-export function tensor<D extends DType = 'float32'>(data: TensorData, options?: TensorOptions<D>): Tensor<D> {
+export function tensor<D extends DType>(data: TensorData, options: TensorOptions<D> & { dtype: D }): Tensor<D>;
+export function tensor(data: Int32Array, options?: TensorOptions<'int32'>): Tensor<'int32'>;
+export function tensor(data: TensorData, options?: TensorOptions<'float32'>): Tensor<'float32'>;
+export function tensor(data: TensorData, options?: TensorOptions): Tensor {
   const opts = checkOptions('tensor', options, TENSOR_OPTIONS);
   const device = checkDevice('tensor', 'options.device', opts.device ?? 'cpu');
   const isTyped = data instanceof Float32Array || data instanceof Int32Array;
@@ -96,7 +99,7 @@ export function tensor<D extends DType = 'float32'>(data: TensorData, options?: 
     isTyped && (dtype === 'float32') === data instanceof Float32Array
       ? (data as Float32Array | Int32Array)
       : toTypedArray(values, dtype);
-  const t = nativeOp<D>((n) => n.fromArray(typed, shape, device));
+  const t = nativeOp<DType>((n) => n.fromArray(typed, shape, device));
   if (opts.requiresGrad !== undefined) t.requiresGrad = checkBoolean('tensor', 'options.requiresGrad', opts.requiresGrad);
   return t;
 }
@@ -120,7 +123,9 @@ export function full<D extends DType = 'float32'>(
   const dtype = checkDType('full', 'options.dtype', opts.dtype ?? 'float32');
   const device = checkDevice('full', 'options.device', opts.device ?? 'cpu');
   if (typeof value !== 'number') throw new ArgumentError(`full: value must be a number, got ${describe(value)}`);
-  if (dtype === 'int32') checkFinite('full', 'value', value);
+  if (dtype === 'int32' && !Number.isSafeInteger(checkFinite('full', 'value', value))) {
+    throw new DTypeError(`full: value ${value} is not an integer, which an int32 tensor needs`);
+  }
   const t = nativeOp<D>((n) => n.full(dims, value, dtype, device));
   if (opts.requiresGrad !== undefined) t.requiresGrad = checkBoolean('full', 'options.requiresGrad', opts.requiresGrad);
   return t;
