@@ -14,12 +14,15 @@ namespace rk::cpu {
 
 }  // namespace rk::cpu
 
-/** Checks a oneDNN C API status. */
-#define DNNL_CHECK(expr)                                                              \
-  do {                                                                                \
-    dnnl_status_t status_ = (expr);                                                   \
-    if (status_ != dnnl_success) ::rk::cpu::failDnnl(__FILE__, __LINE__, status_, #expr); \
-  } while (0)
-
-/** Rethrows a dnnl::error caught from the C++ API with our location. */
+/** Rethrows a dnnl::error caught from the C++ API as rk::Error with our location. */
 #define DNNL_RETHROW(err) ::rk::cpu::failDnnl(__FILE__, __LINE__, (err).status, (err).what())
+
+/** Runs a statement of oneDNN C++ API calls, turning a dnnl::error into rk::Error. */
+#define DNNL_CHECK(statement)      \
+  do {                             \
+    try {                          \
+      statement;                   \
+    } catch (const dnnl::error& e) { \
+      DNNL_RETHROW(e);             \
+    }                              \
+  } while (0)

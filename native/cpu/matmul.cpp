@@ -68,11 +68,7 @@ void CpuBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) {
     copy(t, c);
     return c;
   };
-  try {
-    runMatmul(contiguousCopy(a), contiguousCopy(b), out);
-  } catch (const dnnl::error& e) {
-    DNNL_RETHROW(e);
-  }
+  DNNL_CHECK(runMatmul(contiguousCopy(a), contiguousCopy(b), out));
 }
 
 }  // namespace rk::cpu
