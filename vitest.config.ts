@@ -11,5 +11,8 @@ export default defineConfig({
     // One process owns the native CPU stream; the suites are small, so no worker pool is needed.
     fileParallelism: false,
     testTimeout: 60_000,
+    // Memory tests collect garbage first, so tensors dropped by earlier tests cannot be finalized
+    // in the middle of a measurement.
+    execArgv: ['--expose-gc'],
   },
 });

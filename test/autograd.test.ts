@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import * as rk from '../lib/index.js';
 import { tensor } from '../lib/index.js';
-import { gradcheck, input } from './helpers.js';
+import { gradcheck, input, settledMemory } from './helpers.js';
 
 describe('gradients match finite differences', () => {
   it('add, sub, mul, div with broadcasting', () => {
@@ -112,8 +112,7 @@ describe('the tape', () => {
   });
 
   it('runs after tidy() disposed the intermediates, then frees the saved tensors', async () => {
-    await rk.sync();
-    const before = rk.memory();
+    const before = await settledMemory();
     const w = tensor([[0.5, -1], [2, 0.25]], { requiresGrad: true });
     const x = tensor([[1, 2]]);
     const loss = rk.tidy(() => rk.sum(rk.tanh(rk.matmul(x, w))));
@@ -124,8 +123,7 @@ describe('the tape', () => {
     const expected = [1 * d[0]!, 1 * d[1]!, 2 * d[0]!, 2 * d[1]!];
     Array.from(w.grad!.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
     for (const t of [w.grad!, w, x, loss]) t.dispose();
-    await rk.sync();
-    expect(rk.memory()).toEqual(before);
+    expect(await settledMemory()).toEqual(before);
   });
 
   it('refuses a second backward through a freed graph unless retainGraph', () => {

@@ -2,7 +2,7 @@
 // check that evaluates the function in float32 and accumulates the probe in float64.
 
 import { expect } from 'vitest';
-import { mul, noGrad, sum, tensor, tidy, type Tensor } from '../lib/index.js';
+import { memory, mul, noGrad, sum, sync, tensor, tidy, type MemoryInfo, type Tensor } from '../lib/index.js';
 
 /** Deterministic uniform values in [lo, hi) (mulberry32). */
 export function uniform(n: number, seed: number, lo = -1, hi = 1): number[] {
@@ -17,6 +17,20 @@ export function uniform(n: number, seed: number, lo = -1, hi = 1): number[] {
     out.push(lo + (hi - lo) * r);
   }
   return out;
+}
+
+/**
+ * memory() once dropped-but-undisposed tensors of earlier tests are collected and their native
+ * finalizers have run, and queued work is done: a baseline no later collection can move.
+ */
+export async function settledMemory(): Promise<MemoryInfo> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await sync();
+  return memory();
 }
 
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -52,11 +66,12 @@ export function gradcheck(
   { eps = 1e-2, atol = 1e-3, rtol = 1e-2 } = {},
 ): void {
   const leaves = inputs.map((x) => tensor(x.values, { shape: x.shape, requiresGrad: true }));
-  const out = fn(...leaves);
-  const w = uniform(out.size, 99);
-  const wt = tensor(w, { shape: out.shape as number[] });
-  const loss = sum(mul(out, wt));
-  loss.backward();
+  let w: number[] = [];
+  tidy(() => {
+    const out = fn(...leaves);
+    w = uniform(out.size, 99);
+    sum(mul(out, tensor(w, { shape: out.shape as number[] }))).backward();
+  });
 
   const probe = (values: number[][]): number =>
     noGrad(() =>
@@ -84,7 +99,7 @@ export function gradcheck(
     });
     expectClose(analytic, numeric, atol, rtol);
   });
-  for (const t of [...leaves, out, wt, loss]) {
+  for (const t of leaves) {
     t.grad?.dispose();
     t.dispose();
   }

@@ -190,6 +190,8 @@ describe('matmul', () => {
       expect(() => rk.matmul(rk.ones([2, 3]), rk.ones([4, 5]))).toThrow(/matmul: .*3.*4/);
       expect(() => rk.matmul(rk.ones([2, 3, 4]), rk.ones([3, 4, 5]))).toThrow(rk.ShapeError);
       expect(() => rk.matmul(rk.ones([3]), rk.ones([3, 1]))).toThrow(rk.ShapeError);
+      const deep = new Array<number>(13).fill(1);
+      expect(() => rk.matmul(rk.ones(deep), rk.ones([1, 1]))).toThrow(/rank 13, at most 12/);
       const i = tensor(new Int32Array(4), { shape: [2, 2] }) as unknown as rk.Tensor<'float32'>;
       expect(() => rk.matmul(i, i)).toThrow(rk.DTypeError);
     });

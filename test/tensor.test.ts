@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as rk from '../lib/index.js';
 import { tensor } from '../lib/index.js';
+import { settledMemory } from './helpers.js';
 
 describe('tensor creation', () => {
   it('takes a Float32Array with a shape and reads it back', async () => {
@@ -81,8 +82,7 @@ describe('tensor creation', () => {
 
 describe('dispose, using, tidy and memory()', () => {
   it('counts live tensors and bytes, and returns to the baseline after dispose', async () => {
-    await rk.sync();
-    const before = rk.memory();
+    const before = await settledMemory();
     const t = rk.zeros([256, 4]);
     const after = rk.memory();
     expect(after.tensors - before.tensors).toBe(1);
@@ -90,8 +90,14 @@ describe('dispose, using, tidy and memory()', () => {
     expect(after.byDevice.cpu!.bytes - before.byDevice.cpu!.bytes).toBe(4096);
     t.dispose();
     t.dispose(); // idempotent
-    await rk.sync();
-    expect(rk.memory()).toEqual(before);
+    expect(await settledMemory()).toEqual(before);
+  });
+
+  it('frees a tensor that was dropped without dispose() once it is garbage collected', async () => {
+    const before = await settledMemory();
+    (() => rk.ones([1000]))();
+    expect(rk.memory().bytes - before.bytes).toBe(4000);
+    expect(await settledMemory()).toEqual(before);
   });
 
   it('throws DisposedError when a disposed tensor is used', () => {
@@ -105,8 +111,7 @@ describe('dispose, using, tidy and memory()', () => {
   });
 
   it('disposes at the end of a using block', async () => {
-    await rk.sync();
-    const before = rk.memory().tensors;
+    const before = (await settledMemory()).tensors;
     let escaped: rk.Tensor | undefined;
     {
       using t = rk.ones([3]);
@@ -118,8 +123,7 @@ describe('dispose, using, tidy and memory()', () => {
   });
 
   it('tidy disposes intermediates and keeps returned and kept tensors', async () => {
-    await rk.sync();
-    const before = rk.memory();
+    const before = await settledMemory();
     let kept!: rk.Tensor;
     let inner!: rk.Tensor;
     const result = rk.tidy(() => {
@@ -139,13 +143,11 @@ describe('dispose, using, tidy and memory()', () => {
     expect(Array.from(kept.dataSync())).toEqual([6, 6, 6, 6]);
     expect(rk.memory().tensors - before.tensors).toBe(4);
     for (const t of [b, nested.x, nested.list[0]!, kept]) t.dispose();
-    await rk.sync();
-    expect(rk.memory()).toEqual(before);
+    expect(await settledMemory()).toEqual(before);
   });
 
   it('tidy disposes everything when fn throws, and refuses async functions', async () => {
-    await rk.sync();
-    const before = rk.memory();
+    const before = await settledMemory();
     expect(() =>
       rk.tidy(() => {
         rk.ones([10]);
@@ -153,16 +155,14 @@ describe('dispose, using, tidy and memory()', () => {
       }),
     ).toThrow('boom');
     expect(() => rk.tidy(async () => rk.ones([1]))).toThrow(/tidy: fn returned a Promise/);
-    await rk.sync();
-    expect(rk.memory()).toEqual(before);
+    expect(await settledMemory()).toEqual(before);
   });
 });
 
 describe('views share storage', () => {
   it('transpose, permute, slice and narrow read the right elements without copying', async () => {
     const x = tensor([[1, 2, 3], [4, 5, 6]]);
-    await rk.sync();
-    const before = rk.memory().bytes;
+    const before = (await settledMemory()).bytes;
     const t = x.transpose();
     const s = x.slice([0, 1], [2, 2]);
     const n = x.narrow(0, 1, 1);

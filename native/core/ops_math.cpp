@@ -122,6 +122,13 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   }
   outShape.push_back(m);
   outShape.push_back(n);
+  // oneDNN's limit (DNNL_MAX_NDIMS); checked here so the call throws instead of the task failing.
+  constexpr size_t kMaxMatmulRank = 12;
+  if (outShape.size() > kMaxMatmulRank) {
+    fail(Error::Code::Shape, "matmul: the output would have rank ", outShape.size(),
+         ", at most ", kMaxMatmulRank, " is supported (a is ", shapeToString(a.shape), ", b is ",
+         shapeToString(b.shape), ")");
+  }
   validateShape("matmul", "the output shape", outShape);
   Tensor out = emptyTensor(a.device, a.dtype, outShape);
   Backend& backend = backendFor(a.device);
