@@ -46,10 +46,13 @@ if (prebuiltError === null) done(`using ${prebuilt} (prebuilt, it loads)`);
 const noPrebuilt = prebuiltError === 'not found' ? 'no prebuilt' : `prebuilt does not load (${prebuiltError})`;
 
 // Both builds need oneDNN; say how to get it rather than fail deep inside a compiler.
-const dnnlIncludes = [process.env.DNNL_ROOT && path.join(process.env.DNNL_ROOT, 'include'), '/usr/include', '/usr/local/include'];
-if (!dnnlIncludes.some((dir) => dir && existsSync(path.join(dir, 'oneapi/dnnl/dnnl.hpp')))) {
+// DNNL_ROOT, when set, is the only place looked at (the builds then take oneDNN from there).
+const dnnlIncludes = process.env.DNNL_ROOT
+  ? [path.join(process.env.DNNL_ROOT, 'include')]
+  : ['/usr/include', '/usr/local/include'];
+if (!dnnlIncludes.some((dir) => existsSync(path.join(dir, 'oneapi/dnnl/dnnl.hpp')))) {
   console.error(
-    `rnnkit: cannot build the native addon: oneDNN's header oneapi/dnnl/dnnl.hpp is not in ${dnnlIncludes.filter(Boolean).join(', ')}.\n` +
+    `rnnkit: cannot build the native addon: oneDNN's header oneapi/dnnl/dnnl.hpp is not in ${dnnlIncludes.join(', ')}.\n` +
       'rnnkit: fix: `sudo apt-get install libdnnl-dev` (Debian/Ubuntu), or set DNNL_ROOT to a oneDNN install, then `npm rebuild rnnkit`.',
   );
   process.exit(1);
