@@ -36,6 +36,60 @@ export type UnaryOp = 'neg' | 'tanh' | 'sigmoid' | 'relu' | 'exp' | 'log';
 export type ReduceOp = 'sum' | 'mean';
 export type Reduction = 'mean' | 'sum' | 'none';
 
+export type RnnMode = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
+
+/** A recurrent stack, as nn.RNN / nn.LSTM / nn.GRU describe it. */
+export interface RnnConfig {
+  mode: RnnMode;
+  inputSize: number;
+  hiddenSize: number;
+  /** LSTM projection size; 0 for none. hOut = projSize || hiddenSize. */
+  projSize: number;
+  numLayers: number;
+  bidirectional: boolean;
+  /** false: no bias parameters (the backend uses a zero bias that is never updated). */
+  bias: boolean;
+  /** x and output are [batch, time, features] when true, [time, batch, features] when false. */
+  batchFirst: boolean;
+  /** Dropout probability on the outputs of every layer but the last, when training. */
+  dropout: number;
+}
+
+/** One canonical parameter inside the flat weight buffer (elements, not bytes). */
+export interface RnnParam {
+  /** PyTorch's name: weight_ih_l0, weight_hh_l1_reverse, bias_ih_l0, weight_hr_l0, ... */
+  name: string;
+  shape: number[];
+  offset: number;
+}
+
+/** What a training forward keeps for the backward pass (workspaces, saved activations). */
+export interface RnnReserve {
+  readonly disposed: boolean;
+  /** Frees it at once (else when garbage collected). Idempotent. */
+  dispose(): void;
+}
+
+export interface RnnForwardResult {
+  /** [B, T, D*hOut] (batchFirst) or [T, B, D*hOut]; zero past each sequence's length. */
+  output: NativeTensor;
+  /** Final hidden state [L*D, B, hOut], taken at each sequence's own end (reverse: its start). */
+  h: NativeTensor;
+  /** Final cell state [L*D, B, hiddenSize] (LSTM only, else null). */
+  c: NativeTensor | null;
+  /** Present when training is true. */
+  reserve: RnnReserve | null;
+}
+
+export interface RnnBackwardResult {
+  /** Same shape as x; zero past each sequence's length. */
+  dx: NativeTensor;
+  dh0: NativeTensor;
+  dc0: NativeTensor | null;
+  /** Same layout as the flat weight buffer. */
+  dWeights: NativeTensor;
+}
+
 export interface DeviceMemory {
   tensors: number;
   bytes: number;
@@ -107,6 +161,45 @@ export interface Binding {
     ignoreIndex: number,
     reduction: Reduction,
   ): NativeTensor;
+
+  /**
+   * The canonical parameters of a recurrent stack inside its flat weight buffer on `device`, in
+   * PyTorch's order and shapes, and the buffer's total size in elements.
+   */
+  rnnLayout(config: RnnConfig, device: string): { params: RnnParam[]; size: number };
+  /**
+   * The fused recurrent stack. x [B, T, inputSize] (or [T, B, ...]); weights the flat buffer;
+   * h0 / c0 [L*D, B, hOut / hiddenSize] or null for zeros; lengths (each in 1..T, any order) or
+   * null for all T. `seed` drives dropout between layers when training.
+   */
+  rnnForward(
+    config: RnnConfig,
+    x: NativeTensor,
+    weights: NativeTensor,
+    h0: NativeTensor | null,
+    c0: NativeTensor | null,
+    lengths: Int32Array | null,
+    training: boolean,
+    seed: number,
+  ): RnnForwardResult;
+  /**
+   * Gradients of a training forward. dOutput / dh / dc may be null (zero). Needs the forward's
+   * arguments again (same tensors) and its reserve.
+   */
+  rnnBackward(
+    config: RnnConfig,
+    x: NativeTensor,
+    weights: NativeTensor,
+    h0: NativeTensor | null,
+    c0: NativeTensor | null,
+    lengths: Int32Array | null,
+    reserve: RnnReserve,
+    dOutput: NativeTensor | null,
+    dh: NativeTensor | null,
+    dc: NativeTensor | null,
+  ): RnnBackwardResult;
+  /** Copies src into the view dst (same shape and dtype), in stream order. */
+  assign(dst: NativeTensor, src: NativeTensor): void;
 
   /** Live tensor handles and allocated storage bytes, per device. */
   memory(): Record<string, DeviceMemory>;
