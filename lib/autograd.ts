@@ -14,12 +14,17 @@ export type Float = Tensor<'float32'>;
 
 /** Gradients of a node's inputs, in input order; null where an input gets none. */
 export type BackwardFn = (grad: Float, saved: Tensor[]) => (Float | null)[];
+/** The same for ops with several outputs: grads[i] is null where output i got no gradient. */
+export type MultiBackwardFn = (grads: (Float | null)[], saved: Tensor[]) => (Float | null)[];
 
 export interface GradNode {
   readonly op: string;
   readonly inputs: readonly Tensor[];
+  readonly numOutputs: number;
   readonly saved: Tensor[];
-  readonly backward: BackwardFn;
+  readonly backward: MultiBackwardFn;
+  /** Releases what the node holds besides saved tensors (e.g. a backend's reserve). */
+  readonly onFree: (() => void) | undefined;
   freed: boolean;
 }
 
@@ -52,10 +57,35 @@ function alias(t: Tensor): Tensor {
   return untracked(() => new Tensor(callNative((n) => n.view(h, h.shape, h.strides, h.offset))));
 }
 
+/** Whether an op on these inputs records a node: recording is on and one requires grad. */
+export function needsGrad(inputs: readonly (Tensor | null)[]): boolean {
+  return gradDisabled === 0 && inputs.some((t) => t?.requiresGrad === true);
+}
+
 /**
- * Attaches a tape node to `output` if recording is on and an input requires grad. `saved` are
- * the tensors backward needs; they reach backward in the same order.
+ * Attaches one tape node to all of an op's outputs if recording is on and an input requires
+ * grad. `saved` are the tensors backward needs; they reach backward in the same order. `onFree`
+ * runs when the graph is freed (after backward, unless retainGraph). Returns whether it recorded.
  */
+export function recordMulti(
+  op: string,
+  outputs: readonly Tensor[],
+  inputs: readonly Tensor[],
+  saved: readonly Tensor[],
+  backward: MultiBackwardFn,
+  onFree?: () => void,
+): boolean {
+  if (!needsGrad(inputs)) return false;
+  const node: GradNode = { op, inputs, numOutputs: outputs.length, saved: saved.map(alias), backward, onFree, freed: false };
+  outputs.forEach((t, i) => {
+    t.requiresGrad = true;
+    t.gradFn = node;
+    t.gradIndex = i;
+  });
+  return true;
+}
+
+/** recordMulti for the common single-output op. */
 export function record<T extends Tensor>(
   op: string,
   output: T,
@@ -63,39 +93,36 @@ export function record<T extends Tensor>(
   saved: readonly Tensor[],
   backward: BackwardFn,
 ): T {
-  if (gradDisabled > 0 || !inputs.some((t) => t.requiresGrad)) return output;
-  output.requiresGrad = true;
-  output.gradFn = { op, inputs, saved: saved.map(alias), backward, freed: false };
+  recordMulti(op, [output], inputs, saved, (grads, s) => backward(grads[0]!, s));
   return output;
 }
 
 function freeNode(node: GradNode): void {
   for (const t of node.saved) t.dispose();
   node.saved.length = 0;
+  node.onFree?.();
   node.freed = true;
 }
 
-/** Tensors with a grad node reachable from root, parents after children (iterative DFS). */
-function topoOrder(root: Tensor): Tensor[] {
-  const order: Tensor[] = [];
-  const visited = new Set<Tensor>();
-  const stack: { t: Tensor; next: number }[] = [{ t: root, next: 0 }];
-  visited.add(root);
+/** Nodes reachable from root, each after every node that consumes its outputs (iterative DFS). */
+function topoOrder(root: GradNode): GradNode[] {
+  const order: GradNode[] = [];
+  const visited = new Set<GradNode>([root]);
+  const stack: { node: GradNode; next: number }[] = [{ node: root, next: 0 }];
   while (stack.length > 0) {
     const frame = stack[stack.length - 1]!;
-    const inputs = frame.t.gradFn?.inputs ?? [];
-    if (frame.next < inputs.length) {
-      const child = inputs[frame.next++]!;
-      if (child.gradFn && !visited.has(child)) {
+    if (frame.next < frame.node.inputs.length) {
+      const child = frame.node.inputs[frame.next++]!.gradFn;
+      if (child && !visited.has(child)) {
         visited.add(child);
-        stack.push({ t: child, next: 0 });
+        stack.push({ node: child, next: 0 });
       }
     } else {
-      if (frame.t.gradFn) order.push(frame.t);
+      order.push(frame.node);
       stack.pop();
     }
   }
-  return order;
+  return order.reverse();
 }
 
 /** Adds g into a leaf's grad; g is consumed. */
@@ -107,6 +134,18 @@ function accumulateLeaf(leaf: Tensor, g: Float): void {
   const old = leaf.grad;
   leaf.grad = add(old, g);
   old.dispose();
+  g.dispose();
+}
+
+/** Adds g into slot i of a pending gradient list; g is consumed. */
+function accumulateSlot(slots: (Float | null)[], i: number, g: Float): void {
+  const prev = slots[i];
+  if (prev == null) {
+    slots[i] = g;
+    return;
+  }
+  slots[i] = add(prev, g);
+  prev.dispose();
   g.dispose();
 }
 
@@ -134,46 +173,45 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
 
   untracked(() =>
     noGrad(() => {
-      const seed: Float = gradient ?? ones(root.shape as number[]);
-      if (root.gradFn === null) {
-        accumulateLeaf(root, gradient ? add(seed, 0) : seed);
+      // The caller's gradient stays theirs: the tape works on its own copy.
+      const seed: Float = gradient ? add(gradient, 0) : ones(root.shape as number[]);
+      const rootNode = root.gradFn;
+      if (rootNode === null) {
+        accumulateLeaf(root, seed);
         return;
       }
-      const order = topoOrder(root);
-      for (const t of order) {
-        if (t.gradFn!.freed) {
-          throw new ArgumentError(
-            `backward: the graph through '${t.gradFn!.op}' was freed by an earlier backward(); pass { retainGraph: true } to the first call to run backward twice`,
-          );
-        }
+      const order = topoOrder(rootNode);
+      const freed = order.find((node) => node.freed);
+      if (freed) {
+        seed.dispose();
+        throw new ArgumentError(
+          `backward: the graph through '${freed.op}' was freed by an earlier backward(); pass { retainGraph: true } to the first call to run backward twice`,
+        );
       }
-      const grads = new Map<Tensor, Float>([[root, seed]]);
-      for (let k = order.length - 1; k >= 0; k--) {
-        const t = order[k]!;
-        const node = t.gradFn!;
-        const g = grads.get(t);
-        grads.delete(t);
-        if (g === undefined) continue;
-        const inputGrads = node.backward(g, node.saved);
-        if (g !== gradient) g.dispose();
-        node.inputs.forEach((input, i) => {
-          const gi = inputGrads[i] ?? null;
-          if (gi === null) return;
-          if (!input.requiresGrad) {
-            gi.dispose();
-          } else if (input.gradFn === null) {
-            accumulateLeaf(input, gi);
-          } else {
-            const prev = grads.get(input);
-            if (prev === undefined) {
-              grads.set(input, gi);
-            } else {
-              grads.set(input, add(prev, gi));
-              prev.dispose();
+      const pending = new Map<GradNode, (Float | null)[]>();
+      const rootSlots = new Array<Float | null>(rootNode.numOutputs).fill(null);
+      rootSlots[root.gradIndex] = seed;
+      pending.set(rootNode, rootSlots);
+      for (const node of order) {
+        const grads = pending.get(node);
+        pending.delete(node);
+        if (grads !== undefined) {
+          const inputGrads = node.backward(grads, node.saved);
+          for (const g of grads) g?.dispose();
+          node.inputs.forEach((input, i) => {
+            const gi = inputGrads[i] ?? null;
+            if (gi === null) return;
+            if (!input.requiresGrad) {
               gi.dispose();
+            } else if (input.gradFn === null) {
+              accumulateLeaf(input, gi);
+            } else {
+              const slots = pending.get(input.gradFn) ?? new Array<Float | null>(input.gradFn.numOutputs).fill(null);
+              pending.set(input.gradFn, slots);
+              accumulateSlot(slots, input.gradIndex, gi);
             }
-          }
-        });
+          });
+        }
         if (!retainGraph) freeNode(node);
       }
     }),

@@ -19,6 +19,8 @@ export class Tensor<D extends DType = DType> {
   grad: Tensor<'float32'> | null = null;
   /** The tape node that produced this tensor (null for leaves and under noGrad). */
   gradFn: GradNode | null = null;
+  /** Which of gradFn's outputs this tensor is. */
+  gradIndex = 0;
 
   /** Internal: wraps a native handle. Users create tensors with tensor(), zeros(), ... */
   constructor(handle: NativeTensor) {

@@ -13,7 +13,8 @@ import { zeros } from './creation.js';
 
 const fmt = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
-function contiguousStrides(shape: readonly number[]): number[] {
+/** Row-major strides (in elements) of a contiguous tensor of this shape. */
+export function contiguousStrides(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {

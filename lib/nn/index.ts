@@ -1,0 +1,15 @@
+// The nn namespace: modules and layers.
+
+export { Module, type Parameter, type LoadStateDictOptions } from './module.js';
+export {
+  RNN,
+  LSTM,
+  GRU,
+  type RecurrentOptions,
+  type RNNOptions,
+  type LSTMOptions,
+  type GRUOptions,
+  type RecurrentState,
+  type RecurrentForwardOptions,
+  type RecurrentOutput,
+} from './rnn.js';

@@ -1,0 +1,106 @@
+// nn.Module: the base of every layer. Parameters and child modules are registered by name;
+// namedParameters() walks them with dotted names (encoder.weight_ih_l0), stateDict() and
+// loadStateDict() use the same names, so state dicts move to and from PyTorch unchanged.
+
+import { describe } from '../dtype.js';
+import { ArgumentError, CheckpointError, DTypeError, ShapeError } from '../errors.js';
+import { callNative, handle } from '../ops/call.js';
+import { Tensor } from '../tensor.js';
+
+export type Parameter = Tensor<'float32'>;
+
+export interface LoadStateDictOptions {
+  /** Require exactly the model's names (default true); false ignores missing and unexpected ones. */
+  strict?: boolean;
+}
+
+export class Module {
+  /** Training mode (dropout active); eval() turns it off. */
+  training = true;
+  readonly #params = new Map<string, Parameter>();
+  readonly #children = new Map<string, Module>();
+
+  protected registerParameter(name: string, param: Parameter): Parameter {
+    this.#params.set(name, param);
+    return param;
+  }
+
+  protected registerModule<M extends Module>(name: string, module: M): M {
+    this.#children.set(name, module);
+    return module;
+  }
+
+  /** [name, parameter] pairs, this module's own first, then each child's under `child.` names. */
+  namedParameters(prefix = ''): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    for (const [name, p] of this.#params) out.push([prefix + name, p]);
+    for (const [name, child] of this.#children) out.push(...child.namedParameters(`${prefix}${name}.`));
+    return out;
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** name → the live parameter tensor (shared, not a copy: do not dispose its entries). */
+  stateDict(): Record<string, Parameter> {
+    return Object.fromEntries(this.namedParameters());
+  }
+
+  /**
+   * Copies tensors into the parameters of the same names. Checks every name, shape and dtype
+   * before copying anything, so a failed load leaves the model as it was.
+   */
+  loadStateDict(state: Record<string, Tensor>, options: LoadStateDictOptions = {}): void {
+    if (typeof state !== 'object' || state === null) {
+      throw new ArgumentError(`loadStateDict: state must be an object of name → tensor, got ${describe(state)}`);
+    }
+    const strict = options.strict ?? true;
+    const params = new Map(this.namedParameters());
+    const given = Object.keys(state);
+    if (strict) {
+      const missing = [...params.keys()].filter((name) => !(name in state));
+      const unexpected = given.filter((name) => !params.has(name));
+      if (missing.length > 0 || unexpected.length > 0) {
+        const parts = [];
+        if (missing.length > 0) parts.push(`missing ${missing.join(', ')}`);
+        if (unexpected.length > 0) parts.push(`unexpected ${unexpected.join(', ')}`);
+        throw new CheckpointError(`loadStateDict: the state does not fit the model: ${parts.join('; ')}`);
+      }
+    }
+    const pairs: [Parameter, Tensor][] = [];
+    for (const name of given) {
+      const param = params.get(name);
+      if (param === undefined) continue;
+      const src = state[name];
+      if (!(src instanceof Tensor)) throw new ArgumentError(`loadStateDict: state['${name}'] must be a Tensor, got ${describe(src)}`);
+      if (src.dtype !== param.dtype) {
+        throw new DTypeError(`loadStateDict: state['${name}'] is ${src.dtype}, the parameter is ${param.dtype}`);
+      }
+      if (src.shape.join() !== param.shape.join()) {
+        throw new ShapeError(
+          `loadStateDict: state['${name}'] has shape [${src.shape.join(', ')}], the parameter has [${param.shape.join(', ')}]`,
+        );
+      }
+      handle('loadStateDict', `state['${name}']`, src);
+      pairs.push([param, src]);
+    }
+    for (const [param, src] of pairs) {
+      const dst = handle('loadStateDict', 'parameter', param);
+      const from = handle('loadStateDict', 'state', src);
+      callNative((n) => n.assign(dst, from));
+    }
+  }
+
+  /** Sets training mode on this module and every child. */
+  train(mode = true): this {
+    this.training = mode;
+    for (const child of this.#children.values()) child.train(mode);
+    return this;
+  }
+
+  /** Evaluation mode: train(false). */
+  eval(): this {
+    return this.train(false);
+  }
+}

@@ -1,0 +1,236 @@
+// Recurrent layers: nn.RNN, nn.LSTM, nn.GRU. One fused native op runs the whole stack forward
+// and backward (oneDNN on CPU). The weights live in one flat buffer; the PyTorch-named parameters
+// (weight_ih_l0, bias_hh_l1_reverse, weight_hr_l0, ...) are views into it, in PyTorch's order,
+// shapes and gate order, so state dicts move between rnnkit and PyTorch unchanged.
+
+import { checkBoolean, checkInteger, checkOneOf, checkOptions } from '../args.js';
+import { needsGrad, recordMulti, type Float } from '../autograd.js';
+import type { RnnConfig, RnnMode, RnnParam, RnnReserve } from '../binding.js';
+import { describe } from '../dtype.js';
+import { ArgumentError } from '../errors.js';
+import { callNative, handle } from '../ops/call.js';
+import { contiguousStrides } from '../ops/views.js';
+import { nextSeed, uniformArray } from '../random.js';
+import { untracked } from '../scope.js';
+import { Tensor } from '../tensor.js';
+import { Module, type Parameter } from './module.js';
+
+export interface RecurrentOptions {
+  inputSize: number;
+  hiddenSize: number;
+  /** Stacked layers (default 1). */
+  numLayers?: number;
+  /** Run a reverse direction too and concatenate both (default false). */
+  bidirectional?: boolean;
+  /** Dropout on the outputs of every layer but the last, in training mode (default 0). */
+  dropout?: number;
+  /** Bias parameters (default true). */
+  bias?: boolean;
+  /** x and output are [batch, time, features] (default true), else [time, batch, features]. */
+  batchFirst?: boolean;
+}
+
+export interface RNNOptions extends RecurrentOptions {
+  nonlinearity?: 'tanh' | 'relu';
+}
+
+export interface LSTMOptions extends RecurrentOptions {
+  /** Project the hidden state to this size (LSTMP, PyTorch's proj_size); 0 for none. */
+  projSize?: number;
+}
+
+export type GRUOptions = RecurrentOptions;
+
+/** Hidden state [numLayers * numDirections, batch, hOut]; c (LSTM) [.., .., hiddenSize]. */
+export interface RecurrentState {
+  h: Tensor<'float32'>;
+  c?: Tensor<'float32'>;
+}
+
+export interface RecurrentForwardOptions {
+  /** Each sequence's length (1..T, any order): outputs past it are zero, its state is taken at its end. */
+  lengths?: Int32Array | readonly number[];
+  /** Initial state (zeros when omitted); an LSTM needs both h and c. */
+  state?: RecurrentState;
+}
+
+export interface RecurrentOutput {
+  /** [batch, time, numDirections * hOut] (batchFirst) or [time, batch, ...]. */
+  output: Tensor<'float32'>;
+  /** Final state, each sequence's own. */
+  state: RecurrentState;
+}
+
+const COMMON_OPTIONS = ['inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'dropout', 'bias', 'batchFirst'] as const;
+
+function positive(op: string, arg: string, value: unknown): number {
+  const n = checkInteger(op, arg, value);
+  if (n < 1) throw new ArgumentError(`${op}: ${arg} must be a positive integer, got ${n}`);
+  return n;
+}
+
+function toConfig(op: string, mode: RnnMode, options: unknown, extra: readonly string[]): RnnConfig {
+  if (options === undefined) throw new ArgumentError(`${op}: options with inputSize and hiddenSize are required`);
+  const o = checkOptions(op, options, [...COMMON_OPTIONS, ...extra]) as Record<string, unknown>;
+  const hiddenSize = positive(op, 'options.hiddenSize', o.hiddenSize);
+  const dropout = o.dropout ?? 0;
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) {
+    throw new ArgumentError(`${op}: options.dropout must be a number in [0, 1), got ${describe(dropout)}`);
+  }
+  const projSize = checkInteger(op, 'options.projSize', o.projSize ?? 0);
+  if (projSize < 0 || (projSize > 0 && projSize >= hiddenSize)) {
+    throw new ArgumentError(`${op}: options.projSize must be 0 (none) or in 1..${hiddenSize - 1} (below hiddenSize), got ${projSize}`);
+  }
+  return {
+    mode,
+    inputSize: positive(op, 'options.inputSize', o.inputSize),
+    hiddenSize,
+    projSize,
+    numLayers: positive(op, 'options.numLayers', o.numLayers ?? 1),
+    bidirectional: checkBoolean(op, 'options.bidirectional', o.bidirectional ?? false),
+    bias: checkBoolean(op, 'options.bias', o.bias ?? true),
+    batchFirst: checkBoolean(op, 'options.batchFirst', o.batchFirst ?? true),
+    dropout,
+  };
+}
+
+function toLengths(op: string, value: unknown): Int32Array {
+  if (value instanceof Int32Array) return value.slice();
+  if (Array.isArray(value)) {
+    return Int32Array.from(value, (v, i) => checkInteger(op, `options.lengths[${i}]`, v));
+  }
+  throw new ArgumentError(`${op}: options.lengths must be an Int32Array or an array of integers, got ${describe(value)}`);
+}
+
+abstract class RecurrentLayer extends Module {
+  readonly config: Readonly<RnnConfig>;
+  readonly #name: string;
+  /** The flat buffer every parameter is a view of. */
+  readonly #weights: Tensor<'float32'>;
+  readonly #params: Parameter[] = [];
+  /** Where each parameter sits in the flat buffer (the gradient buffer has the same layout). */
+  readonly #layout: RnnParam[];
+
+  protected constructor(name: string, config: RnnConfig) {
+    super();
+    this.#name = name;
+    this.config = Object.freeze(config);
+    const layout = callNative((n) => n.rnnLayout(config, 'cpu'));
+    this.#layout = layout.params;
+    // PyTorch's default: every parameter uniform in ±1/sqrt(hiddenSize).
+    const k = 1 / Math.sqrt(config.hiddenSize);
+    this.#weights = untracked(() => new Tensor<'float32'>(callNative((n) => n.fromArray(uniformArray(layout.size, -k, k), [layout.size], 'cpu'))));
+    const flat = handle(name, 'weights', this.#weights);
+    for (const p of layout.params) {
+      const view = untracked(() => new Tensor<'float32'>(callNative((n) => n.view(flat, p.shape, contiguousStrides(p.shape), p.offset))));
+      view.requiresGrad = true;
+      this.#params.push(this.registerParameter(p.name, view));
+    }
+  }
+
+  /** hOut: projSize when projecting, else hiddenSize. */
+  get outputSize(): number {
+    return this.config.projSize || this.config.hiddenSize;
+  }
+
+  forward(x: Tensor<'float32'>, options?: RecurrentForwardOptions): RecurrentOutput {
+    const op = `${this.#name}.forward`;
+    const opts = checkOptions(op, options, ['lengths', 'state'] as const);
+    const hx = handle(op, 'x', x);
+    const lengths = opts.lengths === undefined ? null : toLengths(op, opts.lengths);
+    const isLstm = this.config.mode === 'lstm';
+    let h0: Tensor<'float32'> | null = null;
+    let c0: Tensor<'float32'> | null = null;
+    if (opts.state !== undefined) {
+      const state = opts.state as Partial<RecurrentState>;
+      if (typeof state !== 'object' || state === null) {
+        throw new ArgumentError(`${op}: options.state must be { h${isLstm ? ', c' : ''} }, got ${describe(state)}`);
+      }
+      h0 = state.h ?? null;
+      c0 = state.c ?? null;
+      if (h0 === null) throw new ArgumentError(`${op}: options.state.h is missing`);
+      if (isLstm && c0 === null) throw new ArgumentError(`${op}: options.state.c is missing (an LSTM state is { h, c })`);
+      if (!isLstm && c0 !== null) throw new ArgumentError(`${op}: options.state.c is only for an LSTM`);
+    }
+    const hh0 = h0 && handle(op, 'options.state.h', h0);
+    const hc0 = c0 && handle(op, 'options.state.c', c0);
+    const hw = handle(op, 'weights', this.#weights);
+
+    const inputs: Tensor[] = [x, ...(h0 ? [h0] : []), ...(c0 ? [c0] : []), ...this.#params];
+    const recording = needsGrad(inputs);
+    const config: RnnConfig = this.training ? this.config : { ...this.config, dropout: 0 };
+    const training = recording || config.dropout > 0;
+    const result = callNative((n) => n.rnnForward(config, hx, hw, hh0, hc0, lengths, training, nextSeed()));
+    const output = new Tensor<'float32'>(result.output);
+    const h = new Tensor<'float32'>(result.h);
+    const c = result.c ? new Tensor<'float32'>(result.c) : null;
+    const reserve = result.reserve;
+
+    const recorded =
+      reserve !== null &&
+      recordMulti(
+        this.#name,
+        c ? [output, h, c] : [output, h],
+        inputs,
+        [x, this.#weights, ...(h0 ? [h0] : []), ...(c0 ? [c0] : [])],
+        (grads, saved) => this.#backward(config, lengths, reserve, grads, saved, h0 !== null, c0 !== null),
+        () => reserve.dispose(),
+      );
+    if (!recorded) reserve?.dispose();
+    return { output, state: c ? { h, c } : { h } };
+  }
+
+  #backward(
+    config: RnnConfig,
+    lengths: Int32Array | null,
+    reserve: RnnReserve,
+    grads: (Float | null)[],
+    saved: Tensor[],
+    hasH0: boolean,
+    hasC0: boolean,
+  ): (Float | null)[] {
+    const op = `${this.#name}.backward`;
+    const [sx, sw, ...states] = saved.map((t, i) => handle(op, `saved[${i}]`, t));
+    const sh0 = hasH0 ? states[0]! : null;
+    const sc0 = hasC0 ? states[1]! : null;
+    const g = (i: number) => {
+      const t = grads[i];
+      return t ? handle(op, `grad[${i}]`, t) : null;
+    };
+    const r = callNative((n) => n.rnnBackward(config, sx!, sw!, sh0, sc0, lengths, reserve, g(0), g(1), g(2)));
+    const dW = new Tensor<'float32'>(r.dWeights);
+    const result: (Float | null)[] = [new Tensor<'float32'>(r.dx)];
+    if (hasH0) result.push(new Tensor<'float32'>(r.dh0));
+    else r.dh0.dispose();
+    if (hasC0 && r.dc0) result.push(new Tensor<'float32'>(r.dc0));
+    else r.dc0?.dispose();
+    const flat = handle(op, 'dWeights', dW);
+    for (const p of this.#layout) {
+      result.push(new Tensor<'float32'>(callNative((n) => n.view(flat, p.shape, contiguousStrides(p.shape), p.offset))));
+    }
+    dW.dispose();
+    return result;
+  }
+}
+
+/** Elman RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu). */
+export class RNN extends RecurrentLayer {
+  constructor(options: RNNOptions) {
+    const nonlinearity = checkOneOf('nn.RNN', 'options.nonlinearity', options?.nonlinearity ?? 'tanh', ['tanh', 'relu'] as const);
+    super('rnn', toConfig('nn.RNN', nonlinearity === 'tanh' ? 'rnn_tanh' : 'rnn_relu', options, ['nonlinearity']));
+  }
+}
+
+/** Long short-term memory, PyTorch's gate order i, f, g, o; optional projection (projSize). */
+export class LSTM extends RecurrentLayer {
+  constructor(options: LSTMOptions) {
+    super('lstm', toConfig('nn.LSTM', 'lstm', options, ['projSize']));
+  }
+}
+
+/** Gated recurrent unit, PyTorch's (reset applied after the recurrent matmul), gates r, z, n. */
+export class GRU extends RecurrentLayer {
+  constructor(options: GRUOptions) {
+    super('gru', toConfig('nn.GRU', 'gru', options, []));
+  }
+}

@@ -1,0 +1,32 @@
+// rnnkit's global random generator: parameter initialisation and dropout seeds draw from it, so
+// manualSeed(n) makes a run repeatable (PyTorch's torch.manual_seed habit).
+
+import { checkInteger } from './args.js';
+
+let state = (Date.now() ^ 0x9e3779b9) >>> 0;
+
+/** Seeds the global generator (any safe integer). */
+export function manualSeed(seed: number): void {
+  state = checkInteger('manualSeed', 'seed', seed) >>> 0;
+}
+
+/** The next uniform value in [0, 1) (mulberry32). */
+export function nextRandom(): number {
+  state = (state + 0x6d2b79f5) >>> 0;
+  let t = state;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+/** A 32-bit seed for a native op's own generator (dropout masks). */
+export function nextSeed(): number {
+  return Math.floor(nextRandom() * 4294967296);
+}
+
+/** n values uniform in [lo, hi). */
+export function uniformArray(n: number, lo: number, hi: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * nextRandom();
+  return out;
+}
