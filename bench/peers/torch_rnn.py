@@ -4,7 +4,7 @@ nn.RNN / nn.LSTM / nn.GRU and print ONE JSON line.
 
     torch_rnn.py --mode lstm --layers 2 --bidirectional --input 128 --hidden 256 \
                  --batch 32 --time 64 [--lengths random|equal] [--seed 0] [--threads 2] \
-                 [--warmup 2] [--iters 5] [--device cpu|cuda] [--input-grad]
+                 [--lengths-list 64,40,...] [--warmup 2] [--iters 5] [--device cpu|cuda] [--input-grad]
 
 The module is batch_first, float32, PyTorch default init. Per iteration:
 zero_grad, (pack_padded_sequence(enforce_sorted=False) for random lengths), forward,
@@ -36,6 +36,9 @@ def main():
     ap.add_argument("--batch", type=int, required=True)
     ap.add_argument("--time", type=int, required=True)
     ap.add_argument("--lengths", default="equal", choices=["equal", "random"])
+    ap.add_argument("--lengths-list", default=None,
+                    help="comma-separated lengths (one per batch row), overriding --lengths: "
+                         "lets both sides of a benchmark run the very same batch")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=2)
@@ -67,7 +70,13 @@ def main():
     x = torch.rand(B, T, a.input, generator=gen).mul_(2).sub_(1).to(dev)
     if a.input_grad:
         x.requires_grad_(True)
-    if a.lengths == "random":
+    if a.lengths_list is not None:
+        lengths = torch.tensor([int(v) for v in a.lengths_list.split(",")], dtype=torch.int64)
+        if lengths.numel() != B or int(lengths.min()) < 1 or int(lengths.max()) > T:
+            print("torch_rnn.py: --lengths-list needs --batch values in 1..--time", file=sys.stderr)
+            return 2
+        a.lengths = "equal" if bool((lengths == T).all()) else "random"
+    elif a.lengths == "random":
         lengths = torch.randint((T + 1) // 2, T + 1, (B,), generator=gen, dtype=torch.int64)
     else:
         lengths = torch.full((B,), T, dtype=torch.int64)
