@@ -9,6 +9,7 @@
 
 #include "core/device.h"
 #include "core/op_kinds.h"
+#include "core/rnn.h"
 #include "core/tensor.h"
 
 namespace rk {
@@ -54,6 +55,16 @@ class Backend {
   virtual void crossEntropyBackward(const Tensor& gradLoss, const Tensor& logProbs,
                                     const Tensor& targets, int64_t ignoreIndex,
                                     Reduction reduction, const Tensor& out) = 0;
+  /**
+   * The recurrent stack forward. `reserve` is null for inference; for training the kernel
+   * stores in reserve->saved what rnnBackward needs. `seed` drives the dropout masks.
+   */
+  virtual void rnnForward(const RnnProblem& problem, const RnnInputs& in, bool training,
+                          uint64_t seed, const RnnOutputs& out, RnnReserve* reserve) = 0;
+  /** Gradients of the training forward that filled `reserve` (which matches `problem`). */
+  virtual void rnnBackward(const RnnProblem& problem, const RnnInputs& in,
+                           const RnnReserve& reserve, const RnnGrads& grads,
+                           const RnnInputGrads& out) = 0;
 };
 
 /** The backend serving `device`. */

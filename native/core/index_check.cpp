@@ -15,7 +15,7 @@ IndexCheck::IndexCheck(std::string op, std::string arg, Tensor indices, int64_t 
       indices_(std::move(indices)),
       limit_(limit),
       ignore_(ignore),
-      deferred_(!indices_.storage->ready.load(std::memory_order_acquire)) {
+      deferred_(!indices_.storage->ready()) {
   if (!deferred_) run();
 }
 

@@ -45,9 +45,14 @@ void requireRankAtLeast(const std::string& op, NamedTensor arg, size_t rank) {
 
 void launch(const std::string& op, std::initializer_list<const Tensor*> outputs,
             std::function<void()> kernel) {
+  launch(op, std::vector<const Tensor*>(outputs), std::move(kernel));
+}
+
+void launch(const std::string& op, const std::vector<const Tensor*>& outputs,
+            std::function<void()> kernel) {
   std::vector<std::shared_ptr<Storage>> storages;
   for (const Tensor* out : outputs) storages.push_back(out->storage);
-  streamFor((*outputs.begin())->device).submit(op, std::move(storages), std::move(kernel));
+  streamFor(outputs.front()->device).submit(op, std::move(storages), std::move(kernel));
 }
 
 }  // namespace rk

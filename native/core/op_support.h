@@ -32,5 +32,7 @@ void requireRankAtLeast(const std::string& op, NamedTensor arg, size_t rank);
  */
 void launch(const std::string& op, std::initializer_list<const Tensor*> outputs,
             std::function<void()> kernel);
+void launch(const std::string& op, const std::vector<const Tensor*>& outputs,
+            std::function<void()> kernel);
 
 }  // namespace rk

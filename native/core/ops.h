@@ -6,7 +6,8 @@
 //  - Axes may be negative (counted from the end).
 //  - reduce with an empty `axes` list reduces ALL axes; a full reduction without keepDims gives
 //    a 0-d tensor (shape [], one element).
-//  - Outputs are new contiguous tensors; no op writes into an existing storage.
+//  - Outputs are new contiguous tensors; no op writes into an existing storage, except `assign`,
+//    which writes into the view it is given (in stream order).
 #pragma once
 
 #include <functional>
@@ -16,6 +17,7 @@
 
 #include "core/error.h"
 #include "core/op_kinds.h"
+#include "core/rnn.h"
 #include "core/tensor.h"
 
 namespace rk::ops {
@@ -51,6 +53,25 @@ CrossEntropyResult crossEntropy(const Tensor& logits, const Tensor& targets, int
                                 Reduction reduction);
 Tensor crossEntropyBackward(const Tensor& gradLoss, const Tensor& logProbs, const Tensor& targets,
                             int64_t ignoreIndex, Reduction reduction);
+
+/** Copies src into the existing view dst (same shape, dtype and device), in stream order. */
+void assign(const Tensor& dst, const Tensor& src);
+
+// The fused recurrent stack (PyTorch semantics; see lib/binding.ts rnnForward / rnnBackward).
+/** Validates the config and returns its canonical flat weight layout on `device`. */
+RnnLayout rnnLayout(const RnnConfig& config, Device device);
+
+struct RnnForwardResult {
+  RnnOutputs outputs;
+  std::shared_ptr<RnnReserve> reserve;  // training only
+};
+/** `lengths`: none = every sequence has all T steps. */
+RnnForwardResult rnnForward(const RnnConfig& config, const RnnInputs& in,
+                            const std::optional<std::vector<int32_t>>& lengths, bool training,
+                            uint64_t seed);
+RnnInputGrads rnnBackward(const RnnConfig& config, const RnnInputs& in,
+                          const std::optional<std::vector<int32_t>>& lengths,
+                          std::shared_ptr<RnnReserve> reserve, const RnnGrads& grads);
 
 /** Called on the stream's worker thread with the failure (or nothing) of a read or sync. */
 using Completion = std::function<void(std::optional<Error>)>;

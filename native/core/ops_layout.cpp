@@ -16,7 +16,6 @@ Tensor fromHost(const void* data, int64_t length, DType dtype, const Shape& shap
   }
   Tensor t = emptyTensor(device, dtype, shape);
   backendFor(device).upload(t, data);
-  t.storage->ready.store(true, std::memory_order_release);
   return t;
 }
 
@@ -28,7 +27,6 @@ Tensor full(const Shape& shape, double value, DType dtype, Device device) {
   }
   Tensor t = emptyTensor(device, dtype, shape);
   backendFor(device).fill(t, value);
-  t.storage->ready.store(true, std::memory_order_release);
   return t;
 }
 
@@ -101,6 +99,24 @@ Tensor concat(const std::vector<Tensor>& ts, int64_t axis) {
     }
   });
   return out;
+}
+
+void assign(const Tensor& dst, const Tensor& src) {
+  requireSameDevice("assign", {{"dst", dst}, {"src", src}});
+  requireSameDType("assign", {"dst", dst}, {"src", src});
+  requireSameShape("assign", {"dst", dst}, {"src", src});
+  Backend& backend = backendFor(dst.device);
+  // dst's storage counts a pending write until the copy ran (Storage::ready).
+  launch("assign", {&dst}, [&backend, dst, src] {
+    if (src.storage == dst.storage) {
+      // The views may overlap: read all of src before writing any of dst.
+      Tensor staged = emptyTensor(src.device, src.dtype, src.shape);
+      backend.copy(src, staged);
+      backend.copy(staged, dst);
+    } else {
+      backend.copy(src, dst);
+    }
+  });
 }
 
 }  // namespace rk::ops

@@ -27,10 +27,14 @@ class Storage {
   Device device() const { return device_; }
 
   /**
-   * True once the task that writes this storage has run (true at once for storages filled from
-   * JS). A ready storage never changes again: no op writes into an existing storage.
+   * True when no queued task is still to write this storage (at once for storages filled from
+   * JS). Only `assign` writes into a storage that was ready before; it counts as a pending write
+   * too, so a ready storage does not change under a reader on the JS thread.
    */
-  std::atomic<bool> ready{false};
+  bool ready() const { return pendingWrites.load(std::memory_order_acquire) == 0; }
+
+  /** Tasks queued to write this storage and not yet run (Stream keeps the count). */
+  std::atomic<int> pendingWrites{0};
 
  private:
   Storage(Device device, DType dtype, int64_t numel, size_t bytes, void* data)

@@ -10,6 +10,7 @@ void Stream::submit(std::string op, std::vector<std::shared_ptr<Storage>> output
     stopping_ = false;
     worker_ = std::thread([this] { workerLoop(); });
   }
+  for (const auto& storage : outputs) storage->pendingWrites.fetch_add(1, std::memory_order_relaxed);
   queue_.push_back(Entry{std::move(op), std::move(outputs), std::move(task)});
   wake_.notify_one();
 }
@@ -60,7 +61,9 @@ void Stream::run(Entry& entry) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!poison_) poison_ = std::move(error);  // the first failure is the cause of later ones
   }
-  for (const auto& storage : entry.outputs) storage->ready.store(true, std::memory_order_release);
+  for (const auto& storage : entry.outputs) {
+    storage->pendingWrites.fetch_sub(1, std::memory_order_release);
+  }
   // The entry (and the references its task holds) dies with the caller's loop iteration.
 }
 

@@ -1,6 +1,6 @@
 // The CPU backend: oneDNN for matmul, OpenMP loops for the rest. Each op family's kernels live
 // in their own file (elementwise.cpp, reduce.cpp, softmax.cpp, matmul.cpp, gather.cpp,
-// cross_entropy.cpp); memory and transfers in cpu_backend.cpp.
+// cross_entropy.cpp, rnn.cpp); memory and transfers in cpu_backend.cpp.
 #pragma once
 
 #include "core/backend.h"
@@ -35,6 +35,10 @@ class CpuBackend final : public Backend {
                     Reduction reduction, const Tensor& loss, const Tensor& logProbs) override;
   void crossEntropyBackward(const Tensor& gradLoss, const Tensor& logProbs, const Tensor& targets,
                             int64_t ignoreIndex, Reduction reduction, const Tensor& out) override;
+  void rnnForward(const RnnProblem& problem, const RnnInputs& in, bool training, uint64_t seed,
+                  const RnnOutputs& out, RnnReserve* reserve) override;
+  void rnnBackward(const RnnProblem& problem, const RnnInputs& in, const RnnReserve& reserve,
+                   const RnnGrads& grads, const RnnInputGrads& out) override;
 };
 
 /** Calls f(T{}) with T the C++ type of `dtype` (float or int32_t). */

@@ -97,6 +97,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("injectFault", Napi::Function::New(env, guarded<injectFault>, "injectFault"));
   exportOps(env, exports);
   exportReads(env, exports);
+  exportRnn(env, exports);
   return exports;
 }
 

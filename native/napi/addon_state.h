@@ -11,6 +11,7 @@ namespace rk::napi {
 
 struct AddonState {
   Napi::FunctionReference tensorClass;
+  Napi::FunctionReference rnnReserveClass;
   std::shared_ptr<Completions> completions;
   bool active = true;  // false once the environment is exiting
 };
