@@ -222,9 +222,15 @@ dnnl::vanilla_rnn_forward::primitive_desc forwardPd<dnnl::vanilla_rnn_forward>(
   return dnnl::vanilla_rnn_forward::primitive_desc(desc, dnnlEngine());
 }
 
+/**
+ * Projection LSTM runs as forward_training even for inference: oneDNN 2.6's inference kernel
+ * crashes (SIGSEGV inside the primitive) on a projection LSTM over a single time step.
+ */
+bool needsWorkspace(const Cell& c, bool training) { return training || c.projection; }
+
 dnnl::primitive_desc makeForwardPd(const Cell& c, bool training) {
-  dnnl::prop_kind prop =
-      training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+  dnnl::prop_kind prop = needsWorkspace(c, training) ? dnnl::prop_kind::forward_training
+                                                     : dnnl::prop_kind::forward_inference;
   switch (c.mode) {
     case RnnMode::Lstm: return forwardPd<dnnl::lstm_forward>(c, prop);
     case RnnMode::Gru: return forwardPd<dnnl::lbr_gru_forward>(c, prop);
@@ -273,47 +279,99 @@ memory::desc argDesc(const dnnl::primitive_desc& pd, int arg) {
 // ---- Weights: canonical (PyTorch) <-> oneDNN ----------------------------------------------------
 
 /**
- * The canonical parameters of one layer, for the directions a primitive runs (first..first+dirs).
- * Descriptors with the real strides of the flat buffer: [G*H, in] row-major is oneDNN's ldgoi,
- * [P, H] is ldoi; the two directions sit `dirStride` elements apart.
+ * One layer's canonical parameters for the directions a primitive runs (first..first+dirs).
+ * PyTorch's [G*H, in] row-major is oneDNN's ldgoi and [P, H] is ldoi, so one direction's
+ * parameter is used in place. Two directions sit apart in the flat buffer and GRU's gates are
+ * in another order (canonical r, z, n; oneDNN u(=z), r, o(=n)): those go through a dense
+ * staging copy.
  */
+enum class Param { Layer, Iter, Proj };
+
 class CanonicalWeights {
  public:
   CanonicalWeights(const RnnConfig& config, const RnnLayout& layout, int64_t layer, int64_t first,
                    int64_t dirs)
-      : config_(config), dirs_(dirs) {
-    for (int64_t d = 0; d < dirs; ++d) at_.push_back(layout.offsets[layer * config.directions() + first + d]);
-    input_ = config.layerInput(layer);
+      : config_(config), dirs_(dirs), input_(config.layerInput(layer)) {
+    for (int64_t d = 0; d < dirs; ++d) {
+      at_.push_back(layout.offsets[layer * config.directions() + first + d]);
+    }
   }
 
-  memory::desc layerDesc() const { return gatesDesc(input_, &RnnParamOffsets::weightIh); }
-  memory::desc iterDesc() const { return gatesDesc(config_.hiddenOut(), &RnnParamOffsets::weightHh); }
-  memory::desc projDesc() const {
-    int64_t h = config_.hiddenSize, p = config_.projSize;
-    return memory::desc({1, dirs_, h, p}, kF32, {dirs_ * dirStride(&RnnParamOffsets::weightHr),
-                                                 dirStride(&RnnParamOffsets::weightHr), 1, h});
-  }
+  /** oneDNN gate g holds canonical gate kGruGate[g]. */
+  static constexpr int64_t kGruGate[3] = {1, 0, 2};
 
   const RnnParamOffsets& at(int64_t d) const { return at_[d]; }
   int64_t dirs() const { return dirs_; }
-  int64_t input() const { return input_; }
-  /** GRU: canonical gate r, z, n -> oneDNN's u(=z), r, o(=n) order: oneDNN gate g is canonical kGruGate[g]. */
-  static constexpr int64_t kGruGate[3] = {1, 0, 2};
 
-  int64_t dirStride(int64_t RnnParamOffsets::*param) const {
-    return dirs_ == 2 ? at_[1].*param - at_[0].*param : 1;
+  /** A plain (ldgoi / ldoi) memory holding the canonical values of `param`. */
+  memory read(Param param, const float* flat, std::vector<float>& staging) const {
+    Shape block = blockOf(param);
+    memory::desc desc = descOf(param);
+    if (inPlace(param)) return memory(desc, dnnlEngine(), const_cast<float*>(flat + at_[0].*member(param)));
+    int64_t n = numel(block);
+    staging.resize(static_cast<size_t>(dirs_ * n));
+    for (int64_t d = 0; d < dirs_; ++d) {
+      const float* src = flat + at_[d].*member(param);
+      float* dst = staging.data() + d * n;
+      if (gruGates(param)) permute(src, dst, block, true);
+      else copyFloats(dst, src, n);
+    }
+    return memory(desc, dnnlEngine(), staging.data());
+  }
+
+  /** Reorders `from` (any layout) into the canonical `param` of `flat`. */
+  void write(Param param, memory& from, float* flat) const {
+    Shape block = blockOf(param);
+    memory::desc desc = descOf(param);
+    if (inPlace(param)) {
+      memory to(desc, dnnlEngine(), flat + at_[0].*member(param));
+      reorder(from, to);
+      return;
+    }
+    int64_t n = numel(block);
+    std::vector<float> staging(static_cast<size_t>(dirs_ * n));
+    memory to(desc, dnnlEngine(), staging.data());
+    reorder(from, to);
+    for (int64_t d = 0; d < dirs_; ++d) {
+      const float* src = staging.data() + d * n;
+      float* dst = flat + at_[d].*member(param);
+      if (gruGates(param)) permute(src, dst, block, false);
+      else copyFloats(dst, src, n);
+    }
+  }
+
+  static void reorder(memory& from, memory& to) {
+    dnnl::reorder(from, to).execute(dnnlStream(), from, to);
+    dnnlStream().wait();
   }
 
  private:
-  // dims (l, d, i, g, o) over [G*H, in] row-major: i stride 1, g stride H*in, o stride in.
-  memory::desc gatesDesc(int64_t in, int64_t RnnParamOffsets::*param) const {
-    int64_t g = config_.gates(), h = config_.hiddenSize;
-    if (config_.mode == RnnMode::Gru) {
-      // Gates are permuted through a dense staging buffer [dirs][G][H][in].
-      return memory::desc({1, dirs_, in, g, h}, kF32, {dirs_ * g * h * in, g * h * in, 1, h * in, in});
+  static int64_t RnnParamOffsets::*member(Param param) {
+    switch (param) {
+      case Param::Layer: return &RnnParamOffsets::weightIh;
+      case Param::Iter: return &RnnParamOffsets::weightHh;
+      default: return &RnnParamOffsets::weightHr;
     }
-    int64_t ds = dirStride(param);
-    return memory::desc({1, dirs_, in, g, h}, kF32, {dirs_ * std::max(ds, g * h * in), ds, 1, h * in, in});
+  }
+  bool gruGates(Param param) const { return config_.mode == RnnMode::Gru && param != Param::Proj; }
+  bool inPlace(Param param) const { return dirs_ == 1 && !gruGates(param); }
+  /** One direction's canonical shape: [G, H, in] or [P, H]. */
+  Shape blockOf(Param param) const {
+    if (param == Param::Proj) return {config_.projSize, config_.hiddenSize};
+    int64_t in = param == Param::Layer ? input_ : config_.hiddenOut();
+    return {config_.gates(), config_.hiddenSize, in};
+  }
+  memory::desc descOf(Param param) const {
+    Shape b = blockOf(param);
+    if (param == Param::Proj) return memory::desc({1, dirs_, b[1], b[0]}, kF32, Tag::ldoi);
+    return memory::desc({1, dirs_, b[2], b[0], b[1]}, kF32, Tag::ldgoi);
+  }
+  static void permute(const float* src, float* dst, const Shape& block, bool toDnnl) {
+    int64_t n = block[1] * block[2];
+    for (int64_t g = 0; g < 3; ++g) {
+      int64_t canonical = kGruGate[g];
+      copyFloats(dst + (toDnnl ? g : canonical) * n, src + (toDnnl ? canonical : g) * n, n);
+    }
   }
 
   const RnnConfig& config_;
@@ -322,61 +380,25 @@ class CanonicalWeights {
   std::vector<RnnParamOffsets> at_;
 };
 
-/** GRU gate permutation between a canonical [G*H, in] block and oneDNN's order (dense both sides). */
-void permuteGruGates(const float* src, float* dst, int64_t h, int64_t in, bool toDnnl) {
-  for (int64_t g = 0; g < 3; ++g) {
-    int64_t canonical = CanonicalWeights::kGruGate[g];
-    const float* from = src + (toDnnl ? canonical : g) * h * in;
-    float* to = dst + (toDnnl ? g : canonical) * h * in;
-    copyFloats(to, from, h * in);
-  }
-}
-
-/** A user-side memory over the canonical weights (GRU: a gate-permuted dense copy). */
-memory canonicalMemory(const memory::desc& desc, const RnnConfig& config,
-                       const CanonicalWeights& cw, const float* flat,
-                       int64_t RnnParamOffsets::*param, int64_t in, std::vector<float>& staging) {
-  dnnl::engine& engine = dnnlEngine();
-  if (config.mode != RnnMode::Gru) {
-    return memory(desc, engine, const_cast<float*>(flat + cw.at(0).*param));
-  }
-  int64_t h = config.hiddenSize, block = 3 * h * in;
-  staging.resize(static_cast<size_t>(cw.dirs() * block));
-  for (int64_t d = 0; d < cw.dirs(); ++d) {
-    permuteGruGates(flat + cw.at(d).*param, staging.data() + d * block, h, in, true);
-  }
-  return memory(desc, engine, staging.data());
-}
-
-void reorder(memory& from, memory& to) {
-  dnnl::reorder(from, to).execute(dnnlStream(), from, to);
-}
-
 /** Weights and bias in the layouts one primitive descriptor asks for. */
 struct CellWeights {
   memory layer, iter, proj, bias;
 };
 
-CellWeights prepareWeights(const dnnl::primitive_desc& pd, bool backward, const RnnConfig& config,
+CellWeights prepareWeights(const dnnl::primitive_desc& pd, const RnnConfig& config,
                            const CanonicalWeights& cw, const float* flat) {
   dnnl::engine& engine = dnnlEngine();
   CellWeights w;
   std::vector<float> staging;
-  auto convert = [&](const memory::desc& user, int arg, int64_t RnnParamOffsets::*param, int64_t in) {
-    memory src = canonicalMemory(user, config, cw, flat, param, in, staging);
+  auto convert = [&](Param param, int arg) {
+    memory src = cw.read(param, flat, staging);
     memory dst(argDesc(pd, arg), engine);
-    reorder(src, dst);
+    CanonicalWeights::reorder(src, dst);
     return dst;
   };
-  (void)backward;
-  w.layer = convert(cw.layerDesc(), DNNL_ARG_WEIGHTS_LAYER, &RnnParamOffsets::weightIh, cw.input());
-  w.iter = convert(cw.iterDesc(), DNNL_ARG_WEIGHTS_ITER, &RnnParamOffsets::weightHh,
-                   config.hiddenOut());
-  if (config.projSize > 0) {
-    memory src(cw.projDesc(), engine, const_cast<float*>(flat + cw.at(0).weightHr));
-    w.proj = memory(argDesc(pd, DNNL_ARG_WEIGHTS_PROJECTION), engine);
-    reorder(src, w.proj);
-  }
+  w.layer = convert(Param::Layer, DNNL_ARG_WEIGHTS_LAYER);
+  w.iter = convert(Param::Iter, DNNL_ARG_WEIGHTS_ITER);
+  if (config.projSize > 0) w.proj = convert(Param::Proj, DNNL_ARG_WEIGHTS_PROJECTION);
   // Bias [dirs, biasGates, H] (ldgo): b_ih + b_hh per gate; LBR-GRU: [z, r, b_in, b_hn].
   int64_t h = config.hiddenSize, g = config.gates();
   int64_t blocks = config.mode == RnnMode::Gru ? 4 : g;
@@ -401,6 +423,13 @@ CellWeights prepareWeights(const dnnl::primitive_desc& pd, bool backward, const 
   return w;
 }
 
+/** Whether weights prepared for one primitive descriptor suit another (packed layouts may not). */
+bool fitsWeights(const dnnl::primitive_desc& pd, const CellWeights& w) {
+  return argDesc(pd, DNNL_ARG_WEIGHTS_LAYER) == w.layer.get_desc() &&
+         argDesc(pd, DNNL_ARG_WEIGHTS_ITER) == w.iter.get_desc() &&
+         (!w.proj || argDesc(pd, DNNL_ARG_WEIGHTS_PROJECTION) == w.proj.get_desc());
+}
+
 /** Zeroed diff weights in the layouts a backward primitive descriptor writes (it accumulates). */
 CellWeights zeroDiffWeights(const dnnl::primitive_desc& pd, bool projection) {
   dnnl::engine& engine = dnnlEngine();
@@ -422,31 +451,13 @@ void storeDiffWeights(CellWeights& diff, const RnnConfig& config, const Canonica
                       float* flat) {
   dnnl::engine& engine = dnnlEngine();
   int64_t h = config.hiddenSize;
-  auto store = [&](memory& from, const memory::desc& user, int64_t RnnParamOffsets::*param,
-                   int64_t in) {
-    if (config.mode != RnnMode::Gru) {
-      memory to(user, engine, flat + cw.at(0).*param);
-      reorder(from, to);
-      return;
-    }
-    int64_t block = 3 * h * in;
-    std::vector<float> staging(static_cast<size_t>(cw.dirs() * block));
-    memory to(user, engine, staging.data());
-    reorder(from, to);
-    for (int64_t d = 0; d < cw.dirs(); ++d) {
-      permuteGruGates(staging.data() + d * block, flat + cw.at(d).*param, h, in, false);
-    }
-  };
-  store(diff.layer, cw.layerDesc(), &RnnParamOffsets::weightIh, cw.input());
-  store(diff.iter, cw.iterDesc(), &RnnParamOffsets::weightHh, config.hiddenOut());
-  if (config.projSize > 0) {
-    memory to(cw.projDesc(), engine, flat + cw.at(0).weightHr);
-    reorder(diff.proj, to);
-  }
+  cw.write(Param::Layer, diff.layer, flat);
+  cw.write(Param::Iter, diff.iter, flat);
+  if (config.projSize > 0) cw.write(Param::Proj, diff.proj, flat);
   if (!config.bias) return;
   // diff_bias is plain ldgo [dirs, blocks, H].
   memory plain(memory::desc(diff.bias.get_desc().dims(), kF32, Tag::ldgo), engine);
-  reorder(diff.bias, plain);
+  CanonicalWeights::reorder(diff.bias, plain);
   const float* db = static_cast<const float*>(plain.get_data_handle());
   int64_t g = config.gates(), blocks = config.mode == RnnMode::Gru ? 4 : g;
   for (int64_t d = 0; d < cw.dirs(); ++d) {
@@ -580,7 +591,7 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
         Cell cell = cellFor(cfg, k, used, B, D);
         CellDescs d = describe(cell);
         dnnl::primitive_desc pd = makeForwardPd(cell, training);
-        CellWeights w = prepareWeights(pd, false, cfg, CanonicalWeights(cfg, layout, k, 0, D), flat);
+        CellWeights w = prepareWeights(pd, cfg, CanonicalWeights(cfg, layout, k, 0, D), flat);
         SavedCall call;
         call.srcLayer = input.data();
         call.dstLayer = output.data();
@@ -605,7 +616,7 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
           args[DNNL_ARG_DST_ITER_C] = mem(d.dstIterC, call.dstIterC);
         }
         if (cfg.projSize > 0) args[DNNL_ARG_WEIGHTS_PROJECTION] = w.proj;
-        if (training) {
+        if (needsWorkspace(cell, training)) {
           memory::desc ws = pd.workspace_desc();
           call.workspace = newBuffer(dev, static_cast<int64_t>((ws.get_size() + 3) / 4));
           args[DNNL_ARG_WORKSPACE] = mem(ws, call.workspace.data());
@@ -624,7 +635,6 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
           CanonicalWeights cw(cfg, layout, k, dir, 1);
           std::map<Cell, dnnl::primitive_desc> pds;
           std::optional<CellWeights> w;
-          memory::desc wLayerDesc, wIterDesc;
           std::vector<SavedCall> calls;
           float* prevIter = nullptr;
           float* prevIterC = nullptr;
@@ -635,12 +645,7 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
             auto found = pds.find(cell);
             if (found == pds.end()) found = pds.emplace(cell, makeForwardPd(cell, training)).first;
             const dnnl::primitive_desc& pd = found->second;
-            if (!w || argDesc(pd, DNNL_ARG_WEIGHTS_LAYER) != wLayerDesc ||
-                argDesc(pd, DNNL_ARG_WEIGHTS_ITER) != wIterDesc) {
-              w = prepareWeights(pd, false, cfg, cw, flat);
-              wLayerDesc = w->layer.get_desc();
-              wIterDesc = w->iter.get_desc();
-            }
+            if (!w || !fitsWeights(pd, *w)) w = prepareWeights(pd, cfg, cw, flat);
             CellDescs d = describe(cell);
             SavedCall call;
             Buffer src = newBuffer(dev, steps * rows * C), dst = newBuffer(dev, steps * rows * P);
@@ -692,7 +697,7 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
               args[DNNL_ARG_DST_ITER_C] = mem(d.dstIterC, call.dstIterC);
             }
             if (cfg.projSize > 0) args[DNNL_ARG_WEIGHTS_PROJECTION] = w->proj;
-            if (training) {
+            if (needsWorkspace(cell, training)) {
               memory::desc ws = pd.workspace_desc();
               call.workspace = newBuffer(dev, static_cast<int64_t>((ws.get_size() + 3) / 4));
               args[DNNL_ARG_WORKSPACE] = mem(ws, call.workspace.data());
@@ -787,7 +792,7 @@ void CpuBackend::rnnBackward(const RnnProblem& problem, const RnnInputs& in,
         CellDescs d = describe(cell);
         dnnl::primitive_desc pd = makeBackwardPd(cell);
         CanonicalWeights cw(cfg, layout, k, 0, D);
-        CellWeights w = prepareWeights(pd, true, cfg, cw, flat);
+        CellWeights w = prepareWeights(pd, cfg, cw, flat);
         CellWeights dw = zeroDiffWeights(pd, cfg.projSize > 0);
         const SavedCall& call = layerCalls[0][0];
         std::unordered_map<int, memory> args{
@@ -825,7 +830,6 @@ void CpuBackend::rnnBackward(const RnnProblem& problem, const RnnInputs& in,
           CanonicalWeights cw(cfg, layout, k, dir, 1);
           std::map<Cell, dnnl::primitive_desc> pds;
           std::optional<CellWeights> w, dw;
-          memory::desc wLayerDesc, wIterDesc;
           Buffer carry, carryC;  // diff_src_iter(_c) of the later segment
           for (size_t i = plan.segments.size(); i-- > 0;) {
             const Segment& seg = plan.segments[i];
@@ -835,12 +839,7 @@ void CpuBackend::rnnBackward(const RnnProblem& problem, const RnnInputs& in,
             auto found = pds.find(cell);
             if (found == pds.end()) found = pds.emplace(cell, makeBackwardPd(cell)).first;
             const dnnl::primitive_desc& pd = found->second;
-            if (!w || argDesc(pd, DNNL_ARG_WEIGHTS_LAYER) != wLayerDesc ||
-                argDesc(pd, DNNL_ARG_WEIGHTS_ITER) != wIterDesc) {
-              w = prepareWeights(pd, true, cfg, cw, flat);
-              wLayerDesc = w->layer.get_desc();
-              wIterDesc = w->iter.get_desc();
-            }
+            if (!w || !fitsWeights(pd, *w)) w = prepareWeights(pd, cfg, cw, flat);
             if (!dw) {
               dw = zeroDiffWeights(pd, cfg.projSize > 0);
             } else if (argDesc(pd, DNNL_ARG_DIFF_WEIGHTS_LAYER) != dw->layer.get_desc() ||
