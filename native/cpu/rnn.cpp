@@ -643,7 +643,9 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
             const int64_t steps = seg.t1 - seg.t0, rows = seg.rows;
             Cell cell = cellFor(cfg, k, steps, rows, 1);
             auto found = pds.find(cell);
-            if (found == pds.end()) found = pds.emplace(cell, makeForwardPd(cell, training)).first;
+            // Inference too runs the training kernel here: its packed weight layouts depend on
+            // the batch, so each segment would repack the weights.
+            if (found == pds.end()) found = pds.emplace(cell, makeForwardPd(cell, true)).first;
             const dnnl::primitive_desc& pd = found->second;
             if (!w || !fitsWeights(pd, *w)) w = prepareWeights(pd, cfg, cw, flat);
             CellDescs d = describe(cell);
@@ -697,7 +699,7 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
               args[DNNL_ARG_DST_ITER_C] = mem(d.dstIterC, call.dstIterC);
             }
             if (cfg.projSize > 0) args[DNNL_ARG_WEIGHTS_PROJECTION] = w->proj;
-            if (needsWorkspace(cell, training)) {
+            {
               memory::desc ws = pd.workspace_desc();
               call.workspace = newBuffer(dev, static_cast<int64_t>((ws.get_size() + 3) / 4));
               args[DNNL_ARG_WORKSPACE] = mem(ws, call.workspace.data());
