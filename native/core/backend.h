@@ -22,9 +22,10 @@ class Backend {
   /** Library versions and threads, for backends(). */
   virtual std::string detail() const = 0;
 
-  // Memory. allocate throws RK_OUT_OF_MEMORY; deallocate accepts what allocate returned.
+  // Memory. allocate throws RK_OUT_OF_MEMORY; deallocate takes what allocate returned, with the
+  // same size (backends may cache blocks by size).
   virtual void* allocate(size_t bytes) = 0;
-  virtual void deallocate(void* data) noexcept = 0;
+  virtual void deallocate(void* data, size_t bytes) noexcept = 0;
 
   // Called on the JS thread: the result is complete when they return.
   virtual void upload(const Tensor& dst, const void* host) = 0;

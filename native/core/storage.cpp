@@ -15,13 +15,13 @@ std::shared_ptr<Storage> Storage::allocate(Device device, DType dtype, int64_t n
   } catch (...) {
     // Only the control block allocation can throw here.
     gAllocatedBytes[int(device.kind)] -= static_cast<int64_t>(bytes);
-    backendFor(device).deallocate(data);
+    backendFor(device).deallocate(data, bytes);
     throw;
   }
 }
 
 Storage::~Storage() {
-  backendFor(device_).deallocate(data_);
+  backendFor(device_).deallocate(data_, bytes_);
   gAllocatedBytes[int(device_.kind)] -= static_cast<int64_t>(bytes_);
 }
 

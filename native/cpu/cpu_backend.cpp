@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "cpu/host_allocator.h"
 #include "cpu/strided_loop.h"
 #include "oneapi/dnnl/dnnl.hpp"
 
@@ -20,7 +21,6 @@ Backend& cpuBackend() {
 
 namespace rk::cpu {
 
-constexpr size_t kAlignment = 64;  // a cache line; what AVX-512 loads like
 
 std::string CpuBackend::detail() const {
   const dnnl_version_t* v = dnnl_version();
@@ -28,15 +28,9 @@ std::string CpuBackend::detail() const {
              " threads");
 }
 
-void* CpuBackend::allocate(size_t bytes) {
-  // aligned_alloc wants a multiple of the alignment, and a non-zero size for a unique pointer.
-  size_t rounded = (std::max<size_t>(bytes, 1) + kAlignment - 1) / kAlignment * kAlignment;
-  void* data = std::aligned_alloc(kAlignment, rounded);
-  if (!data) fail(Error::Code::OutOfMemory, "cannot allocate ", bytes, " bytes of CPU memory");
-  return data;
-}
+void* CpuBackend::allocate(size_t bytes) { return hostAllocate(bytes); }
 
-void CpuBackend::deallocate(void* data) noexcept { std::free(data); }
+void CpuBackend::deallocate(void* data, size_t bytes) noexcept { hostDeallocate(data, bytes); }
 
 void CpuBackend::upload(const Tensor& dst, const void* host) {
   size_t bytes = static_cast<size_t>(dst.numel()) * dtypeSize(dst.dtype);

@@ -13,7 +13,7 @@ class CpuBackend final : public Backend {
   std::string detail() const override;
 
   void* allocate(size_t bytes) override;
-  void deallocate(void* data) noexcept override;
+  void deallocate(void* data, size_t bytes) noexcept override;
   void upload(const Tensor& dst, const void* host) override;
   void fill(const Tensor& dst, double value) override;
   void download(const Tensor& src, void* host) override;

@@ -45,6 +45,12 @@ Buffer newBuffer(Device device, int64_t numel) {
   return Buffer{Storage::allocate(device, DType::Float32, std::max<int64_t>(numel, 1))};
 }
 
+/** A oneDNN memory of `desc` over a new cached host Buffer, which `keep` holds alive. */
+memory hostMemory(const memory::desc& desc, std::vector<Buffer>& keep) {
+  keep.push_back(newBuffer(Device{DeviceKind::Cpu}, static_cast<int64_t>(desc.get_size() / sizeof(float))));
+  return memory(desc, dnnlEngine(), keep.back().data());
+}
+
 Buffer zeros(Device device, int64_t numel) {
   Buffer b = newBuffer(device, numel);
   std::memset(b.data(), 0, static_cast<size_t>(numel) * sizeof(float));
@@ -304,19 +310,19 @@ class CanonicalWeights {
   int64_t dirs() const { return dirs_; }
 
   /** A plain (ldgoi / ldoi) memory holding the canonical values of `param`. */
-  memory read(Param param, const float* flat, std::vector<float>& staging) const {
+  memory read(Param param, const float* flat, std::vector<Buffer>& staging) const {
     Shape block = blockOf(param);
     memory::desc desc = descOf(param);
     if (inPlace(param)) return memory(desc, dnnlEngine(), const_cast<float*>(flat + at_[0].*member(param)));
     int64_t n = numel(block);
-    staging.resize(static_cast<size_t>(dirs_ * n));
+    memory plain = hostMemory(desc, staging);
     for (int64_t d = 0; d < dirs_; ++d) {
       const float* src = flat + at_[d].*member(param);
-      float* dst = staging.data() + d * n;
+      float* dst = static_cast<float*>(plain.get_data_handle()) + d * n;
       if (gruGates(param)) permute(src, dst, block, true);
       else copyFloats(dst, src, n);
     }
-    return memory(desc, dnnlEngine(), staging.data());
+    return plain;
   }
 
   /** Reorders `from` (any layout) into the canonical `param` of `flat`. */
@@ -329,11 +335,11 @@ class CanonicalWeights {
       return;
     }
     int64_t n = numel(block);
-    std::vector<float> staging(static_cast<size_t>(dirs_ * n));
-    memory to(desc, dnnlEngine(), staging.data());
+    std::vector<Buffer> staging;
+    memory to = hostMemory(desc, staging);
     reorder(from, to);
     for (int64_t d = 0; d < dirs_; ++d) {
-      const float* src = staging.data() + d * n;
+      const float* src = static_cast<const float*>(to.get_data_handle()) + d * n;
       float* dst = flat + at_[d].*member(param);
       if (gruGates(param)) permute(src, dst, block, false);
       else copyFloats(dst, src, n);
@@ -383,16 +389,16 @@ class CanonicalWeights {
 /** Weights and bias in the layouts one primitive descriptor asks for. */
 struct CellWeights {
   memory layer, iter, proj, bias;
+  std::vector<Buffer> keep;  // the host memory behind them
 };
 
 CellWeights prepareWeights(const dnnl::primitive_desc& pd, const RnnConfig& config,
                            const CanonicalWeights& cw, const float* flat) {
-  dnnl::engine& engine = dnnlEngine();
   CellWeights w;
-  std::vector<float> staging;
+  std::vector<Buffer> staging;
   auto convert = [&](Param param, int arg) {
     memory src = cw.read(param, flat, staging);
-    memory dst(argDesc(pd, arg), engine);
+    memory dst = hostMemory(argDesc(pd, arg), w.keep);
     CanonicalWeights::reorder(src, dst);
     return dst;
   };
@@ -402,7 +408,7 @@ CellWeights prepareWeights(const dnnl::primitive_desc& pd, const RnnConfig& conf
   // Bias [dirs, biasGates, H] (ldgo): b_ih + b_hh per gate; LBR-GRU: [z, r, b_in, b_hn].
   int64_t h = config.hiddenSize, g = config.gates();
   int64_t blocks = config.mode == RnnMode::Gru ? 4 : g;
-  w.bias = memory(memory::desc({1, cw.dirs(), blocks, h}, kF32, Tag::ldgo), engine);
+  w.bias = hostMemory(memory::desc({1, cw.dirs(), blocks, h}, kF32, Tag::ldgo), w.keep);
   float* bias = static_cast<float*>(w.bias.get_data_handle());
   std::memset(bias, 0, static_cast<size_t>(cw.dirs() * blocks * h) * sizeof(float));
   if (config.bias) {
@@ -432,10 +438,9 @@ bool fitsWeights(const dnnl::primitive_desc& pd, const CellWeights& w) {
 
 /** Zeroed diff weights in the layouts a backward primitive descriptor writes (it accumulates). */
 CellWeights zeroDiffWeights(const dnnl::primitive_desc& pd, bool projection) {
-  dnnl::engine& engine = dnnlEngine();
   CellWeights w;
   auto make = [&](int arg) {
-    memory m(argDesc(pd, arg), engine);
+    memory m = hostMemory(argDesc(pd, arg), w.keep);
     std::memset(m.get_data_handle(), 0, m.get_desc().get_size());
     return m;
   };
@@ -449,14 +454,14 @@ CellWeights zeroDiffWeights(const dnnl::primitive_desc& pd, bool projection) {
 /** Writes accumulated diff weights back into the canonical flat gradient. */
 void storeDiffWeights(CellWeights& diff, const RnnConfig& config, const CanonicalWeights& cw,
                       float* flat) {
-  dnnl::engine& engine = dnnlEngine();
   int64_t h = config.hiddenSize;
   cw.write(Param::Layer, diff.layer, flat);
   cw.write(Param::Iter, diff.iter, flat);
   if (config.projSize > 0) cw.write(Param::Proj, diff.proj, flat);
   if (!config.bias) return;
   // diff_bias is plain ldgo [dirs, blocks, H].
-  memory plain(memory::desc(diff.bias.get_desc().dims(), kF32, Tag::ldgo), engine);
+  std::vector<Buffer> keep;
+  memory plain = hostMemory(memory::desc(diff.bias.get_desc().dims(), kF32, Tag::ldgo), keep);
   CanonicalWeights::reorder(diff.bias, plain);
   const float* db = static_cast<const float*>(plain.get_data_handle());
   int64_t g = config.gates(), blocks = config.mode == RnnMode::Gru ? 4 : g;
