@@ -3,7 +3,7 @@
 // lengths, same thread count; prints a markdown table. Not a test: nothing here asserts a time.
 //
 //   npm run bench                      # all rows
-//   npm run bench -- --rows 0,1        # some rows
+//   npm run bench -- --rows 0,1        # some rows (0-based, in the table's order)
 //   RNNKIT_BENCH_PYTHON=python3 npm run bench   # a Python with torch (default .venv-ref/bin/python)
 //
 // Run `npm run build` first (npm run bench does); the PyTorch side is skipped, with the reason,
@@ -18,7 +18,7 @@ import * as rk from 'rnnkit';
 const root = fileURLToPath(new URL('../', import.meta.url));
 const THREADS = Number(process.env.OMP_NUM_THREADS ?? availableParallelism());
 const WARMUP = 2;
-const ITERS = 5;
+const ITERS = 7;
 
 // The issue's rows: 2-layer BiLSTM, input 128; equal lengths, then random lengths in [T/2, T].
 const SHAPES = [
@@ -98,7 +98,7 @@ const pick = process.argv.indexOf('--rows');
 const rows = pick > 0 ? process.argv[pick + 1].split(',').map((i) => ROWS[Number(i)]) : ROWS;
 const fmt = (v) => Math.round(v).toLocaleString('en-US');
 
-console.log(`rnnkit ${rk.backends().map((b) => b.detail).join('; ')}; ${THREADS} threads; median of ${ITERS} steps after ${WARMUP} warm-up`);
+console.log(`rnnkit on ${rk.backends().map((b) => b.detail).join('; ')}; PyTorch with ${THREADS} threads; median of ${ITERS} steps after ${WARMUP} warm-up`);
 console.log('2-layer bidirectional LSTM, input 128, forward + backward (input gradient included)\n');
 console.log('| H | batch | T | lengths | tokens | rnnkit ms | rnnkit tokens/s | PyTorch ms | PyTorch tokens/s | rnnkit / PyTorch |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
