@@ -36,7 +36,8 @@ int64_t RnnConfig::gates() const {
 bool RnnConfig::operator==(const RnnConfig& o) const {
   return mode == o.mode && inputSize == o.inputSize && hiddenSize == o.hiddenSize &&
          projSize == o.projSize && numLayers == o.numLayers && bidirectional == o.bidirectional &&
-         bias == o.bias && batchFirst == o.batchFirst && dropout == o.dropout;
+         bias == o.bias && batchFirst == o.batchFirst && dropout == o.dropout &&
+         cellClip == o.cellClip;
 }
 
 // Sizes stay below 2^31 so every product the kernels form fits comfortably in int64.
@@ -67,6 +68,14 @@ void validateRnnConfig(const char* op, const RnnConfig& config) {
   }
   if (!(config.dropout >= 0 && config.dropout < 1)) {
     fail(Error::Code::Argument, op, ": config.dropout must be in [0, 1), got ", config.dropout);
+  }
+  if (!(std::isfinite(config.cellClip) && config.cellClip >= 0)) {
+    fail(Error::Code::Argument, op, ": config.cellClip must be a finite number >= 0 (0: no clipping), got ",
+         config.cellClip);
+  }
+  if (config.cellClip > 0 && config.mode != RnnMode::Lstm) {
+    fail(Error::Code::Argument, op, ": config.cellClip is only for an LSTM (mode '",
+         rnnModeName(config.mode), "' has no cell state), got ", config.cellClip);
   }
   if (config.numLayers > kMaxRnnLayers) {
     fail(Error::Code::Argument, op, ": config.numLayers must be at most ", kMaxRnnLayers, ", got ",

@@ -31,6 +31,7 @@ struct RnnConfig {
   bool bias = true;
   bool batchFirst = true;
   double dropout = 0;
+  double cellClip = 0;  // LSTM only: each step's cell state clamped to [-cellClip, cellClip]; 0 = none
 
   /** Gates per cell: 4 (LSTM), 3 (GRU), 1 (vanilla RNN). */
   int64_t gates() const;

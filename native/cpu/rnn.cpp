@@ -13,6 +13,9 @@
 // Layer buffers are tnc [T, B, channels] in the caller's batch order. Canonical weights (PyTorch
 // layout, ldgoi) are reordered into whatever layout each primitive asks for, and the weight
 // gradients back.
+// An LSTM with cell clipping (config.cellClip > 0), which oneDNN cannot do, always takes the
+// segment path, with our own cell (lstm_clip_cell.cpp) in place of the primitive: both run
+// behind SegmentKernel, so one loop serves both.
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -23,6 +26,7 @@
 #include "cpu/cpu_backend.h"
 #include "cpu/dnnl_check.h"
 #include "cpu/dnnl_context.h"
+#include "cpu/lstm_clip_cell.h"
 #include "cpu/strided_loop.h"
 
 namespace rk::cpu {
@@ -100,7 +104,7 @@ struct Segment {
 };
 
 struct Plan {
-  bool uniform = true;      // every length equal: one primitive per layer, no gathering
+  bool uniform = true;      // one primitive per layer, no gathering (every length equal, no clip)
   int64_t steps = 0;        // uniform: the common length
   std::vector<int64_t> perm;  // sorted row -> batch row (longest first, stable)
   std::vector<Segment> segments;
@@ -109,7 +113,9 @@ struct Plan {
 Plan makePlan(const RnnProblem& p) {
   Plan plan;
   const std::vector<int32_t>& len = p.lengths;
-  plan.uniform = std::all_of(len.begin(), len.end(), [&](int32_t l) { return l == len[0]; });
+  // The clipped LSTM cell runs one direction at a time: segments (one, for equal lengths).
+  plan.uniform = p.config.cellClip == 0 &&
+                 std::all_of(len.begin(), len.end(), [&](int32_t l) { return l == len[0]; });
   plan.perm.resize(len.size());
   std::iota(plan.perm.begin(), plan.perm.end(), 0);
   if (plan.uniform) {
@@ -544,6 +550,199 @@ inline int64_t sourceStep(bool reverse, int64_t t, int32_t length) {
   return reverse ? length - 1 - t : t;
 }
 
+// ---- Kernels: what runs one segment -------------------------------------------------------------
+
+/** A segment's gradients: of its outputs (in) and of its inputs (out), shaped like them. */
+struct SegmentDiffs {
+  const float* dstLayer;
+  const float* dstIter;
+  const float* dstIterC;
+  float* srcLayer;
+  float* srcIter;
+  float* srcIterC;
+};
+
+/**
+ * Runs the segments of one layer over its directions first..first+dirs (dirs = 2 only for the
+ * uniform plan's bidirectional_concat), in order: forward reads call.src*, writes call.dst* and
+ * sets call.workspace; backward takes a saved call's output gradients to its input gradients
+ * and accumulates the weight gradients, which storeGrads writes to the canonical flat gradient.
+ */
+class SegmentKernel {
+ public:
+  virtual ~SegmentKernel() = default;
+  virtual void forward(int64_t steps, int64_t rows, SavedCall& call) = 0;
+  virtual void backward(int64_t steps, int64_t rows, const SavedCall& call, const SegmentDiffs& diff) = 0;
+  virtual void storeGrads(float* dFlat) = 0;
+};
+
+/** oneDNN's primitive: descriptors per segment shape, weights reordered when a layout changes. */
+class OnednnKernel final : public SegmentKernel {
+ public:
+  OnednnKernel(const RnnConfig& config, const RnnLayout& layout, int64_t layer, int64_t first,
+               int64_t dirs, const float* flat, bool training, Device device)
+      : config_(config), cw_(config, layout, layer, first, dirs), layer_(layer), dirs_(dirs),
+        flat_(flat), training_(training), device_(device) {}
+
+  void forward(int64_t steps, int64_t rows, SavedCall& call) override {
+    Cell cell = cellFor(config_, layer_, steps, rows, dirs_);
+    const dnnl::primitive_desc& pd = primitive(cell, [&] { return makeForwardPd(cell, training_); });
+    std::unordered_map<int, memory> args = dataArgs(cell, call);
+    if (needsWorkspace(cell, training_)) {
+      memory::desc ws = pd.workspace_desc();
+      call.workspace = newBuffer(device_, static_cast<int64_t>((ws.get_size() + 3) / 4));
+      args[DNNL_ARG_WORKSPACE] = mem(ws, call.workspace.data());
+    }
+    execute(pd, args);
+  }
+
+  void backward(int64_t steps, int64_t rows, const SavedCall& call, const SegmentDiffs& diff) override {
+    Cell cell = cellFor(config_, layer_, steps, rows, dirs_);
+    const dnnl::primitive_desc& pd = primitive(cell, [&] { return makeBackwardPd(cell); });
+    bool projection = config_.projSize > 0;
+    if (!dw_) {
+      dw_ = zeroDiffWeights(pd, projection);
+    } else if (argDesc(pd, DNNL_ARG_DIFF_WEIGHTS_LAYER) != dw_->layer.get_desc() ||
+               argDesc(pd, DNNL_ARG_DIFF_WEIGHTS_ITER) != dw_->iter.get_desc() ||
+               argDesc(pd, DNNL_ARG_DIFF_BIAS) != dw_->bias.get_desc() ||
+               (projection && argDesc(pd, DNNL_ARG_DIFF_WEIGHTS_PROJECTION) != dw_->proj.get_desc())) {
+      fail(Error::Code::Backend, "oneDNN chose different diff-weights layouts for two segments of one layer");
+    }
+    CellDescs d = describe(cell);
+    std::unordered_map<int, memory> args = dataArgs(cell, call);
+    args[DNNL_ARG_WORKSPACE] = mem(pd.workspace_desc(), call.workspace.data());
+    args[DNNL_ARG_DIFF_SRC_LAYER] = mem(d.srcLayer, diff.srcLayer);
+    args[DNNL_ARG_DIFF_SRC_ITER] = mem(d.srcIter, diff.srcIter);
+    args[DNNL_ARG_DIFF_WEIGHTS_LAYER] = dw_->layer;
+    args[DNNL_ARG_DIFF_WEIGHTS_ITER] = dw_->iter;
+    args[DNNL_ARG_DIFF_BIAS] = dw_->bias;
+    args[DNNL_ARG_DIFF_DST_LAYER] = mem(d.dstLayer, const_cast<float*>(diff.dstLayer));
+    args[DNNL_ARG_DIFF_DST_ITER] = mem(d.dstIter, const_cast<float*>(diff.dstIter));
+    if (cell.mode == RnnMode::Lstm) {
+      args[DNNL_ARG_DIFF_SRC_ITER_C] = mem(d.srcIterC, diff.srcIterC);
+      args[DNNL_ARG_DIFF_DST_ITER_C] = mem(d.dstIterC, const_cast<float*>(diff.dstIterC));
+    }
+    if (projection) args[DNNL_ARG_DIFF_WEIGHTS_PROJECTION] = dw_->proj;
+    execute(pd, args);
+  }
+
+  void storeGrads(float* dFlat) override { storeDiffWeights(*dw_, config_, cw_, dFlat); }
+
+ private:
+  /** The descriptor for `cell` (made once per shape), with weights in its layouts. */
+  template <class Make>
+  const dnnl::primitive_desc& primitive(const Cell& cell, Make make) {
+    auto found = pds_.find(cell);
+    if (found == pds_.end()) found = pds_.emplace(cell, make()).first;
+    if (!w_ || !fitsWeights(found->second, *w_)) w_ = prepareWeights(found->second, config_, cw_, flat_);
+    return found->second;
+  }
+
+  std::unordered_map<int, memory> dataArgs(const Cell& cell, const SavedCall& call) const {
+    CellDescs d = describe(cell);
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC_LAYER, mem(d.srcLayer, call.srcLayer)},
+        {DNNL_ARG_SRC_ITER, mem(d.srcIter, call.srcIter)},
+        {DNNL_ARG_WEIGHTS_LAYER, w_->layer},
+        {DNNL_ARG_WEIGHTS_ITER, w_->iter},
+        {DNNL_ARG_BIAS, w_->bias},
+        {DNNL_ARG_DST_LAYER, mem(d.dstLayer, call.dstLayer)},
+        {DNNL_ARG_DST_ITER, mem(d.dstIter, call.dstIter)}};
+    if (cell.mode == RnnMode::Lstm) {
+      args[DNNL_ARG_SRC_ITER_C] = mem(d.srcIterC, call.srcIterC);
+      args[DNNL_ARG_DST_ITER_C] = mem(d.dstIterC, call.dstIterC);
+    }
+    if (cell.projection) args[DNNL_ARG_WEIGHTS_PROJECTION] = w_->proj;
+    return args;
+  }
+
+  const RnnConfig& config_;
+  CanonicalWeights cw_;
+  int64_t layer_, dirs_;
+  const float* flat_;
+  bool training_;
+  Device device_;
+  std::map<Cell, dnnl::primitive_desc> pds_;
+  std::optional<CellWeights> w_, dw_;
+};
+
+/** Our LSTM cell with cell clipping, on the canonical weights in place. */
+class ClippedLstmKernel final : public SegmentKernel {
+ public:
+  /** `dFlat`: the flat weight gradient (backward only): its parameters are zeroed, then accumulated. */
+  ClippedLstmKernel(const RnnConfig& config, const RnnLayout& layout, int64_t layer, int64_t dir,
+                    const float* flat, float* dFlat, Device device)
+      : device_(device) {
+    const RnnParamOffsets& at = layout.offsets[layer * config.directions() + dir];
+    shape_.input = config.layerInput(layer);
+    shape_.hidden = config.hiddenSize;
+    shape_.out = config.hiddenOut();
+    shape_.projection = config.projSize > 0;
+    shape_.clip = static_cast<float>(config.cellClip);
+    auto param = [](auto* base, int64_t offset) { return offset < 0 ? nullptr : base + offset; };
+    w_ = {param(flat, at.weightIh), param(flat, at.weightHh), param(flat, at.biasIh),
+          param(flat, at.biasHh), param(flat, at.weightHr)};
+    if (!dFlat) return;
+    dw_ = {param(dFlat, at.weightIh), param(dFlat, at.weightHh), param(dFlat, at.biasIh),
+           param(dFlat, at.biasHh), param(dFlat, at.weightHr)};
+    const int64_t G = 4 * shape_.hidden;
+    auto zero = [](float* p, int64_t n) {
+      if (p) std::memset(p, 0, static_cast<size_t>(n) * sizeof(float));
+    };
+    zero(dw_.weightIh, G * shape_.input);
+    zero(dw_.weightHh, G * shape_.out);
+    zero(dw_.biasIh, G);
+    zero(dw_.biasHh, G);
+    zero(dw_.weightHr, shape_.projection ? shape_.out * shape_.hidden : 0);
+  }
+
+  void forward(int64_t steps, int64_t rows, SavedCall& call) override {
+    LstmClipShape s = shapeOf(steps, rows);
+    call.workspace = newBuffer(device_, lstmClipWorkspaceSize(s));
+    lstmClipForward(s, w_, io(call), call.workspace.data());
+  }
+
+  void backward(int64_t steps, int64_t rows, const SavedCall& call, const SegmentDiffs& diff) override {
+    LstmClipShape s = shapeOf(steps, rows);
+    Buffer scratch = newBuffer(device_, lstmClipScratchSize(s));
+    LstmClipBackwardIo d{diff.dstLayer, diff.dstIter, diff.dstIterC, diff.srcLayer, diff.srcIter, diff.srcIterC};
+    lstmClipBackward(s, w_, io(call), call.workspace.data(), d, dw_, scratch.data());
+  }
+
+  void storeGrads(float*) override {}  // accumulated in place
+
+ private:
+  LstmClipShape shapeOf(int64_t steps, int64_t rows) const {
+    LstmClipShape s = shape_;
+    s.steps = steps;
+    s.rows = rows;
+    return s;
+  }
+  static LstmClipForwardIo io(const SavedCall& call) {
+    return {call.srcLayer, call.srcIter, call.srcIterC, call.dstLayer, call.dstIter, call.dstIterC};
+  }
+
+  Device device_;
+  LstmClipShape shape_;
+  LstmClipWeights w_;
+  LstmClipWeightGrads dw_;
+};
+
+/**
+ * The kernel for layer `layer`, directions first..first+dirs: the clipped cell when the config
+ * clips (one direction at a time), else oneDNN's. `dFlat` is set for a backward pass.
+ */
+std::unique_ptr<SegmentKernel> makeKernel(const RnnConfig& config, const RnnLayout& layout,
+                                          int64_t layer, int64_t first, int64_t dirs,
+                                          const float* flat, float* dFlat, bool training,
+                                          Device device) {
+  if (config.cellClip > 0) {
+    if (dirs != 1) fail(Error::Code::Backend, "the clipped LSTM cell runs one direction at a time");
+    return std::make_unique<ClippedLstmKernel>(config, layout, layer, first, flat, dFlat, device);
+  }
+  return std::make_unique<OnednnKernel>(config, layout, layer, first, dirs, flat, training, device);
+}
+
 }  // namespace
 
 // ---- Forward ------------------------------------------------------------------------------------
@@ -593,10 +792,7 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
 
       if (plan.uniform) {
         // One primitive for the layer, both directions at once, in place on the layer buffers.
-        Cell cell = cellFor(cfg, k, used, B, D);
-        CellDescs d = describe(cell);
-        dnnl::primitive_desc pd = makeForwardPd(cell, training);
-        CellWeights w = prepareWeights(pd, cfg, CanonicalWeights(cfg, layout, k, 0, D), flat);
+        auto kernel = makeKernel(cfg, layout, k, 0, D, flat, nullptr, training, dev);
         SavedCall call;
         call.srcLayer = input.data();
         call.dstLayer = output.data();
@@ -608,25 +804,7 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
           dstIterC = newBuffer(dev, D * B * H);
           call.dstIterC = dstIterC.data();
         }
-        std::unordered_map<int, memory> args{
-            {DNNL_ARG_SRC_LAYER, mem(d.srcLayer, call.srcLayer)},
-            {DNNL_ARG_SRC_ITER, mem(d.srcIter, call.srcIter)},
-            {DNNL_ARG_WEIGHTS_LAYER, w.layer},
-            {DNNL_ARG_WEIGHTS_ITER, w.iter},
-            {DNNL_ARG_BIAS, w.bias},
-            {DNNL_ARG_DST_LAYER, mem(d.dstLayer, call.dstLayer)},
-            {DNNL_ARG_DST_ITER, mem(d.dstIter, call.dstIter)}};
-        if (lstm) {
-          args[DNNL_ARG_SRC_ITER_C] = mem(d.srcIterC, call.srcIterC);
-          args[DNNL_ARG_DST_ITER_C] = mem(d.dstIterC, call.dstIterC);
-        }
-        if (cfg.projSize > 0) args[DNNL_ARG_WEIGHTS_PROJECTION] = w.proj;
-        if (needsWorkspace(cell, training)) {
-          memory::desc ws = pd.workspace_desc();
-          call.workspace = newBuffer(dev, static_cast<int64_t>((ws.get_size() + 3) / 4));
-          args[DNNL_ARG_WORKSPACE] = mem(ws, call.workspace.data());
-        }
-        execute(pd, args);
+        kernel->forward(used, B, call);
         copyFloats(hOut + k * D * B * P, call.dstIter, D * B * P);
         if (lstm) copyFloats(cOut + k * D * B * H, call.dstIterC, D * B * H);
         saved->keep.push_back(dstIter);
@@ -637,23 +815,15 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
         for (int64_t dir = 0; dir < D; ++dir) {
           const bool reverse = dir == 1;
           const int64_t state = k * D + dir;
-          CanonicalWeights cw(cfg, layout, k, dir, 1);
-          std::map<Cell, dnnl::primitive_desc> pds;
-          std::optional<CellWeights> w;
+          // Inference too runs oneDNN's training kernel here: its packed weight layouts depend
+          // on the batch, so each segment would repack the weights.
+          auto kernel = makeKernel(cfg, layout, k, dir, 1, flat, nullptr, true, dev);
           std::vector<SavedCall> calls;
           float* prevIter = nullptr;
           float* prevIterC = nullptr;
           for (size_t i = 0; i < plan.segments.size(); ++i) {
             const Segment& seg = plan.segments[i];
             const int64_t steps = seg.t1 - seg.t0, rows = seg.rows;
-            Cell cell = cellFor(cfg, k, steps, rows, 1);
-            auto found = pds.find(cell);
-            // Inference too runs the training kernel here: its packed weight layouts depend on
-            // the batch, so each segment would repack the weights.
-            if (found == pds.end()) found = pds.emplace(cell, makeForwardPd(cell, true)).first;
-            const dnnl::primitive_desc& pd = found->second;
-            if (!w || !fitsWeights(pd, *w)) w = prepareWeights(pd, cfg, cw, flat);
-            CellDescs d = describe(cell);
             SavedCall call;
             Buffer src = newBuffer(dev, steps * rows * C), dst = newBuffer(dev, steps * rows * P);
             Buffer dstIter = newBuffer(dev, rows * P), dstIterC;
@@ -691,25 +861,7 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
               int64_t t = sourceStep(reverse, seg.t0 + s, problem.lengths[b]);
               copyFloats(call.srcLayer + (s * rows + j) * C, x + (t * B + b) * C, C);
             });
-            std::unordered_map<int, memory> args{
-                {DNNL_ARG_SRC_LAYER, mem(d.srcLayer, call.srcLayer)},
-                {DNNL_ARG_SRC_ITER, mem(d.srcIter, call.srcIter)},
-                {DNNL_ARG_WEIGHTS_LAYER, w->layer},
-                {DNNL_ARG_WEIGHTS_ITER, w->iter},
-                {DNNL_ARG_BIAS, w->bias},
-                {DNNL_ARG_DST_LAYER, mem(d.dstLayer, call.dstLayer)},
-                {DNNL_ARG_DST_ITER, mem(d.dstIter, call.dstIter)}};
-            if (lstm) {
-              args[DNNL_ARG_SRC_ITER_C] = mem(d.srcIterC, call.srcIterC);
-              args[DNNL_ARG_DST_ITER_C] = mem(d.dstIterC, call.dstIterC);
-            }
-            if (cfg.projSize > 0) args[DNNL_ARG_WEIGHTS_PROJECTION] = w->proj;
-            {
-              memory::desc ws = pd.workspace_desc();
-              call.workspace = newBuffer(dev, static_cast<int64_t>((ws.get_size() + 3) / 4));
-              args[DNNL_ARG_WORKSPACE] = mem(ws, call.workspace.data());
-            }
-            execute(pd, args);
+            kernel->forward(steps, rows, call);
             float* y = output.data();
             forRows(steps, rows, P, [&](int64_t s, int64_t j) {
               int64_t b = plan.perm[j];
@@ -795,69 +947,23 @@ void CpuBackend::rnnBackward(const RnnProblem& problem, const RnnInputs& in,
       const auto& layerCalls = saved->calls[k];
 
       if (plan.uniform) {
-        Cell cell = cellFor(cfg, k, used, B, D);
-        CellDescs d = describe(cell);
-        dnnl::primitive_desc pd = makeBackwardPd(cell);
-        CanonicalWeights cw(cfg, layout, k, 0, D);
-        CellWeights w = prepareWeights(pd, cfg, cw, flat);
-        CellWeights dw = zeroDiffWeights(pd, cfg.projSize > 0);
-        const SavedCall& call = layerCalls[0][0];
-        std::unordered_map<int, memory> args{
-            {DNNL_ARG_SRC_LAYER, mem(d.srcLayer, call.srcLayer)},
-            {DNNL_ARG_SRC_ITER, mem(d.srcIter, call.srcIter)},
-            {DNNL_ARG_WEIGHTS_LAYER, w.layer},
-            {DNNL_ARG_WEIGHTS_ITER, w.iter},
-            {DNNL_ARG_BIAS, w.bias},
-            {DNNL_ARG_DST_LAYER, mem(d.dstLayer, call.dstLayer)},
-            {DNNL_ARG_DST_ITER, mem(d.dstIter, call.dstIter)},
-            {DNNL_ARG_WORKSPACE, mem(pd.workspace_desc(), call.workspace.data())},
-            {DNNL_ARG_DIFF_SRC_LAYER, mem(d.srcLayer, gradInput.data())},
-            {DNNL_ARG_DIFF_SRC_ITER, mem(d.srcIter, dh0 + k * D * B * P)},
-            {DNNL_ARG_DIFF_WEIGHTS_LAYER, dw.layer},
-            {DNNL_ARG_DIFF_WEIGHTS_ITER, dw.iter},
-            {DNNL_ARG_DIFF_BIAS, dw.bias},
-            {DNNL_ARG_DIFF_DST_LAYER, mem(d.dstLayer, grad.data())},
-            {DNNL_ARG_DIFF_DST_ITER, mem(d.dstIter, dh.data() + k * D * B * P)}};
-        if (lstm) {
-          args[DNNL_ARG_SRC_ITER_C] = mem(d.srcIterC, call.srcIterC);
-          args[DNNL_ARG_DST_ITER_C] = mem(d.dstIterC, call.dstIterC);
-          args[DNNL_ARG_DIFF_SRC_ITER_C] = mem(d.srcIterC, dc0 + k * D * B * H);
-          args[DNNL_ARG_DIFF_DST_ITER_C] = mem(d.dstIterC, dc.data() + k * D * B * H);
-        }
-        if (cfg.projSize > 0) {
-          args[DNNL_ARG_WEIGHTS_PROJECTION] = w.proj;
-          args[DNNL_ARG_DIFF_WEIGHTS_PROJECTION] = dw.proj;
-        }
-        execute(pd, args);
-        storeDiffWeights(dw, cfg, cw, dFlat);
+        auto kernel = makeKernel(cfg, layout, k, 0, D, flat, dFlat, true, dev);
+        SegmentDiffs diff{grad.data(),       dh.data() + k * D * B * P,
+                          lstm ? dc.data() + k * D * B * H : nullptr,
+                          gradInput.data(),  dh0 + k * D * B * P,
+                          lstm ? dc0 + k * D * B * H : nullptr};
+        kernel->backward(used, B, layerCalls[0][0], diff);
+        kernel->storeGrads(dFlat);
       } else {
         for (int64_t dir = 0; dir < D; ++dir) {
           const bool reverse = dir == 1;
           const int64_t state = k * D + dir;
-          CanonicalWeights cw(cfg, layout, k, dir, 1);
-          std::map<Cell, dnnl::primitive_desc> pds;
-          std::optional<CellWeights> w, dw;
+          auto kernel = makeKernel(cfg, layout, k, dir, 1, flat, dFlat, true, dev);
           Buffer carry, carryC;  // diff_src_iter(_c) of the later segment
           for (size_t i = plan.segments.size(); i-- > 0;) {
             const Segment& seg = plan.segments[i];
             const int64_t steps = seg.t1 - seg.t0, rows = seg.rows;
             const SavedCall& call = layerCalls[dir][i];
-            Cell cell = cellFor(cfg, k, steps, rows, 1);
-            auto found = pds.find(cell);
-            if (found == pds.end()) found = pds.emplace(cell, makeBackwardPd(cell)).first;
-            const dnnl::primitive_desc& pd = found->second;
-            if (!w || !fitsWeights(pd, *w)) w = prepareWeights(pd, cfg, cw, flat);
-            if (!dw) {
-              dw = zeroDiffWeights(pd, cfg.projSize > 0);
-            } else if (argDesc(pd, DNNL_ARG_DIFF_WEIGHTS_LAYER) != dw->layer.get_desc() ||
-                       argDesc(pd, DNNL_ARG_DIFF_WEIGHTS_ITER) != dw->iter.get_desc() ||
-                       argDesc(pd, DNNL_ARG_DIFF_BIAS) != dw->bias.get_desc() ||
-                       (cfg.projSize > 0 &&
-                        argDesc(pd, DNNL_ARG_DIFF_WEIGHTS_PROJECTION) != dw->proj.get_desc())) {
-              fail(Error::Code::Backend,
-                   "oneDNN chose different diff-weights layouts for two segments of one layer");
-            }
-            CellDescs d = describe(cell);
             // diff_dst_layer: this direction's slice of the incoming gradient.
             Buffer diffDst = newBuffer(dev, steps * rows * P);
             const float* g = grad.data();
@@ -882,34 +988,10 @@ void CpuBackend::rnnBackward(const RnnProblem& problem, const RnnInputs& in,
             }
             Buffer diffSrc = newBuffer(dev, steps * rows * C);
             Buffer nextCarry = newBuffer(dev, rows * P), nextCarryC;
-            std::unordered_map<int, memory> args{
-                {DNNL_ARG_SRC_LAYER, mem(d.srcLayer, call.srcLayer)},
-                {DNNL_ARG_SRC_ITER, mem(d.srcIter, call.srcIter)},
-                {DNNL_ARG_WEIGHTS_LAYER, w->layer},
-                {DNNL_ARG_WEIGHTS_ITER, w->iter},
-                {DNNL_ARG_BIAS, w->bias},
-                {DNNL_ARG_DST_LAYER, mem(d.dstLayer, call.dstLayer)},
-                {DNNL_ARG_DST_ITER, mem(d.dstIter, call.dstIter)},
-                {DNNL_ARG_WORKSPACE, mem(pd.workspace_desc(), call.workspace.data())},
-                {DNNL_ARG_DIFF_SRC_LAYER, mem(d.srcLayer, diffSrc.data())},
-                {DNNL_ARG_DIFF_SRC_ITER, mem(d.srcIter, nextCarry.data())},
-                {DNNL_ARG_DIFF_WEIGHTS_LAYER, dw->layer},
-                {DNNL_ARG_DIFF_WEIGHTS_ITER, dw->iter},
-                {DNNL_ARG_DIFF_BIAS, dw->bias},
-                {DNNL_ARG_DIFF_DST_LAYER, mem(d.dstLayer, diffDst.data())},
-                {DNNL_ARG_DIFF_DST_ITER, mem(d.dstIter, diffIter.data())}};
-            if (lstm) {
-              nextCarryC = newBuffer(dev, rows * H);
-              args[DNNL_ARG_SRC_ITER_C] = mem(d.srcIterC, call.srcIterC);
-              args[DNNL_ARG_DST_ITER_C] = mem(d.dstIterC, call.dstIterC);
-              args[DNNL_ARG_DIFF_SRC_ITER_C] = mem(d.srcIterC, nextCarryC.data());
-              args[DNNL_ARG_DIFF_DST_ITER_C] = mem(d.dstIterC, diffIterC.data());
-            }
-            if (cfg.projSize > 0) {
-              args[DNNL_ARG_WEIGHTS_PROJECTION] = w->proj;
-              args[DNNL_ARG_DIFF_WEIGHTS_PROJECTION] = dw->proj;
-            }
-            execute(pd, args);
+            if (lstm) nextCarryC = newBuffer(dev, rows * H);
+            SegmentDiffs diff{diffDst.data(), diffIter.data(),  lstm ? diffIterC.data() : nullptr,
+                              diffSrc.data(), nextCarry.data(), lstm ? nextCarryC.data() : nullptr};
+            kernel->backward(steps, rows, call, diff);
             // Both directions add into the layer input's gradient (each (t, b) once per direction).
             float* gi = gradInput.data();
             forRows(steps, rows, C, [&](int64_t s, int64_t j) {
@@ -927,7 +1009,7 @@ void CpuBackend::rnnBackward(const RnnProblem& problem, const RnnInputs& in,
             copyFloats(dh0 + (state * B + b) * P, carry.data() + j * P, P);
             if (lstm) copyFloats(dc0 + (state * B + b) * H, carryC.data() + j * H, H);
           }
-          storeDiffWeights(*dw, cfg, cw, dFlat);
+          kernel->storeGrads(dFlat);
         }
       }
 

@@ -106,6 +106,14 @@ RnnConfig configArg(const Napi::CallbackInfo& info, size_t index) {
   Napi::Value dropout = field(object, "dropout");
   if (!dropout.IsNumber()) failArgument(kRnn, "config.dropout", "a number in [0, 1)", dropout);
   config.dropout = dropout.As<Napi::Number>().DoubleValue();
+  // Older callers may leave cellClip out (no clipping); core checks the range.
+  Napi::Value cellClip = field(object, "cellClip");
+  if (!cellClip.IsUndefined()) {
+    if (!cellClip.IsNumber()) {
+      failArgument(kRnn, "config.cellClip", "a finite number >= 0 (0: no clipping)", cellClip);
+    }
+    config.cellClip = cellClip.As<Napi::Number>().DoubleValue();
+  }
   return config;
 }
 
