@@ -53,6 +53,8 @@ export interface RnnConfig {
   batchFirst: boolean;
   /** Dropout probability on the outputs of every layer but the last, when training. */
   dropout: number;
+  /** LSTM cell clipping: each step's cell state is clamped to [-cellClip, cellClip]; 0 for none. */
+  cellClip: number;
 }
 
 /** One canonical parameter inside the flat weight buffer (elements, not bytes). */

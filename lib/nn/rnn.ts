@@ -37,6 +37,11 @@ export interface RNNOptions extends RecurrentOptions {
 export interface LSTMOptions extends RecurrentOptions {
   /** Project the hidden state to this size (LSTMP, PyTorch's proj_size); 0 for none. */
   projSize?: number;
+  /**
+   * Clamp the cell state to [-cellClip, cellClip] at every step, before h = o ⊙ tanh(c) (as
+   * cuDNN's cudnnRNNSetClip and Keras' cell_clip); 0 for none (default).
+   */
+  cellClip?: number;
 }
 
 export type GRUOptions = RecurrentOptions;
@@ -81,6 +86,10 @@ function toConfig(op: string, mode: RnnMode, options: unknown, extra: readonly s
   if (projSize < 0 || (projSize > 0 && projSize >= hiddenSize)) {
     throw new ArgumentError(`${op}: options.projSize must be 0 (none) or in 1..${hiddenSize - 1} (below hiddenSize), got ${projSize}`);
   }
+  const cellClip = o.cellClip ?? 0;
+  if (typeof cellClip !== 'number' || !Number.isFinite(cellClip) || cellClip < 0) {
+    throw new ArgumentError(`${op}: options.cellClip must be a finite number >= 0 (0: no clipping), got ${describe(cellClip)}`);
+  }
   return {
     mode,
     inputSize: positive(op, 'options.inputSize', o.inputSize),
@@ -91,6 +100,7 @@ function toConfig(op: string, mode: RnnMode, options: unknown, extra: readonly s
     bias: checkBoolean(op, 'options.bias', o.bias ?? true),
     batchFirst: checkBoolean(op, 'options.batchFirst', o.batchFirst ?? true),
     dropout,
+    cellClip,
   };
 }
 
@@ -224,7 +234,7 @@ export class RNN extends RecurrentLayer {
 /** Long short-term memory, PyTorch's gate order i, f, g, o; optional projection (projSize). */
 export class LSTM extends RecurrentLayer {
   constructor(options: LSTMOptions) {
-    super('lstm', toConfig('nn.LSTM', 'lstm', options, ['projSize']));
+    super('lstm', toConfig('nn.LSTM', 'lstm', options, ['projSize', 'cellClip']));
   }
 }
 
