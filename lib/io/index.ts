@@ -1,0 +1,18 @@
+// The io namespace: safetensors checkpoints. save()/load() for a model, optimizer state and run
+// metadata; saveTensors()/loadTensors() for plain name → tensor files; encode()/decode() for the
+// bytes in memory.
+
+export { encode, decode, MAX_HEADER_BYTES, type DecodeOptions, type Decoded } from './safetensors.js';
+export {
+  save,
+  load,
+  saveTensors,
+  loadTensors,
+  type PathLike,
+  type SaveOptions,
+  type LoadOptions,
+  type Loaded,
+  type LoadTensorsOptions,
+  type StateSource,
+  type StateTarget,
+} from './files.js';
