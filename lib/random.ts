@@ -30,3 +30,16 @@ export function uniformArray(n: number, lo: number, hi: number): Float32Array {
   for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * nextRandom();
   return out;
 }
+
+/** n values from the standard normal distribution (Box-Muller). */
+export function normalArray(n: number, mean = 0, std = 1): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = 1 - nextRandom(); // (0, 1]: log stays finite
+    const r = Math.sqrt(-2 * Math.log(u));
+    const theta = 2 * Math.PI * nextRandom();
+    out[i] = mean + std * r * Math.cos(theta);
+    if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(theta);
+  }
+  return out;
+}

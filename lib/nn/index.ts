@@ -13,3 +13,5 @@ export {
   type RecurrentForwardOptions,
   type RecurrentOutput,
 } from './rnn.js';
+export { Linear, type LinearOptions } from './linear.js';
+export { Sequential, type TensorModule } from './sequential.js';

@@ -5,6 +5,8 @@
 import { describe } from '../dtype.js';
 import { ArgumentError, CheckpointError, DTypeError, ShapeError } from '../errors.js';
 import { callNative, handle } from '../ops/call.js';
+import { tensor } from '../ops/creation.js';
+import { untracked } from '../scope.js';
 import { Tensor } from '../tensor.js';
 
 export type Parameter = Tensor<'float32'>;
@@ -23,6 +25,12 @@ export class Module {
   protected registerParameter(name: string, param: Parameter): Parameter {
     this.#params.set(name, param);
     return param;
+  }
+
+  /** Registers a new leaf parameter holding `values`; it belongs to no tidy() scope. */
+  protected newParameter(name: string, shape: readonly number[], values: Float32Array): Parameter {
+    const param = untracked(() => tensor(values, { shape, requiresGrad: true }));
+    return this.registerParameter(name, param);
   }
 
   protected registerModule<M extends Module>(name: string, module: M): M {

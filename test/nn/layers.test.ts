@@ -1,0 +1,73 @@
+// nn.Linear and nn.Sequential: values against plain-JS math, gradients by finite differences,
+// PyTorch's parameter names, shapes and init bounds, and bad input.
+
+import { describe, expect, it } from 'vitest';
+import * as rk from '../../lib/index.js';
+import { expectClose, gradcheck, input, uniform } from '../helpers.js';
+
+const read = (t: rk.Tensor): number[] => Array.from(t.dataSync());
+
+describe('nn.Linear', () => {
+  it('computes x Wᵀ + b over the last axis, for 1-D, 2-D and 3-D inputs', () => {
+    const lin = new rk.nn.Linear(3, 2);
+    const W = [[0.5, -1, 2], [1, 0.25, -0.5]];
+    const b = [0.1, -0.2];
+    lin.loadStateDict({ weight: rk.tensor(W), bias: rk.tensor(b) });
+    const ref = (row: number[]) => W.map((w, o) => w.reduce((acc, v, i) => acc + v * row[i]!, b[o]!));
+    const xs = [[1, 2, 3], [-1, 0.5, 4]];
+    rk.tidy(() => {
+      expectClose(read(lin.forward(rk.tensor(xs[0]!))), ref(xs[0]!), 1e-6);
+      expectClose(read(lin.forward(rk.tensor(xs))), xs.flatMap(ref), 1e-6);
+      const y3 = lin.forward(rk.tensor([xs, xs]));
+      expect(y3.shape).toEqual([2, 2, 2]);
+      expectClose(read(y3), [...xs.flatMap(ref), ...xs.flatMap(ref)], 1e-6);
+    });
+  });
+
+  it('has PyTorch names, shapes and init bound 1/sqrt(inFeatures); bias optional', () => {
+    const lin = new rk.nn.Linear(16, 5);
+    expect(lin.namedParameters().map(([n, p]) => `${n}:${p.shape.join('x')}`)).toEqual(['weight:5x16', 'bias:5']);
+    const all = lin.parameters().flatMap(read);
+    expect(Math.max(...all.map(Math.abs))).toBeLessThanOrEqual(0.25);
+    expect(Math.max(...all.map(Math.abs))).toBeGreaterThan(0.2);
+    expect(new rk.nn.Linear(4, 3, { bias: false }).namedParameters().map(([n]) => n)).toEqual(['weight']);
+  });
+
+  it('gradient of x matches finite differences; weight and bias gradients match gᵀx and Σg', () => {
+    const lin = new rk.nn.Linear(4, 3);
+    gradcheck((x) => lin.forward(x), [input([2, 5, 4], 1)]);
+    const x = uniform(6 * 4, 2);
+    const g = uniform(6 * 3, 3);
+    const fresh = new rk.nn.Linear(4, 3);
+    rk.tidy(() => rk.sum(rk.mul(fresh.forward(rk.tensor(x, { shape: [6, 4] })), rk.tensor(g, { shape: [6, 3] }))).backward());
+    const dW = [0, 1, 2].flatMap((o) => [0, 1, 2, 3].map((i) => [0, 1, 2, 3, 4, 5].reduce((acc, r) => acc + g[r * 3 + o]! * x[r * 4 + i]!, 0)));
+    const db = [0, 1, 2].map((o) => [0, 1, 2, 3, 4, 5].reduce((acc, r) => acc + g[r * 3 + o]!, 0));
+    expectClose(read(fresh.weight.grad!), dW, 1e-5);
+    expectClose(read(fresh.bias!.grad!), db, 1e-5);
+  });
+
+  it('rejects bad sizes and inputs', () => {
+    expect(() => new rk.nn.Linear(0, 2)).toThrow(/inFeatures must be a positive integer/);
+    expect(() => new rk.nn.Linear(2, 2, { bais: false } as rk.nn.LinearOptions)).toThrow(/unknown option 'bais'/);
+    const lin = new rk.nn.Linear(3, 2);
+    expect(() => lin.forward(rk.ones([2, 4]))).toThrow(/expected \[\.\.\., 3\]/);
+    expect(() => lin.forward(rk.ones([]))).toThrow(rk.ShapeError);
+  });
+});
+
+describe('nn.Sequential', () => {
+  it('chains layers, names parameters by position, and backpropagates through all', () => {
+    const a = new rk.nn.Linear(3, 4);
+    const b = new rk.nn.Linear(4, 2);
+    const seq = new rk.nn.Sequential(a, b);
+    expect(seq.namedParameters().map(([n]) => n)).toEqual(['0.weight', '0.bias', '1.weight', '1.bias']);
+    rk.tidy(() => {
+      const x = rk.tensor(uniform(6, 5), { shape: [2, 3] });
+      expectClose(read(seq.forward(x)), read(b.forward(a.forward(x))), 0);
+    });
+    gradcheck((x) => seq.forward(x) as rk.Tensor<'float32'>, [input([2, 3], 6)]);
+    expect(seq.train(false).training).toBe(false);
+    expect(a.training).toBe(false);
+    expect(() => new rk.nn.Sequential({} as rk.nn.TensorModule)).toThrow(/layers\[0\] must be a module/);
+  });
+});
