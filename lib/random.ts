@@ -3,20 +3,28 @@
 
 import { checkInteger } from './args.js';
 
-let state = (Date.now() ^ 0x9e3779b9) >>> 0;
+/** A seeded generator of uniform values in [0, 1) (mulberry32). */
+export function createRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+let global = createRandom(Date.now() ^ 0x9e3779b9);
 
 /** Seeds the global generator (any safe integer). */
 export function manualSeed(seed: number): void {
-  state = checkInteger('manualSeed', 'seed', seed) >>> 0;
+  global = createRandom(checkInteger('manualSeed', 'seed', seed));
 }
 
-/** The next uniform value in [0, 1) (mulberry32). */
+/** The next uniform value in [0, 1) from the global generator. */
 export function nextRandom(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  return global();
 }
 
 /** A 32-bit seed for a native op's own generator (dropout masks). */

@@ -15,3 +15,5 @@ export {
 } from './rnn.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { Sequential, type TensorModule } from './sequential.js';
+export { Embedding } from './embedding.js';
+export { SequenceClassifier, type SequenceClassifierOptions, type Pooling } from './classifier.js';

@@ -1,3 +1,6 @@
-// The train namespace: metrics now; the fit() loop and callbacks join them.
+// The train namespace: the fit() loop, datasets that batch for it, metrics.
 
 export { Accuracy, TopKAccuracy, MacroF1, Perplexity, type Metric, type MetricOptions } from './metrics.js';
+export { fit, type FitOptions, type FitContext, type Callback, type EpochLog, type History, type LossFn, type OptimizerLike, type TrainableModule } from './fit.js';
+export { SequenceDataset, permutation, type Batch, type DataSource, type Example, type SequenceDatasetOptions } from './dataset.js';
+export type { ProgressMode } from './progress.js';

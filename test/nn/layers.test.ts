@@ -71,3 +71,43 @@ describe('nn.Sequential', () => {
     expect(() => new rk.nn.Sequential({} as rk.nn.TensorModule)).toThrow(/layers\[0\] must be a module/);
   });
 });
+
+describe('nn.Embedding and nn.SequenceClassifier', () => {
+  it('Embedding looks rows up and initialises from N(0, 1)', () => {
+    const emb = new rk.nn.Embedding(500, 8);
+    const w = read(emb.weight);
+    const mean = w.reduce((a, b) => a + b, 0) / w.length;
+    const variance = w.reduce((a, b) => a + (b - mean) ** 2, 0) / w.length;
+    expect(Math.abs(mean)).toBeLessThan(0.05);
+    expect(Math.abs(variance - 1)).toBeLessThan(0.08);
+    rk.tidy(() => {
+      const out = emb.forward(rk.tensor(new Int32Array([3, 499]), { shape: [1, 2] }));
+      expect(out.shape).toEqual([1, 2, 8]);
+      expect(read(out)).toEqual([...w.slice(3 * 8, 4 * 8), ...w.slice(499 * 8, 500 * 8)]);
+      expect(() => emb.forward(rk.tensor(new Int32Array([500])))).toThrow(rk.IndexError);
+    });
+    expect(() => new rk.nn.Embedding(0, 3)).toThrow(rk.ArgumentError);
+  });
+
+  it('SequenceClassifier pools the last states or the mean over valid steps', () => {
+    const ids = rk.tensor(new Int32Array([1, 2, 3, 4, 5, 0]), { shape: [2, 3] });
+    const lengths = Int32Array.from([3, 2]);
+    for (const pooling of ['last', 'mean'] as const) {
+      rk.manualSeed(5);
+      const model = new rk.nn.SequenceClassifier({ vocabSize: 6, numClasses: 3, embeddingDim: 4, hiddenSize: 5, numLayers: 2, pooling });
+      expect(model.namedParameters().map(([n]) => n.split('.')[0])).toContain('head');
+      rk.tidy(() => {
+        const logits = model.forward(ids, { lengths });
+        expect(logits.shape).toEqual([2, 3]);
+        // The same computation spelled out with the parts.
+        const { output, state } = model.rnn.forward(model.embedding.forward(ids), { lengths });
+        const pooled =
+          pooling === 'last'
+            ? rk.concat([state.h.narrow(0, 2, 1).reshape([2, 5]), state.h.narrow(0, 3, 1).reshape([2, 5])], 1)
+            : rk.div(rk.sum(output, 1), rk.tensor([[3], [2]]));
+        expectClose(read(logits), read(model.head.forward(pooled)), 1e-6);
+      });
+    }
+    expect(() => new rk.nn.SequenceClassifier({ vocabSize: 6, numClasses: 3, pooling: 'max' as 'last' })).toThrow(/pooling must be one of 'last', 'mean'/);
+  });
+});

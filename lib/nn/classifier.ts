@@ -1,0 +1,84 @@
+// nn.SequenceClassifier: embedding → stacked (bidirectional) LSTM or GRU → pooling over each
+// sequence's valid steps → linear to class logits. The ready model for text classification.
+
+import { checkBoolean, checkInteger, checkOneOf, checkOptions } from '../args.js';
+import { ArgumentError } from '../errors.js';
+import { concat } from '../ops/concat.js';
+import { div } from '../ops/elementwise.js';
+import { tensor } from '../ops/creation.js';
+import { sum } from '../ops/reduce.js';
+import { tidy } from '../scope.js';
+import type { Tensor } from '../tensor.js';
+import { Embedding } from './embedding.js';
+import { Linear } from './linear.js';
+import { Module } from './module.js';
+import { GRU, LSTM } from './rnn.js';
+
+export type Pooling = 'last' | 'mean';
+
+export interface SequenceClassifierOptions {
+  vocabSize: number;
+  numClasses: number;
+  embeddingDim?: number;
+  hiddenSize?: number;
+  numLayers?: number;
+  bidirectional?: boolean;
+  /** 'lstm' (default) or 'gru'. */
+  cell?: 'lstm' | 'gru';
+  /** 'last': final states of the top layer (both directions); 'mean': mean output over valid steps. */
+  pooling?: Pooling;
+  dropout?: number;
+}
+
+const OPTIONS = ['vocabSize', 'numClasses', 'embeddingDim', 'hiddenSize', 'numLayers', 'bidirectional', 'cell', 'pooling', 'dropout'] as const;
+
+export class SequenceClassifier extends Module {
+  readonly embedding: Embedding;
+  readonly rnn: LSTM | GRU;
+  readonly head: Linear;
+  readonly pooling: Pooling;
+
+  constructor(options: SequenceClassifierOptions) {
+    super();
+    const op = 'nn.SequenceClassifier';
+    if (options === undefined) throw new ArgumentError(`${op}: options with vocabSize and numClasses are required`);
+    const o = checkOptions(op, options, OPTIONS);
+    const embeddingDim = checkInteger(op, 'options.embeddingDim', o.embeddingDim ?? 128);
+    const hiddenSize = checkInteger(op, 'options.hiddenSize', o.hiddenSize ?? 128);
+    const bidirectional = checkBoolean(op, 'options.bidirectional', o.bidirectional ?? true);
+    const cell = checkOneOf(op, 'options.cell', o.cell ?? 'lstm', ['lstm', 'gru'] as const);
+    this.pooling = checkOneOf(op, 'options.pooling', o.pooling ?? 'last', ['last', 'mean'] as const);
+    this.embedding = this.registerModule('embedding', new Embedding(checkInteger(op, 'options.vocabSize', o.vocabSize), embeddingDim));
+    const rnnOptions = {
+      inputSize: embeddingDim,
+      hiddenSize,
+      numLayers: (o.numLayers ?? 1) as number, // checked by the recurrent layer
+      bidirectional,
+      dropout: (o.dropout ?? 0) as number,
+    } as const;
+    this.rnn = this.registerModule('rnn', cell === 'lstm' ? new LSTM(rnnOptions) : new GRU(rnnOptions));
+    this.head = this.registerModule('head', new Linear((bidirectional ? 2 : 1) * hiddenSize, checkInteger(op, 'options.numClasses', o.numClasses)));
+  }
+
+  /** ids int32 [batch, time] (padded) → logits [batch, numClasses]. */
+  forward(ids: Tensor<'int32'>, options: { lengths?: Int32Array } = {}): Tensor<'float32'> {
+    return tidy(() => {
+      const x = this.embedding.forward(ids);
+      const { output, state } = this.rnn.forward(x, options.lengths ? { lengths: options.lengths } : {});
+      const { numLayers, bidirectional } = this.rnn.config;
+      let pooled: Tensor<'float32'>;
+      if (this.pooling === 'last') {
+        // The top layer's final states: h[numLayers*D - D .. numLayers*D) → [batch, D*H].
+        const dirs = bidirectional ? 2 : 1;
+        const top = state.h.narrow(0, (numLayers - 1) * dirs, dirs);
+        pooled = concat(Array.from({ length: dirs }, (_, d) => top.narrow(0, d, 1).reshape([top.shape[1]!, top.shape[2]!])), 1);
+      } else {
+        const batch = ids.shape[0]!;
+        const time = ids.shape[1]!;
+        const lengths = options.lengths ?? new Int32Array(batch).fill(time);
+        pooled = div(sum(output, 1), tensor(Float32Array.from(lengths), { shape: [batch, 1] }));
+      }
+      return this.head.forward(pooled);
+    });
+  }
+}

@@ -1,0 +1,190 @@
+// fit(): the training loop. Each epoch: batches from the data source, forward, loss, backward,
+// optional gradient clipping, optimizer step; then evaluation on the validation data; callbacks
+// see every epoch and may stop training. Every step runs in a tidy() scope and reads its loss
+// with `await`, so memory stays flat and the event loop keeps running.
+
+import { checkInteger, checkOptions } from '../args.js';
+import { noGrad } from '../autograd.js';
+import { describe } from '../dtype.js';
+import { ArgumentError } from '../errors.js';
+import { manualSeed } from '../random.js';
+import { tidy } from '../scope.js';
+import type { Tensor } from '../tensor.js';
+import type { Module } from '../nn/module.js';
+import type { Batch, DataSource } from './dataset.js';
+import type { Metric } from './metrics.js';
+import { Progress, type ProgressMode } from './progress.js';
+
+/** A model fit() can train: forward(inputs, { lengths }) → logits [batch, classes]. */
+export interface TrainableModule extends Module {
+  forward(inputs: Tensor, options?: { lengths?: Int32Array }): Tensor<'float32'>;
+}
+
+/** What fit() needs of an optimizer (every rnnkit optimizer has it). */
+export interface OptimizerLike {
+  step(): void;
+  zeroGrad(): void;
+  lr: number;
+}
+
+/** The loss of a batch from the model's output. */
+export type LossFn = (output: Tensor<'float32'>, batch: Batch) => Tensor<'float32'>;
+
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  metrics: Record<string, number>;
+  valLoss?: number;
+  valMetrics?: Record<string, number>;
+  lr: number;
+  seconds: number;
+  tokensPerSecond: number;
+}
+
+export interface History {
+  epochs: EpochLog[];
+  /** Why training ended before `epochs` (a callback's reason), if it did. */
+  stoppedEarly?: string;
+}
+
+export interface FitContext {
+  readonly model: TrainableModule;
+  readonly optimizer: OptimizerLike;
+  readonly history: History;
+  /** Ends training after the current epoch. */
+  stop(reason: string): void;
+}
+
+export interface Callback {
+  onEpochEnd?(log: EpochLog, context: FitContext): void | Promise<void>;
+  onStepEnd?(step: number, loss: number, context: FitContext): void | Promise<void>;
+}
+
+export interface FitOptions {
+  data: DataSource;
+  validationData?: DataSource;
+  epochs: number;
+  optimizer: OptimizerLike;
+  loss: LossFn;
+  metrics?: Metric[];
+  callbacks?: Callback[];
+  /** Seeds rnnkit's generator first (dropout), for repeatable runs. */
+  seed?: number;
+  /** 'auto' (default): a bar on a terminal, lines otherwise; 'off' prints nothing. */
+  progress?: ProgressMode;
+}
+
+const FIT_OPTIONS = [
+  'data', 'validationData', 'epochs', 'optimizer', 'loss', 'metrics', 'callbacks', 'seed', 'progress',
+] as const;
+
+function checkSource(arg: string, value: unknown): DataSource {
+  if (typeof value !== 'object' || value === null || typeof (value as DataSource).batches !== 'function') {
+    throw new ArgumentError(`fit: ${arg} must be a data source with batches(epoch), got ${describe(value)}`);
+  }
+  return value as DataSource;
+}
+
+/** Runs the data once without gradients: mean loss per batch and the metrics. */
+async function evaluate(
+  model: TrainableModule,
+  data: DataSource,
+  epoch: number,
+  loss: LossFn,
+  metrics: Metric[],
+): Promise<{ loss: number; metrics: Record<string, number> }> {
+  for (const m of metrics) m.reset();
+  let total = 0;
+  let batches = 0;
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    for (const batch of data.batches(epoch)) {
+      const { output, value } = noGrad(() =>
+        tidy(() => {
+          const out = model.forward(batch.inputs, { lengths: batch.lengths });
+          return { output: out, value: loss(out, batch) };
+        }),
+      );
+      total += (await value.data())[0]!;
+      batches++;
+      for (const m of metrics) await m.update(output, batch.targets);
+      for (const t of [output, value, batch.inputs, batch.targets]) t.dispose();
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return { loss: total / Math.max(batches, 1), metrics: Object.fromEntries(metrics.map((m) => [m.name, m.compute()])) };
+}
+
+export async function fit(model: TrainableModule, options: FitOptions): Promise<History> {
+  const opts = checkOptions('fit', options, FIT_OPTIONS);
+  if (typeof model?.forward !== 'function') throw new ArgumentError('fit: model must be a module with forward(inputs, { lengths })');
+  const data = checkSource('options.data', opts.data);
+  const validation = opts.validationData === undefined ? undefined : checkSource('options.validationData', opts.validationData);
+  const epochs = checkInteger('fit', 'options.epochs', opts.epochs);
+  if (epochs < 1) throw new ArgumentError(`fit: options.epochs must be >= 1, got ${epochs}`);
+  const optimizer = opts.optimizer as OptimizerLike;
+  if (typeof optimizer?.step !== 'function' || typeof optimizer.zeroGrad !== 'function') {
+    throw new ArgumentError('fit: options.optimizer must have step() and zeroGrad()');
+  }
+  const loss = opts.loss as LossFn;
+  if (typeof loss !== 'function') throw new ArgumentError('fit: options.loss must be a function (output, batch) => loss');
+  const metrics = (opts.metrics ?? []) as Metric[];
+  const callbacks = (opts.callbacks ?? []) as Callback[];
+  if (opts.seed !== undefined) manualSeed(checkInteger('fit', 'options.seed', opts.seed));
+
+  const history: History = { epochs: [] };
+  let stopReason: string | undefined;
+  const context: FitContext = { model, optimizer, history, stop: (reason) => void (stopReason = reason) };
+  const progress = new Progress((opts.progress ?? 'auto') as ProgressMode);
+  let step = 0;
+
+  for (let epoch = 0; epoch < epochs && stopReason === undefined; epoch++) {
+    model.train();
+    for (const m of metrics) m.reset();
+    const started = performance.now();
+    let total = 0;
+    let batches = 0;
+    let tokens = 0;
+    progress.startEpoch(epoch, epochs, data.numBatches);
+    for (const batch of data.batches(epoch)) {
+      optimizer.zeroGrad();
+      const { output, value } = tidy(() => {
+        const out = model.forward(batch.inputs, { lengths: batch.lengths });
+        const l = loss(out, batch);
+        l.backward();
+        return { output: out, value: l };
+      });
+      optimizer.step();
+      const lossValue = (await value.data())[0]!;
+      for (const m of metrics) await m.update(output, batch.targets);
+      for (const t of [output, value, batch.inputs, batch.targets]) t.dispose();
+      total += lossValue;
+      batches++;
+      tokens += batch.tokens;
+      step++;
+      progress.step(batches, total / batches, (tokens / (performance.now() - started)) * 1000);
+      for (const cb of callbacks) await cb.onStepEnd?.(step, lossValue, context);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const log: EpochLog = {
+      epoch,
+      loss: total / Math.max(batches, 1),
+      metrics: Object.fromEntries(metrics.map((m) => [m.name, m.compute()])),
+      lr: optimizer.lr,
+      seconds,
+      tokensPerSecond: tokens / seconds,
+    };
+    if (validation) {
+      const v = await evaluate(model, validation, epoch, loss, metrics);
+      log.valLoss = v.loss;
+      log.valMetrics = v.metrics;
+    }
+    history.epochs.push(log);
+    progress.endEpoch(log);
+    for (const cb of callbacks) await cb.onEpochEnd?.(log, context);
+  }
+  if (stopReason !== undefined) history.stoppedEarly = stopReason;
+  return history;
+}

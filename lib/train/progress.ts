@@ -1,0 +1,59 @@
+// fit()'s progress report: one redrawn line with a bar on a terminal (steps, loss, tokens/s,
+// ETA), plain lines elsewhere (a log file, CI), nothing with 'off'.
+
+import type { EpochLog } from './fit.js';
+
+export type ProgressMode = 'auto' | 'bar' | 'lines' | 'off';
+
+const fmt = (n: number): string => (Number.isFinite(n) ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(4)) : String(n));
+
+export class Progress {
+  readonly #mode: 'bar' | 'lines' | 'off';
+  readonly #out: NodeJS.WriteStream;
+  #epoch = 0;
+  #epochs = 0;
+  #total: number | undefined;
+  #started = 0;
+  #lastLine = 0;
+
+  constructor(mode: ProgressMode, out: NodeJS.WriteStream = process.stderr) {
+    this.#out = out;
+    this.#mode = mode === 'auto' ? (out.isTTY ? 'bar' : 'lines') : mode;
+  }
+
+  startEpoch(epoch: number, epochs: number, total: number | undefined): void {
+    this.#epoch = epoch;
+    this.#epochs = epochs;
+    this.#total = total;
+    this.#started = performance.now();
+    this.#lastLine = 0;
+  }
+
+  step(done: number, loss: number, tokensPerSecond: number): void {
+    if (this.#mode === 'off') return;
+    const elapsed = (performance.now() - this.#started) / 1000;
+    const head = `epoch ${this.#epoch + 1}/${this.#epochs}`;
+    const stats = `loss ${fmt(loss)}  ${fmt(tokensPerSecond)} tok/s`;
+    if (this.#mode === 'bar') {
+      const total = this.#total;
+      const frac = total ? Math.min(1, done / total) : 0;
+      const width = 24;
+      const bar = total ? `[${'='.repeat(Math.round(frac * width)).padEnd(width)}] ${done}/${total}` : `step ${done}`;
+      const eta = total && done > 0 ? `  eta ${fmt((elapsed / done) * (total - done))}s` : '';
+      this.#out.write(`\r${head} ${bar}  ${stats}${eta}\x1b[K`);
+    } else if (elapsed - this.#lastLine >= 10) {
+      this.#lastLine = elapsed;
+      this.#out.write(`${head} step ${done}${this.#total ? `/${this.#total}` : ''}  ${stats}\n`);
+    }
+  }
+
+  endEpoch(log: EpochLog): void {
+    if (this.#mode === 'off') return;
+    const parts = [`epoch ${log.epoch + 1}/${this.#epochs}`, `loss ${fmt(log.loss)}`];
+    for (const [k, v] of Object.entries(log.metrics)) parts.push(`${k} ${fmt(v)}`);
+    if (log.valLoss !== undefined) parts.push(`val_loss ${fmt(log.valLoss)}`);
+    for (const [k, v] of Object.entries(log.valMetrics ?? {})) parts.push(`val_${k} ${fmt(v)}`);
+    parts.push(`${fmt(log.tokensPerSecond)} tok/s`, `${log.seconds.toFixed(1)}s`);
+    this.#out.write(`${this.#mode === 'bar' ? '\r' : ''}${parts.join('  ')}${this.#mode === 'bar' ? '\x1b[K' : ''}\n`);
+  }
+}
