@@ -92,6 +92,38 @@ export interface RnnBackwardResult {
   dWeights: NativeTensor;
 }
 
+export type OptimizerKind = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
+
+/**
+ * torch.optim's hyperparameters, by our names. Each kind reads only its own; a missing one takes
+ * the value shown (lr is required). All must be finite; lr, weightDecay, eps, momentum, alpha and
+ * lrDecay >= 0; beta1 and beta2 in [0, 1); nesterov needs momentum > 0 and dampening 0.
+ */
+export interface OptimizerHyper {
+  lr: number;
+  /** L2 penalty added to the gradient; AdamW: decoupled, param *= 1 - lr * weightDecay. (0) */
+  weightDecay?: number;
+  /** sgd, rmsprop (0). */
+  momentum?: number;
+  /** sgd (0). */
+  dampening?: number;
+  /** sgd (false). */
+  nesterov?: boolean;
+  /** adam, adamw (0.9, 0.999). */
+  beta1?: number;
+  beta2?: number;
+  /** adam, adamw, rmsprop, adagrad (1e-8). */
+  eps?: number;
+  /** rmsprop smoothing constant (0.99). */
+  alpha?: number;
+  /** rmsprop (false). */
+  centered?: boolean;
+  /** adagrad (0). */
+  lrDecay?: number;
+  /** Ascend the gradient (false). */
+  maximize?: boolean;
+}
+
 export interface DeviceMemory {
   tensors: number;
   bytes: number;
@@ -202,6 +234,33 @@ export interface Binding {
   ): RnnBackwardResult;
   /** Copies src into the view dst (same shape and dtype), in stream order. */
   assign(dst: NativeTensor, src: NativeTensor): void;
+
+  // In-place optimizer and clipping ops: one stream task per call; every tensor they write counts
+  // a pending write until it ran. A tensor written must not share memory with another argument.
+  /**
+   * One step of torch.optim's `kind` over all parameters, in place. params[i] and each of
+   * states[i] are contiguous float32 of one shape; grads[i] has that shape, any strides. states[i]
+   * are, in order: sgd [momentum_buffer] when momentum != 0, else []; adam / adamw [exp_avg,
+   * exp_avg_sq]; rmsprop [square_avg, momentum_buffer if momentum > 0, grad_avg if centered];
+   * adagrad [sum]. steps[i] counts parameter i's steps including this one (1 on its first step:
+   * sgd then copies the gradient into its momentum buffer; adam's bias corrections use it).
+   */
+  optimizerStep(
+    kind: OptimizerKind,
+    params: NativeTensor[],
+    grads: NativeTensor[],
+    states: NativeTensor[][],
+    hyper: OptimizerHyper,
+    steps: number[],
+  ): void;
+  /**
+   * The total normType-norm of all tensors (float32, shape [], accumulated in double), and, unless
+   * maxNorm is Infinity, every tensor scaled in place by min(1, maxNorm / (norm + 1e-6)), as
+   * torch.nn.utils.clip_grad_norm_. normType > 0 or Infinity. At least one tensor.
+   */
+  clipGradNorm(tensors: NativeTensor[], maxNorm: number, normType: number): NativeTensor;
+  /** Clamps every element to [min, max] in place (NaN stays NaN). */
+  clampInPlace(tensors: NativeTensor[], min: number, max: number): void;
 
   /** Live tensor handles and allocated storage bytes, per device. */
   memory(): Record<string, DeviceMemory>;

@@ -9,6 +9,7 @@
 
 #include "core/device.h"
 #include "core/op_kinds.h"
+#include "core/optim.h"
 #include "core/rnn.h"
 #include "core/tensor.h"
 
@@ -66,6 +67,15 @@ class Backend {
   virtual void rnnBackward(const RnnProblem& problem, const RnnInputs& in,
                            const RnnReserve& reserve, const RnnGrads& grads,
                            const RnnInputGrads& out) = 0;
+
+  // In-place kernels (core/ops_optim.cpp checked dtypes, shapes, contiguity and aliasing).
+  /** One step of `kind` over every parameter: param and states updated in place. */
+  virtual void optimizerStep(OptimizerKind kind, const OptimizerHyper& hyper,
+                             const std::vector<ParamUpdate>& updates) = 0;
+  /** Writes the total norm into `norm` ([]); scales the tensors unless maxNorm is inf. */
+  virtual void clipGradNorm(const std::vector<Tensor>& tensors, double maxNorm, double normType,
+                            const Tensor& norm) = 0;
+  virtual void clampInPlace(const std::vector<Tensor>& tensors, double min, double max) = 0;
 };
 
 /** The backend serving `device`. */

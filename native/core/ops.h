@@ -7,7 +7,8 @@
 //  - reduce with an empty `axes` list reduces ALL axes; a full reduction without keepDims gives
 //    a 0-d tensor (shape [], one element).
 //  - Outputs are new contiguous tensors; no op writes into an existing storage, except `assign`,
-//    which writes into the view it is given (in stream order).
+//    which writes into the view it is given, and the optimizer and clipping ops, which update
+//    their tensors in place (in stream order).
 #pragma once
 
 #include <functional>
@@ -17,6 +18,7 @@
 
 #include "core/error.h"
 #include "core/op_kinds.h"
+#include "core/optim.h"
 #include "core/rnn.h"
 #include "core/tensor.h"
 
@@ -56,6 +58,18 @@ Tensor crossEntropyBackward(const Tensor& gradLoss, const Tensor& logProbs, cons
 
 /** Copies src into the existing view dst (same shape, dtype and device), in stream order. */
 void assign(const Tensor& dst, const Tensor& src);
+
+// Optimizers and clipping (ops_optim.cpp): in place, in stream order, one task per call.
+/** Updates every param and its states in place as torch.optim's `kind` does. */
+void optimizerStep(OptimizerKind kind, const OptimizerHyper& hyper,
+                   const std::vector<ParamUpdate>& updates);
+/**
+ * Returns the total normType-norm of all tensors (rank-0 float32) and scales them in place by
+ * min(1, maxNorm / (norm + 1e-6)), as torch.nn.utils.clip_grad_norm_; maxNorm = inf only measures.
+ */
+Tensor clipGradNorm(const std::vector<Tensor>& tensors, double maxNorm, double normType);
+/** Clamps every element of every tensor to [min, max] in place (NaN stays NaN). */
+void clampInPlace(const std::vector<Tensor>& tensors, double min, double max);
 
 // The fused recurrent stack (PyTorch semantics; see lib/binding.ts rnnForward / rnnBackward).
 /** Validates the config and returns its canonical flat weight layout on `device`. */

@@ -39,6 +39,11 @@ class CpuBackend final : public Backend {
                   const RnnOutputs& out, RnnReserve* reserve) override;
   void rnnBackward(const RnnProblem& problem, const RnnInputs& in, const RnnReserve& reserve,
                    const RnnGrads& grads, const RnnInputGrads& out) override;
+  void optimizerStep(OptimizerKind kind, const OptimizerHyper& hyper,
+                     const std::vector<ParamUpdate>& updates) override;  // optim.cpp
+  void clipGradNorm(const std::vector<Tensor>& tensors, double maxNorm, double normType,
+                    const Tensor& norm) override;
+  void clampInPlace(const std::vector<Tensor>& tensors, double min, double max) override;
 };
 
 /** Calls f(T{}) with T the C++ type of `dtype` (float or int32_t). */

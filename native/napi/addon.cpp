@@ -98,6 +98,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exportOps(env, exports);
   exportReads(env, exports);
   exportRnn(env, exports);
+  exportOptim(env, exports);
   return exports;
 }
 
