@@ -29,6 +29,7 @@ export { reshape, transpose, permute, slice, narrow, contiguous } from './ops/vi
 export { crossEntropy, mse, type CrossEntropyOptions, type MseOptions } from './ops/loss.js';
 export { manualSeed } from './random.js';
 export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
 export * as train from './train/index.js';
 export * as io from './io/index.js';
 export type { BackendInfo, DeviceMemory, Reduction } from './binding.js';

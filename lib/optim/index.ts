@@ -1,0 +1,28 @@
+// The optim namespace: optimizers (fused native steps), gradient clipping, learning-rate schedules.
+
+export { Optimizer, type Hyper } from './optimizer.js';
+export {
+  SGD,
+  Adam,
+  AdamW,
+  RMSprop,
+  Adagrad,
+  type Params,
+  type SGDOptions,
+  type AdamOptions,
+  type RMSpropOptions,
+  type AdagradOptions,
+} from './optimizers.js';
+export { clipGradNorm, clipGradValue } from './clip.js';
+export {
+  LRSchedule,
+  StepLR,
+  ExponentialLR,
+  CosineWithWarmup,
+  ReduceLROnPlateau,
+  type ScheduleState,
+  type StepLROptions,
+  type ExponentialLROptions,
+  type CosineWithWarmupOptions,
+  type ReduceLROnPlateauOptions,
+} from './schedules.js';
