@@ -7,6 +7,7 @@ import { checkInteger, checkOptions } from '../args.js';
 import { noGrad } from '../autograd.js';
 import { describe } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
+import { clipGradNorm } from '../optim/clip.js';
 import { manualSeed } from '../random.js';
 import { tidy } from '../scope.js';
 import type { Tensor } from '../tensor.js';
@@ -67,6 +68,8 @@ export interface FitOptions {
   optimizer: OptimizerLike;
   loss: LossFn;
   metrics?: Metric[];
+  /** Clips the gradients to this global L2 norm before each optimizer step. */
+  clipGradNorm?: number;
   callbacks?: Callback[];
   /** Seeds rnnkit's generator first (dropout), for repeatable runs. */
   seed?: number;
@@ -75,7 +78,7 @@ export interface FitOptions {
 }
 
 const FIT_OPTIONS = [
-  'data', 'validationData', 'epochs', 'optimizer', 'loss', 'metrics', 'callbacks', 'seed', 'progress',
+  'data', 'validationData', 'epochs', 'optimizer', 'loss', 'metrics', 'clipGradNorm', 'callbacks', 'seed', 'progress',
 ] as const;
 
 function checkSource(arg: string, value: unknown): DataSource {
@@ -132,12 +135,17 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
   if (typeof loss !== 'function') throw new ArgumentError('fit: options.loss must be a function (output, batch) => loss');
   const metrics = (opts.metrics ?? []) as Metric[];
   const callbacks = (opts.callbacks ?? []) as Callback[];
+  const maxNorm = opts.clipGradNorm;
+  if (maxNorm !== undefined && (typeof maxNorm !== 'number' || !(maxNorm > 0))) {
+    throw new ArgumentError(`fit: options.clipGradNorm must be a positive number, got ${describe(maxNorm)}`);
+  }
   if (opts.seed !== undefined) manualSeed(checkInteger('fit', 'options.seed', opts.seed));
 
   const history: History = { epochs: [] };
   let stopReason: string | undefined;
   const context: FitContext = { model, optimizer, history, stop: (reason) => void (stopReason = reason) };
   const progress = new Progress((opts.progress ?? 'auto') as ProgressMode);
+  const params = model.parameters();
   let step = 0;
 
   for (let epoch = 0; epoch < epochs && stopReason === undefined; epoch++) {
@@ -156,6 +164,7 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
         l.backward();
         return { output: out, value: l };
       });
+      if (maxNorm !== undefined) clipGradNorm(params, maxNorm).dispose();
       optimizer.step();
       const lossValue = (await value.data())[0]!;
       for (const m of metrics) await m.update(output, batch.targets);
