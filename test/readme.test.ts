@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
+import * as rk from '../lib/index.js';
 
 const root = new URL('../', import.meta.url);
 
@@ -43,5 +44,35 @@ describe('README example', () => {
     numbers('dL/dW:').forEach((v, i) => expect(v).toBeCloseTo(ref.dW[i]!, 5));
     numbers('dL/db:').forEach((v, i) => expect(v).toBeCloseTo(ref.db[i]!, 5));
     expect(lines.some((l) => /^live tensors: \d+$/.test(l))).toBe(true);
+  });
+});
+
+describe('README training example', () => {
+  const example = readFileSync(new URL('examples/train-classifier.mjs', root), 'utf8');
+
+  it('appears in the README verbatim', () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    expect(readme).toContain('```js\n' + example + '```');
+  });
+
+  it('trains to >= 99% validation accuracy and saves a checkpoint', async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const specifier = '../examples/train-classifier.mjs';
+      await import(specifier);
+    } finally {
+      spy.mockRestore();
+      stderr.mockRestore();
+    }
+    const accuracy = Number(/validation accuracy: ([\d.]+)%/.exec(lines.join('\n'))?.[1]);
+    expect(accuracy).toBeGreaterThanOrEqual(99);
+    const saved = /saved (.+)$/.exec(lines.find((l) => l.startsWith('saved ')) ?? '')?.[1];
+    expect(saved).toBeTruthy();
+    const { tensors, metadata } = await rk.io.load(saved!);
+    expect(metadata.epochs).toBe(3);
+    expect(Object.keys(tensors)).toContain('rnn.weight_ih_l0_reverse');
+    for (const t of Object.values(tensors)) t.dispose();
   });
 });
