@@ -32,4 +32,5 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as train from './train/index.js';
 export * as io from './io/index.js';
+export * as data from './data/index.js';
 export type { BackendInfo, DeviceMemory, Reduction } from './binding.js';

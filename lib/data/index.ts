@@ -1,0 +1,55 @@
+// The data namespace: tokenizers, text classification files, language-model windows, splitting,
+// length bucketing and streaming readers, all producing what train.fit() consumes.
+
+export {
+  CharTokenizer,
+  WordTokenizer,
+  tokenizerFromJSON,
+  PAD_ID,
+  OOV_ID,
+  PAD_TOKEN,
+  OOV_TOKEN,
+  type Tokenizer,
+  type TokenizerJSON,
+  type CharTokenizerJSON,
+  type WordTokenizerJSON,
+  type CharTokenizerOptions,
+  type WordTokenizerOptions,
+  type Standardize,
+  type Split,
+} from './tokenizers.js';
+export { CsvParser, parseCsv, type CsvRecord } from './csv.js';
+export { streamText, streamLines, type PathLike, type StreamTextOptions } from './files.js';
+export {
+  readClassificationCsv,
+  readClassificationJsonl,
+  TextClassificationData,
+  type TextExample,
+  type EncodeOptions,
+  type ClassificationCsvOptions,
+  type ClassificationJsonlOptions,
+  type EncodedClassificationData,
+} from './classification.js';
+export {
+  padBatch,
+  trainValidationSplit,
+  bucketByLength,
+  BucketedDataset,
+  paddingFractionOf,
+  type SplitOptions,
+  type BucketByLengthOptions,
+} from './batching.js';
+export {
+  textWindows,
+  TextWindows,
+  windowBatch,
+  streamTokens,
+  streamWindows,
+  StreamingTextWindows,
+  type TextWindow,
+  type TextWindowsOptions,
+  type AsyncDataSource,
+  type StreamWindowsOptions,
+  type StreamingTextWindowsOptions,
+  type StreamStats,
+} from './windows.js';
