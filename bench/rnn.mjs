@@ -45,7 +45,7 @@ function lengthsOf(row) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timeRnnkit(row, lengths) {
-  rk.manualSeed(0);
+  rk.seed(0);
   const lstm = new rk.nn.LSTM({
     inputSize: row.input,
     hiddenSize: row.hidden,

@@ -13,7 +13,7 @@ function examples(n, seed) {
   });
 }
 
-rk.manualSeed(0);
+rk.seed(0);
 const model = new rk.nn.SequenceClassifier({
   vocabSize: 10, numClasses: 4, embeddingDim: 16, hiddenSize: 32, numLayers: 2, bidirectional: true,
 });

@@ -27,7 +27,7 @@ export { concat } from './ops/concat.js';
 export { gather } from './ops/gather.js';
 export { reshape, transpose, permute, slice, narrow, contiguous } from './ops/views.js';
 export { crossEntropy, mse, type CrossEntropyOptions, type MseOptions } from './ops/loss.js';
-export { manualSeed } from './random.js';
+export { seed, getRandomState, setRandomState } from './random.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as train from './train/index.js';

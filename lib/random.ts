@@ -1,30 +1,56 @@
 // rnnkit's global random generator: parameter initialisation and dropout seeds draw from it, so
-// manualSeed(n) makes a run repeatable (PyTorch's torch.manual_seed habit).
+// seed(n) makes a run repeatable (PyTorch's torch.manual_seed habit).
 
 import { checkInteger } from './args.js';
+import { ArgumentError } from './errors.js';
 
-/** A seeded generator of uniform values in [0, 1) (mulberry32). */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
+/** A seeded generator of uniform values in [0, 1) (mulberry32) whose state can be saved. */
+export class Random {
+  state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  }
 }
 
-let global = createRandom(Date.now() ^ 0x9e3779b9);
+/** A seeded generator function (shuffles, samplers). */
+export function createRandom(seedValue: number): () => number {
+  const random = new Random(seedValue);
+  return () => random.next();
+}
 
-/** Seeds the global generator (any safe integer). */
-export function manualSeed(seed: number): void {
-  global = createRandom(checkInteger('manualSeed', 'seed', seed));
+const global = new Random(Date.now() ^ 0x9e3779b9);
+
+/**
+ * Seeds rnnkit's global generator (any safe integer): parameter initialisation, dropout masks
+ * and the default shuffle seeds of datasets draw from it, so a seeded run repeats exactly on CPU.
+ */
+export function seed(value: number): void {
+  global.state = checkInteger('seed', 'value', value) >>> 0;
+}
+
+/** The global generator's state, for checkpoints (setRandomState restores it). */
+export function getRandomState(): number {
+  return global.state;
+}
+
+export function setRandomState(state: number): void {
+  const s = checkInteger('setRandomState', 'state', state);
+  if (s < 0 || s > 0xffffffff) throw new ArgumentError(`setRandomState: state must be a 32-bit unsigned integer, got ${s}`);
+  global.state = s;
 }
 
 /** The next uniform value in [0, 1) from the global generator. */
 export function nextRandom(): number {
-  return global();
+  return global.next();
 }
 
 /** A 32-bit seed for a native op's own generator (dropout masks). */

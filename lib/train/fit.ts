@@ -8,7 +8,7 @@ import { noGrad } from '../autograd.js';
 import { describe } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { clipGradNorm } from '../optim/clip.js';
-import { manualSeed } from '../random.js';
+import { seed } from '../random.js';
 import { tidy } from '../scope.js';
 import type { Tensor } from '../tensor.js';
 import type { Module } from '../nn/module.js';
@@ -139,7 +139,7 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
   if (maxNorm !== undefined && (typeof maxNorm !== 'number' || !(maxNorm > 0))) {
     throw new ArgumentError(`fit: options.clipGradNorm must be a positive number, got ${describe(maxNorm)}`);
   }
-  if (opts.seed !== undefined) manualSeed(checkInteger('fit', 'options.seed', opts.seed));
+  if (opts.seed !== undefined) seed(checkInteger('fit', 'options.seed', opts.seed));
 
   const history: History = { epochs: [] };
   let stopReason: string | undefined;

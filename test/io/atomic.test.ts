@@ -62,7 +62,7 @@ describe('atomic saves under file-system failures', () => {
     ['rename', 'EXDEV'],
   ])('a failing %s leaves the old checkpoint and no temp file', async (mode, code) => {
     const path = join(dir, `ckpt-${mode}.safetensors`);
-    rk.manualSeed(21);
+    rk.seed(21);
     const model = new rk.nn.LSTM({ inputSize: 2, hiddenSize: 3, numLayers: 2 });
     fault.mode = 'none';
     await rk.io.save(path, { model, metadata: { step: 1 } });

@@ -43,7 +43,7 @@ async function tempFiles(): Promise<string[]> {
 
 describe('save and load', () => {
   it('round-trips an LSTM (2 layers, bidirectional, projection): same parameters, same outputs', async () => {
-    rk.manualSeed(11);
+    rk.seed(11);
     const a = new rk.nn.LSTM(lstmOptions);
     const b = new rk.nn.LSTM(lstmOptions);
     expect(params(b)).not.toEqual(params(a));
@@ -66,7 +66,7 @@ describe('save and load', () => {
   });
 
   it('stores model, extra tensors, optimizer state and JSON metadata under their names', async () => {
-    rk.manualSeed(12);
+    rk.seed(12);
     const model = new rk.nn.GRU({ inputSize: 2, hiddenSize: 3 });
     const optimizer = new ToyOptimizer({ step: rk.tensor([7], { dtype: 'int32' }), 'exp_avg.weight_ih_l0': rk.ones([9, 2]) });
     const metadata = { step: 120, epoch: 3, config: { lr: 0.001, layers: [2, 3], name: 'gru' }, note: 'ok', flag: true, none: null };
@@ -108,7 +108,7 @@ describe('save and load', () => {
   });
 
   it('refuses a checkpoint of another model, naming the tensors, and leaves the model unchanged', async () => {
-    rk.manualSeed(13);
+    rk.seed(13);
     const model = new rk.nn.LSTM(lstmOptions);
     const before = params(model);
     const wider = join(dir, 'wider.safetensors');
@@ -199,7 +199,7 @@ describe('save and load', () => {
 describe('atomic writes', () => {
   it('a save that fails (disposed tensor, folder as target, missing folder) leaves the old file and no temp files', async () => {
     const path = join(dir, 'atomic.safetensors');
-    rk.manualSeed(14);
+    rk.seed(14);
     const model = new rk.nn.LSTM({ inputSize: 2, hiddenSize: 3 });
     await rk.io.save(path, { model, metadata: { step: 1 } });
     const old = await readFile(path);

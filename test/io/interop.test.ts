@@ -72,7 +72,7 @@ describe('PyTorch → rnnkit', () => {
 
 describe('rnnkit → PyTorch', () => {
   it('io.save writes the committed rnnkit_lstm.safetensors byte for byte (deterministic)', async () => {
-    rk.manualSeed(2024);
+    rk.seed(2024);
     const lstm = new rk.nn.LSTM(CONFIG);
     const path = join(dir, 'rnnkit_lstm.safetensors');
     await rk.io.save(path, { model: lstm });

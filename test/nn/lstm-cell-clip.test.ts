@@ -37,7 +37,7 @@ function runLayer(layer: rk.nn.LSTM, c: Case, dropoutSeed: number): Run {
   const c0 = rk.tensor(uniform(states * batch * o.hiddenSize, c.seed + 2), { shape: [states, batch, o.hiddenSize], requiresGrad: true });
   let run: Omit<Run, 'grads'> = { output: [], h: [], c: [] };
   const loss = rk.tidy(() => {
-    rk.manualSeed(dropoutSeed);
+    rk.seed(dropoutSeed);
     const { output, state } = layer.forward(x, { ...(c.lengths ? { lengths: c.lengths } : {}), state: { h: h0, c: c0 } });
     run = { output: read(output), h: read(state.h), c: read(state.c!) };
     const w = (t: rk.Tensor, seed: number) => rk.tensor(uniform(t.size, seed), { shape: [...t.shape] });
@@ -181,7 +181,7 @@ describe('LSTM cell clipping (cellClip)', () => {
     ];
     for (const [name, c] of cases) {
       it(name, () => {
-        rk.manualSeed(c.seed);
+        rk.seed(c.seed);
         const plain = new rk.nn.LSTM(c.options);
         const clipped = new rk.nn.LSTM({ ...c.options, cellClip: 1e6 });
         clipped.loadStateDict(plain.stateDict());

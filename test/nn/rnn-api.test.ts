@@ -37,10 +37,10 @@ describe('parameters and state dicts', () => {
     expect(Math.abs(mean)).toBeLessThan(0.01);
   });
 
-  it('manualSeed makes initialisation repeatable', () => {
-    rk.manualSeed(42);
+  it('seed makes initialisation repeatable', () => {
+    rk.seed(42);
     const a = read(new rk.nn.GRU({ inputSize: 3, hiddenSize: 4 }).parameters()[0]!);
-    rk.manualSeed(42);
+    rk.seed(42);
     const b = read(new rk.nn.GRU({ inputSize: 3, hiddenSize: 4 }).parameters()[0]!);
     expect(a).toEqual(b);
   });
@@ -72,7 +72,7 @@ describe('parameters and state dicts', () => {
 
 describe('forward semantics', () => {
   it('batchFirst false gives the same result with time and batch swapped', () => {
-    rk.manualSeed(1);
+    rk.seed(1);
     const a = new rk.nn.GRU({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true });
     const b = new rk.nn.GRU({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: false });
     b.loadStateDict(a.stateDict());
@@ -100,13 +100,13 @@ describe('forward semantics', () => {
     });
   });
 
-  it('dropout acts only in training mode and is repeatable under manualSeed', () => {
+  it('dropout acts only in training mode and is repeatable under seed', () => {
     const lstm = new rk.nn.LSTM({ inputSize: 3, hiddenSize: 8, numLayers: 2, dropout: 0.5 });
     rk.tidy(() => {
       const x = rk.tensor(uniform(2 * 4 * 3, 5), { shape: [2, 4, 3] });
-      rk.manualSeed(3);
+      rk.seed(3);
       const t1 = read(lstm.forward(x).output);
-      rk.manualSeed(3);
+      rk.seed(3);
       const t2 = read(lstm.forward(x).output);
       const t3 = read(lstm.forward(x).output);
       lstm.eval();
@@ -123,7 +123,7 @@ describe('forward semantics', () => {
   it('gradients through dropout match finite differences (same mask per evaluation)', () => {
     const gru = new rk.nn.GRU({ inputSize: 2, hiddenSize: 3, numLayers: 2, dropout: 0.4 });
     gradcheck((x) => {
-      rk.manualSeed(11);
+      rk.seed(11);
       return gru.forward(x).output;
     }, [input([2, 3, 2], 12)]);
   });

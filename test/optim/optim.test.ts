@@ -6,7 +6,7 @@ import { native } from '../../lib/native.js';
 import { expectClose, settledMemory, uniform } from '../helpers.js';
 
 function lstm(seed: number): rk.nn.LSTM {
-  rk.manualSeed(seed);
+  rk.seed(seed);
   return new rk.nn.LSTM({ inputSize: 4, hiddenSize: 5, numLayers: 2, bidirectional: true });
 }
 

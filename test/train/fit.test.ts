@@ -27,7 +27,7 @@ function bothEnds(n: number, seed: number): rk.train.Example[] {
 
 describe('fit', () => {
   it('trains a BiLSTM classifier to >= 99% validation accuracy on a both-ends task', async () => {
-    rk.manualSeed(7);
+    rk.seed(7);
     const model = new rk.nn.SequenceClassifier({
       vocabSize: 10, numClasses: 4, embeddingDim: 16, hiddenSize: 32, numLayers: 2, bidirectional: true,
     });
