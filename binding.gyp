@@ -14,7 +14,8 @@
       'defines': ['NAPI_VERSION=8', 'NODE_ADDON_API_CPP_EXCEPTIONS'],
       # node-gyp's defaults turn off C++ exceptions and RTTI; oneDNN and our error path need them.
       'cflags_cc!': ['-fno-exceptions', '-fno-rtti', '-std=gnu++17'],
-      'cflags_cc': ['-std=c++17', '-O3', '-fexceptions', '-fopenmp'],
+      # -fno-math-errno as in CMakeLists.txt: lets the optimizer loops' sqrtf vectorize.
+      'cflags_cc': ['-std=c++17', '-O3', '-fno-math-errno', '-fexceptions', '-fopenmp'],
       'ldflags': [
         '-fopenmp',
         "<!@(node -p \"process.env.DNNL_ROOT ? '-L' + process.env.DNNL_ROOT + '/lib -Wl,-rpath,' + process.env.DNNL_ROOT + '/lib' : ''\")",
