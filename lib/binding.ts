@@ -33,7 +33,7 @@ export interface NativeTensor {
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
 export type UnaryOp = 'neg' | 'tanh' | 'sigmoid' | 'relu' | 'exp' | 'log';
-export type ReduceOp = 'sum' | 'mean';
+export type ReduceOp = 'sum' | 'mean' | 'max';
 export type Reduction = 'mean' | 'sum' | 'none';
 
 export type RnnMode = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
@@ -166,7 +166,22 @@ export interface Binding {
    * its input for neg, relu and log.
    */
   unaryBackward(op: UnaryOp, grad: NativeTensor, saved: NativeTensor): NativeTensor;
+  /**
+   * sum / mean / max over axes (all when empty). max keeps x's dtype, propagates NaN and needs
+   * every reduced group to be non-empty.
+   */
   reduce(op: ReduceOp, x: NativeTensor, axes: number[], keepDims: boolean): NativeTensor;
+  /**
+   * Gradient of reduce('max', x, axes, keepDims) for float32 x: zeros like x, with each group's
+   * grad element at the group's FIRST maximal element (row-major over the reduced axes; the
+   * first NaN if the group holds one). grad has the forward output's shape.
+   */
+  maxBackward(grad: NativeTensor, x: NativeTensor, axes: number[], keepDims: boolean): NativeTensor;
+  /**
+   * Inverted dropout of float32 x: each element (row-major index i) is dropped with probability
+   * p in [0, 1), decided by (seed, i) alone; mask is 0 (dropped) or 1/(1-p) (kept), output = x * mask.
+   */
+  dropout(x: NativeTensor, p: number, seed: number): { output: NativeTensor; mask: NativeTensor };
   softmax(x: NativeTensor, axis: number, log: boolean): NativeTensor;
   /** `y` is the forward output (softmax or logSoftmax). */
   softmaxBackward(grad: NativeTensor, y: NativeTensor, axis: number, log: boolean): NativeTensor;
@@ -175,18 +190,26 @@ export interface Binding {
   concat(ts: NativeTensor[], axis: number): NativeTensor;
   /** Rows of table [R, ...rest] picked by int32 indices of any shape → [...indices.shape, ...rest]. */
   gather(table: NativeTensor, indices: NativeTensor): NativeTensor;
-  /** Scatter-add of grad [...indices.shape, ...rest] into zeros [numRows, ...rest]. */
-  gatherBackward(grad: NativeTensor, indices: NativeTensor, numRows: number): NativeTensor;
   /**
-   * Cross-entropy from logits [..., C] and int32 targets [...]; rows whose target equals
-   * ignoreIndex count for nothing. Returns the loss ([] or, with 'none', targets' shape) and the
-   * log-probabilities kept for the backward pass.
+   * Scatter-add of grad [...indices.shape, ...rest] into zeros [numRows, ...rest]. Positions whose
+   * index equals paddingIdx (in [0, numRows); null or omitted: none) add nothing.
+   */
+  gatherBackward(grad: NativeTensor, indices: NativeTensor, numRows: number, paddingIdx?: number | null): NativeTensor;
+  /**
+   * Cross-entropy from logits [..., C] and int32 targets [...]. A row is ignored (adds nothing,
+   * is not counted by 'mean', its target need not be a class) when its target equals ignoreIndex
+   * or, with lengths (logits [B, T, C], targets [B, T], each length in 1..T), when t >= lengths[b].
+   * labelSmoothing eps in [0, 1]: a row's loss is (1-eps)·(-logp[target]) + eps·mean_c(-logp[c]).
+   * Returns the loss ([] or, with 'none', targets' shape) and the log-probabilities kept for the
+   * backward pass.
    */
   crossEntropy(
     logits: NativeTensor,
     targets: NativeTensor,
     ignoreIndex: number,
     reduction: Reduction,
+    labelSmoothing: number,
+    lengths: Int32Array | null,
   ): { loss: NativeTensor; logProbs: NativeTensor };
   crossEntropyBackward(
     gradLoss: NativeTensor,
@@ -194,6 +217,8 @@ export interface Binding {
     targets: NativeTensor,
     ignoreIndex: number,
     reduction: Reduction,
+    labelSmoothing: number,
+    lengths: Int32Array | null,
   ): NativeTensor;
 
   /**

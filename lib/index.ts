@@ -20,7 +20,8 @@ export { noGrad, isGradEnabled, backward, type BackwardOptions } from './autogra
 export { memory, sync, backends, type MemoryInfo } from './memory.js';
 export { tensor, full, zeros, ones, type TensorOptions, type FillOptions, type TensorData, type NestedArray } from './ops/creation.js';
 export { add, sub, mul, div, neg, tanh, sigmoid, relu, exp, log } from './ops/elementwise.js';
-export { sum, mean, type ReduceOptions } from './ops/reduce.js';
+export { sum, mean, max, type ReduceOptions } from './ops/reduce.js';
+export { dropout, type DropoutOptions } from './ops/dropout.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { matmul } from './ops/matmul.js';
 export { concat } from './ops/concat.js';

@@ -4,9 +4,9 @@
 import { checkBoolean, checkInteger, checkOneOf, checkOptions } from '../args.js';
 import { ArgumentError } from '../errors.js';
 import { concat } from '../ops/concat.js';
-import { div } from '../ops/elementwise.js';
+import { add, div } from '../ops/elementwise.js';
 import { tensor } from '../ops/creation.js';
-import { sum } from '../ops/reduce.js';
+import { max, sum } from '../ops/reduce.js';
 import { tidy } from '../scope.js';
 import type { Tensor } from '../tensor.js';
 import { Embedding } from './embedding.js';
@@ -14,7 +14,7 @@ import { Linear } from './linear.js';
 import { Module } from './module.js';
 import { GRU, LSTM } from './rnn.js';
 
-export type Pooling = 'last' | 'mean';
+export type Pooling = 'last' | 'mean' | 'max';
 
 export interface SequenceClassifierOptions {
   vocabSize: number;
@@ -25,7 +25,10 @@ export interface SequenceClassifierOptions {
   bidirectional?: boolean;
   /** 'lstm' (default) or 'gru'. */
   cell?: 'lstm' | 'gru';
-  /** 'last': final states of the top layer (both directions); 'mean': mean output over valid steps. */
+  /**
+   * 'last': final states of the top layer (both directions); 'mean': mean output over valid
+   * steps; 'max': per-feature maximum of the outputs over valid steps (padded steps never win).
+   */
   pooling?: Pooling;
   dropout?: number;
 }
@@ -47,7 +50,7 @@ export class SequenceClassifier extends Module {
     const hiddenSize = checkInteger(op, 'options.hiddenSize', o.hiddenSize ?? 128);
     const bidirectional = checkBoolean(op, 'options.bidirectional', o.bidirectional ?? true);
     const cell = checkOneOf(op, 'options.cell', o.cell ?? 'lstm', ['lstm', 'gru'] as const);
-    this.pooling = checkOneOf(op, 'options.pooling', o.pooling ?? 'last', ['last', 'mean'] as const);
+    this.pooling = checkOneOf(op, 'options.pooling', o.pooling ?? 'last', ['last', 'mean', 'max'] as const);
     this.embedding = this.registerModule('embedding', new Embedding(checkInteger(op, 'options.vocabSize', o.vocabSize), embeddingDim));
     const rnnOptions = {
       inputSize: embeddingDim,
@@ -72,6 +75,19 @@ export class SequenceClassifier extends Module {
         const dirs = bidirectional ? 2 : 1;
         const top = state.h.narrow(0, (numLayers - 1) * dirs, dirs);
         pooled = concat(Array.from({ length: dirs }, (_, d) => top.narrow(0, d, 1).reshape([top.shape[1]!, top.shape[2]!])), 1);
+      } else if (this.pooling === 'max') {
+        // Padded steps hold zeros, which could beat a valid step's negative values: a -Infinity
+        // bias [batch, time, 1] (built on the host from lengths) keeps them out of the max.
+        const lengths = options.lengths;
+        if (lengths === undefined) {
+          pooled = max(output, 1);
+        } else {
+          const batch = ids.shape[0]!;
+          const time = ids.shape[1]!;
+          const bias = new Float32Array(batch * time);
+          for (let b = 0; b < batch; b++) bias.fill(-Infinity, b * time + lengths[b]!, (b + 1) * time);
+          pooled = max(add(output, tensor(bias, { shape: [batch, time, 1] })), 1);
+        }
       } else {
         const batch = ids.shape[0]!;
         const time = ids.shape[1]!;

@@ -15,5 +15,6 @@ export {
 } from './rnn.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { Sequential, type TensorModule } from './sequential.js';
-export { Embedding } from './embedding.js';
+export { Embedding, type EmbeddingOptions } from './embedding.js';
+export { Dropout } from './dropout.js';
 export { SequenceClassifier, type SequenceClassifierOptions, type Pooling } from './classifier.js';

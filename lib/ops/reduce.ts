@@ -1,6 +1,7 @@
-// sum and mean over axes, and sumTo (the reduction that undoes broadcasting in backward passes).
+// sum, mean and max over axes, and sumTo (the reduction that undoes broadcasting in backward
+// passes).
 
-import { checkAxes, checkBoolean, checkInteger } from '../args.js';
+import { checkAxes, checkBoolean, checkInteger, checkOptions } from '../args.js';
 import { record, type Float } from '../autograd.js';
 import type { ReduceOp } from '../binding.js';
 import type { DType } from '../dtype.js';
@@ -49,6 +50,29 @@ export function sum<D extends DType>(x: Tensor<D>, axis?: number | readonly numb
 /** Mean over axes (all when omitted); float32 only. */
 export function mean(x: Tensor<'float32'>, axis?: number | readonly number[], options?: ReduceOptions): Tensor<'float32'> {
   return reduce('mean', x, axis, options);
+}
+
+/**
+ * Maximum over axes (all when omitted), float32 or int32. A NaN in a group makes its maximum NaN;
+ * reducing an empty axis is a ShapeError. Backward: each group's gradient goes to its FIRST
+ * maximal element (row-major order over the reduced axes; the first NaN if there is one) and
+ * the other elements get zero, so tied maxima do not share it (PyTorch's max(dim) picks one
+ * index the same way; its full-reduction max() splits ties evenly instead).
+ */
+export function max<D extends DType>(x: Tensor<D>, axis?: number | readonly number[], options?: ReduceOptions): Tensor<D> {
+  const h = handle('max', 'x', x);
+  const opts = checkOptions('max', options, ['keepDims'] as const);
+  const axes =
+    axis === undefined
+      ? x.shape.map((_, i) => i)
+      : checkAxes('max', 'axis', typeof axis === 'number' ? [checkInteger('max', 'axis', axis)] : axis, x.rank);
+  const keepDims = checkBoolean('max', 'options.keepDims', opts.keepDims ?? false);
+  const out = nativeOp<D>((n) => n.reduce('max', h, axes, keepDims));
+  return record('max', out, [x], [x], (g, saved) => {
+    const hg = handle('max.backward', 'grad', g);
+    const hx = handle('max.backward', 'x', saved[0]);
+    return [nativeOp((n) => n.maxBackward(hg, hx, axes, keepDims))];
+  });
 }
 
 /** Broadcasts g (same rank, size-1 axes) to shape by adding it to zeros: no stride-0 views needed. */

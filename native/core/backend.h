@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/device.h"
+#include "core/loss.h"
 #include "core/op_kinds.h"
 #include "core/optim.h"
 #include "core/rnn.h"
@@ -45,18 +47,30 @@ class Backend {
   /** `reduced[i]` says whether axis i of x is reduced; out holds the kept axes in order. */
   virtual void reduce(ReduceOp op, const Tensor& x, const std::vector<bool>& reduced,
                       const Tensor& out) = 0;
+  /**
+   * out (zeroed, x's shape) gets grad's element of each group at the group's first maximal
+   * element of x (first NaN, if any). grad has the kept axes, with or without size-1 reduced ones.
+   */
+  virtual void maxBackward(const Tensor& grad, const Tensor& x, const std::vector<bool>& reduced,
+                           const Tensor& out) = 0;
   virtual void softmax(const Tensor& x, int64_t axis, bool log, const Tensor& out) = 0;
   virtual void softmaxBackward(const Tensor& grad, const Tensor& y, int64_t axis, bool log,
                                const Tensor& out) = 0;
   /** a [..., M, K] and b [..., K, N] with batch dims broadcast to out [..., M, N]. */
   virtual void matmul(const Tensor& a, const Tensor& b, const Tensor& out) = 0;
   virtual void gather(const Tensor& table, const Tensor& indices, const Tensor& out) = 0;
-  virtual void gatherBackward(const Tensor& grad, const Tensor& indices, const Tensor& out) = 0;
-  virtual void crossEntropy(const Tensor& logits, const Tensor& targets, int64_t ignoreIndex,
-                            Reduction reduction, const Tensor& loss, const Tensor& logProbs) = 0;
+  /** Rows whose index equals paddingIdx (when given) add nothing. */
+  virtual void gatherBackward(const Tensor& grad, const Tensor& indices,
+                              std::optional<int64_t> paddingIdx, const Tensor& out) = 0;
+  /** out = x * mask, mask (contiguous) = 0 or 1/(1-p), decided by (seed, row-major index). */
+  virtual void dropout(const Tensor& x, double p, uint64_t seed, const Tensor& out,
+                       const Tensor& mask) = 0;
+  virtual void crossEntropy(const Tensor& logits, const Tensor& targets,
+                            const CrossEntropyOptions& options, const Tensor& loss,
+                            const Tensor& logProbs) = 0;
   virtual void crossEntropyBackward(const Tensor& gradLoss, const Tensor& logProbs,
-                                    const Tensor& targets, int64_t ignoreIndex,
-                                    Reduction reduction, const Tensor& out) = 0;
+                                    const Tensor& targets, const CrossEntropyOptions& options,
+                                    const Tensor& out) = 0;
   /**
    * The recurrent stack forward. `reserve` is null for inference; for training the kernel
    * stores in reserve->saved what rnnBackward needs. `seed` drives the dropout masks.

@@ -9,12 +9,14 @@
 namespace rk {
 
 IndexCheck::IndexCheck(std::string op, std::string arg, Tensor indices, int64_t limit,
-                       std::optional<int64_t> ignore)
+                       std::optional<int64_t> ignore,
+                       std::optional<std::vector<int32_t>> lengths)
     : op_(std::move(op)),
       arg_(std::move(arg)),
       indices_(std::move(indices)),
       limit_(limit),
       ignore_(ignore),
+      lengths_(std::move(lengths)),
       deferred_(!indices_.storage->ready()) {
   if (!deferred_) run();
 }
@@ -35,6 +37,12 @@ void IndexCheck::run() const {
   for (size_t i = 0; i < values.size(); ++i) {
     int64_t v = values[i];
     if ((v >= 0 && v < limit_) || (ignore_ && v == *ignore_)) continue;
+    if (lengths_) {
+      // indices are [B, T] (the op checked that): past its sequence's end, a position is padding.
+      int64_t time = indices_.shape[1];
+      int64_t b = static_cast<int64_t>(i) / time, t = static_cast<int64_t>(i) % time;
+      if (t >= (*lengths_)[static_cast<size_t>(b)]) continue;
+    }
     std::ostringstream message;
     message << op_ << ": " << arg_ << positionOf(static_cast<int64_t>(i), indices_.shape) << " = "
             << v << " is out of range [0, " << limit_ << ")";

@@ -3,13 +3,15 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 
 namespace rk {
 
 /**
- * Checks that every element of `indices` lies in [0, limit) or equals `ignore`.
+ * Checks that every element of `indices` lies in [0, limit) or equals `ignore`. With `lengths`
+ * (indices [B, T]), positions [b, t] with t >= lengths[b] are not checked.
  *
  * When the indices' storage is ready the check runs at once, on the calling (JS) thread, so a
  * bad index throws RK_INDEX synchronously. Otherwise the indices are still being computed on the
@@ -19,7 +21,8 @@ namespace rk {
 class IndexCheck {
  public:
   IndexCheck(std::string op, std::string arg, Tensor indices, int64_t limit,
-             std::optional<int64_t> ignore = std::nullopt);
+             std::optional<int64_t> ignore = std::nullopt,
+             std::optional<std::vector<int32_t>> lengths = std::nullopt);
 
   void runIfDeferred() const {
     if (deferred_) run();
@@ -34,6 +37,7 @@ class IndexCheck {
   Tensor indices_;
   int64_t limit_;
   std::optional<int64_t> ignore_;
+  std::optional<std::vector<int32_t>> lengths_;
   bool deferred_;
 };
 

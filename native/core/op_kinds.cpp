@@ -18,7 +18,8 @@ constexpr Names<UnaryOp, 6> kUnaryNames{{{UnaryOp::Neg, "neg"},
                                          {UnaryOp::Relu, "relu"},
                                          {UnaryOp::Exp, "exp"},
                                          {UnaryOp::Log, "log"}}};
-constexpr Names<ReduceOp, 2> kReduceNames{{{ReduceOp::Sum, "sum"}, {ReduceOp::Mean, "mean"}}};
+constexpr Names<ReduceOp, 3> kReduceNames{
+    {{ReduceOp::Sum, "sum"}, {ReduceOp::Mean, "mean"}, {ReduceOp::Max, "max"}}};
 constexpr Names<Reduction, 3> kReductionNames{
     {{Reduction::Mean, "mean"}, {Reduction::Sum, "sum"}, {Reduction::None, "none"}}};
 

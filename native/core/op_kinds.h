@@ -8,7 +8,7 @@ namespace rk {
 
 enum class BinaryOp { Add, Sub, Mul, Div };
 enum class UnaryOp { Neg, Tanh, Sigmoid, Relu, Exp, Log };
-enum class ReduceOp { Sum, Mean };
+enum class ReduceOp { Sum, Mean, Max };
 enum class Reduction { Mean, Sum, None };
 
 const char* opName(BinaryOp op);

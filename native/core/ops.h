@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/loss.h"
 #include "core/op_kinds.h"
 #include "core/optim.h"
 #include "core/rnn.h"
@@ -39,22 +40,50 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
 Tensor unary(UnaryOp op, const Tensor& x);
 /** `saved` is the forward output for tanh, sigmoid, exp; the forward input for neg, relu, log. */
 Tensor unaryBackward(UnaryOp op, const Tensor& grad, const Tensor& saved);
+/**
+ * sum / mean / max over `axes`. max keeps x's dtype, propagates NaN (a group holding a NaN gives
+ * NaN) and needs every reduced group to be non-empty.
+ */
 Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& axes, bool keepDims);
+/**
+ * Gradient of reduce(Max, x, axes, keepDims): zeros shaped like x, except that each group's grad
+ * element goes to the group's FIRST maximal element (row-major order over the reduced axes; a
+ * group holding NaN sends it to its first NaN). `grad` has the forward output's shape.
+ */
+Tensor maxBackward(const Tensor& grad, const Tensor& x, const std::vector<int64_t>& axes,
+                   bool keepDims);
 Tensor softmax(const Tensor& x, int64_t axis, bool log);
 Tensor softmaxBackward(const Tensor& grad, const Tensor& y, int64_t axis, bool log);
 Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor concat(const std::vector<Tensor>& ts, int64_t axis);
 Tensor gather(const Tensor& table, const Tensor& indices);
-Tensor gatherBackward(const Tensor& grad, const Tensor& indices, int64_t numRows);
+/**
+ * Scatter-add of grad into zeros [numRows, ...]; with paddingIdx (in [0, numRows)), positions
+ * whose index equals it add nothing, so that row's gradient stays zero (an embedding's padding).
+ */
+Tensor gatherBackward(const Tensor& grad, const Tensor& indices, int64_t numRows,
+                      std::optional<int64_t> paddingIdx = std::nullopt);
+
+struct DropoutResult {
+  Tensor output;
+  /** float32, x's shape, contiguous: 0 where dropped, 1/(1-p) where kept. */
+  Tensor mask;
+};
+/**
+ * Inverted dropout of float32 x: output = x * mask. Element i (row-major) is dropped with
+ * probability p in [0, 1), decided by (seed, i) alone, so a seed always gives the same mask.
+ */
+DropoutResult dropout(const Tensor& x, double p, uint64_t seed);
 
 struct CrossEntropyResult {
   Tensor loss;
   Tensor logProbs;
 };
-CrossEntropyResult crossEntropy(const Tensor& logits, const Tensor& targets, int64_t ignoreIndex,
-                                Reduction reduction);
+/** Cross-entropy of logits [..., C] against int32 targets [...]; see CrossEntropyOptions. */
+CrossEntropyResult crossEntropy(const Tensor& logits, const Tensor& targets,
+                                const CrossEntropyOptions& options);
 Tensor crossEntropyBackward(const Tensor& gradLoss, const Tensor& logProbs, const Tensor& targets,
-                            int64_t ignoreIndex, Reduction reduction);
+                            const CrossEntropyOptions& options);
 
 /** Copies src into the existing view dst (same shape, dtype and device), in stream order. */
 void assign(const Tensor& dst, const Tensor& src);

@@ -1,4 +1,4 @@
-// Elementwise, reduction, softmax and matmul ops: validation and output shapes.
+// Elementwise, reduction, dropout, softmax and matmul ops: validation and output shapes.
 #include <algorithm>
 
 #include "core/backend.h"
@@ -54,9 +54,11 @@ Tensor unaryBackward(UnaryOp op, const Tensor& grad, const Tensor& saved) {
   return out;
 }
 
-Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& axes, bool keepDims) {
-  std::string name = opName(op);
-  if (op == ReduceOp::Mean) requireDType(name, {"x", x}, DType::Float32);
+namespace {
+
+/** Which of x's axes `axes` reduces (all of them for an empty list). */
+std::vector<bool> reducedAxes(const std::string& name, const Tensor& x,
+                              const std::vector<int64_t>& axes) {
   std::vector<bool> reduced(x.rank(), axes.empty());
   for (int64_t axis : axes) {
     size_t dim = static_cast<size_t>(normaliseAxis(name.c_str(), axis, x.rank()));
@@ -66,15 +68,76 @@ Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& axes, bo
     }
     reduced[dim] = true;
   }
+  return reduced;
+}
+
+Shape reducedShape(const Tensor& x, const std::vector<bool>& reduced, bool keepDims) {
   Shape outShape;
   for (size_t d = 0; d < x.rank(); ++d) {
     if (!reduced[d]) outShape.push_back(x.shape[d]);
     else if (keepDims) outShape.push_back(1);
   }
+  return outShape;
+}
+
+/** max has no value for an empty group: each output element needs one reduced element. */
+void requireNonEmptyGroups(const std::string& name, const Tensor& x,
+                           const std::vector<bool>& reduced, const Shape& outShape) {
+  int64_t group = 1;
+  for (size_t d = 0; d < x.rank(); ++d) {
+    if (reduced[d]) group *= x.shape[d];
+  }
+  if (group == 0 && numel(outShape) > 0) {
+    fail(Error::Code::Shape, name, ": cannot take the max over an empty axis (x is ",
+         shapeToString(x.shape), ")");
+  }
+}
+
+}  // namespace
+
+Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& axes, bool keepDims) {
+  std::string name = opName(op);
+  if (op == ReduceOp::Mean) requireDType(name, {"x", x}, DType::Float32);
+  std::vector<bool> reduced = reducedAxes(name, x, axes);
+  Shape outShape = reducedShape(x, reduced, keepDims);
+  if (op == ReduceOp::Max) requireNonEmptyGroups(name, x, reduced, outShape);
   Tensor out = emptyTensor(x.device, x.dtype, outShape);
   Backend& backend = backendFor(x.device);
   launch(name, {&out}, [&backend, op, x, reduced, out] { backend.reduce(op, x, reduced, out); });
   return out;
+}
+
+Tensor maxBackward(const Tensor& grad, const Tensor& x, const std::vector<int64_t>& axes,
+                   bool keepDims) {
+  const std::string name = "maxBackward";
+  requireSameDevice(name, {{"grad", grad}, {"x", x}});
+  requireDType(name, {"grad", grad}, DType::Float32);
+  requireDType(name, {"x", x}, DType::Float32);
+  std::vector<bool> reduced = reducedAxes(name, x, axes);
+  Shape outShape = reducedShape(x, reduced, keepDims);
+  if (grad.shape != outShape) {
+    fail(Error::Code::Shape, name, ": grad ", shapeToString(grad.shape),
+         " must have the shape of max's output ", shapeToString(outShape));
+  }
+  requireNonEmptyGroups(name, x, reduced, outShape);
+  Tensor out = emptyTensor(x.device, DType::Float32, x.shape);
+  Backend& backend = backendFor(x.device);
+  launch(name, {&out}, [&backend, grad, x, reduced, out] {
+    backend.maxBackward(grad, x, reduced, out);
+  });
+  return out;
+}
+
+DropoutResult dropout(const Tensor& x, double p, uint64_t seed) {
+  requireDType("dropout", {"x", x}, DType::Float32);
+  if (!(p >= 0 && p < 1)) fail(Error::Code::Argument, "dropout: p must be in [0, 1), got ", p);
+  Tensor out = emptyTensor(x.device, DType::Float32, x.shape);
+  Tensor mask = emptyTensor(x.device, DType::Float32, x.shape);
+  Backend& backend = backendFor(x.device);
+  launch("dropout", {&out, &mask}, [&backend, x, p, seed, out, mask] {
+    backend.dropout(x, p, seed, out, mask);
+  });
+  return {out, mask};
 }
 
 Tensor softmax(const Tensor& x, int64_t axis, bool log) {

@@ -1,6 +1,6 @@
 // The CPU backend: oneDNN for matmul, OpenMP loops for the rest. Each op family's kernels live
 // in their own file (elementwise.cpp, reduce.cpp, softmax.cpp, matmul.cpp, gather.cpp,
-// cross_entropy.cpp, rnn.cpp); memory and transfers in cpu_backend.cpp.
+// cross_entropy.cpp, dropout.cpp, rnn.cpp); memory and transfers in cpu_backend.cpp.
 #pragma once
 
 #include "core/backend.h"
@@ -25,16 +25,22 @@ class CpuBackend final : public Backend {
                      const Tensor& out) override;
   void reduce(ReduceOp op, const Tensor& x, const std::vector<bool>& reduced,
               const Tensor& out) override;
+  void maxBackward(const Tensor& grad, const Tensor& x, const std::vector<bool>& reduced,
+                   const Tensor& out) override;
   void softmax(const Tensor& x, int64_t axis, bool log, const Tensor& out) override;
   void softmaxBackward(const Tensor& grad, const Tensor& y, int64_t axis, bool log,
                        const Tensor& out) override;
   void matmul(const Tensor& a, const Tensor& b, const Tensor& out) override;
   void gather(const Tensor& table, const Tensor& indices, const Tensor& out) override;
-  void gatherBackward(const Tensor& grad, const Tensor& indices, const Tensor& out) override;
-  void crossEntropy(const Tensor& logits, const Tensor& targets, int64_t ignoreIndex,
-                    Reduction reduction, const Tensor& loss, const Tensor& logProbs) override;
+  void gatherBackward(const Tensor& grad, const Tensor& indices,
+                      std::optional<int64_t> paddingIdx, const Tensor& out) override;
+  void dropout(const Tensor& x, double p, uint64_t seed, const Tensor& out,
+               const Tensor& mask) override;  // dropout.cpp
+  void crossEntropy(const Tensor& logits, const Tensor& targets,
+                    const CrossEntropyOptions& options, const Tensor& loss,
+                    const Tensor& logProbs) override;
   void crossEntropyBackward(const Tensor& gradLoss, const Tensor& logProbs, const Tensor& targets,
-                            int64_t ignoreIndex, Reduction reduction, const Tensor& out) override;
+                            const CrossEntropyOptions& options, const Tensor& out) override;
   void rnnForward(const RnnProblem& problem, const RnnInputs& in, bool training, uint64_t seed,
                   const RnnOutputs& out, RnnReserve* reserve) override;
   void rnnBackward(const RnnProblem& problem, const RnnInputs& in, const RnnReserve& reserve,

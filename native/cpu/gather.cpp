@@ -1,4 +1,5 @@
-// gather (rows of a table picked by int32 indices) and its gradient, a scatter-add.
+// gather (rows of a table picked by int32 indices) and its gradient, a scatter-add that can
+// leave out a padding row.
 #include <omp.h>
 
 #include <vector>
@@ -51,7 +52,8 @@ void CpuBackend::gather(const Tensor& table, const Tensor& indices, const Tensor
   }
 }
 
-void CpuBackend::gatherBackward(const Tensor& grad, const Tensor& indices, const Tensor& out) {
+void CpuBackend::gatherBackward(const Tensor& grad, const Tensor& indices,
+                                std::optional<int64_t> paddingIdx, const Tensor& out) {
   std::vector<int32_t> rows = indexValues(*this, indices);
   Shape rowShape(out.shape.begin() + 1, out.shape.end());
   Strides gradRowStrides(grad.strides.begin() + indices.rank(), grad.strides.end());
@@ -61,13 +63,14 @@ void CpuBackend::gatherBackward(const Tensor& grad, const Tensor& indices, const
   float* dst = out.data<float>();
   std::fill(dst, dst + out.numel(), 0.0f);
   int64_t count = static_cast<int64_t>(rows.size());
+  const int64_t skip = paddingIdx.value_or(-1);  // indices are >= 0: -1 skips nothing
   // Thread t owns the output rows r with r % threads == t, so rows never race and every row
   // adds its contributions in index order: the result does not depend on the thread count.
 #pragma omp parallel if (count * rowSize >= kParallelThreshold)
   {
     int threads = omp_get_num_threads(), me = omp_get_thread_num();
     for (int64_t i = 0; i < count; ++i) {
-      if (rows[i] % threads != me) continue;
+      if (rows[i] % threads != me || rows[i] == skip) continue;
       const float* from = src + leadingOffset(i, indices.shape, grad.strides);
       float* to = dst + rows[i] * rowSize;
       rowLoop.forEachRun(

@@ -26,6 +26,7 @@
 #include "cpu/cpu_backend.h"
 #include "cpu/dnnl_check.h"
 #include "cpu/dnnl_context.h"
+#include "cpu/dropout_mask.h"
 #include "cpu/lstm_clip_cell.h"
 #include "cpu/strided_loop.h"
 
@@ -510,25 +511,6 @@ struct CpuRnnSaved final : RnnSaved {
 
 // ---- Dropout ------------------------------------------------------------------------------------
 
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-/** mask[i] = 0 (dropped, probability p) or 1/(1-p), from (seed, layer, i) alone. */
-void fillMask(float* mask, int64_t n, double p, uint64_t seed, int64_t layer) {
-  uint64_t stream = splitmix64(seed ^ splitmix64(static_cast<uint64_t>(layer) + 1));
-  float scale = static_cast<float>(1.0 / (1.0 - p));
-  double threshold = p;
-#pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
-  for (int64_t i = 0; i < n; ++i) {
-    double u = static_cast<double>(splitmix64(stream + static_cast<uint64_t>(i)) >> 11) * 0x1.0p-53;
-    mask[i] = u < threshold ? 0.0f : scale;
-  }
-}
-
 void multiply(float* out, const float* a, const float* b, int64_t n) {
 #pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
   for (int64_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
@@ -886,7 +868,7 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
       if (k + 1 < L) {
         if (dropout) {
           Buffer mask = newBuffer(dev, T * B * DP), next = newBuffer(dev, T * B * DP);
-          fillMask(mask.data(), T * B * DP, cfg.dropout, seed, k);
+          fillDropoutMask(mask.data(), T * B * DP, cfg.dropout, seed, static_cast<uint64_t>(k));
           multiply(next.data(), output.data(), mask.data(), T * B * DP);
           saved->masks.push_back(mask);
           input = next;

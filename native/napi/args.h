@@ -33,6 +33,13 @@ double numberArg(const Napi::CallbackInfo& info, size_t index, const char* op, c
 bool boolArg(const Napi::CallbackInfo& info, size_t index, const char* op, const char* name);
 std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* op,
                       const char* name);
+/** An Int32Array of sequence lengths, or null / undefined; copied at once, so later JS cannot
+ * change what the op uses. */
+std::optional<std::vector<int32_t>> lengthsArg(const Napi::CallbackInfo& info, size_t index,
+                                               const char* op);
+/** A generator seed: any finite number; integers map to themselves (mod 2^64), fractions by
+ * their bits. */
+uint64_t seedArg(const Napi::CallbackInfo& info, size_t index, const char* op);
 DType dtypeArg(const Napi::CallbackInfo& info, size_t index, const char* op, const char* name);
 Device deviceArg(const Napi::CallbackInfo& info, size_t index, const char* op, const char* name);
 

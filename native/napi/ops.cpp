@@ -80,11 +80,32 @@ Napi::Value unaryBackward(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value reduce(const Napi::CallbackInfo& info) {
-  ReduceOp op = enumArg(info, 0, "reduce", "op", parseReduceOp, "one of 'sum', 'mean'");
+  ReduceOp op = enumArg(info, 0, "reduce", "op", parseReduceOp, "one of 'sum', 'mean', 'max'");
   const Tensor& x = tensorArg(info, 1, opName(op), "x");
   std::vector<int64_t> axes = integerListArg(info, 2, opName(op), "axes");
   bool keepDims = boolArg(info, 3, opName(op), "keepDims");
   return TensorWrap::create(info.Env(), ops::reduce(op, x, axes, keepDims));
+}
+
+Napi::Value maxBackward(const Napi::CallbackInfo& info) {
+  const char* op = "maxBackward";
+  const Tensor& grad = tensorArg(info, 0, op, "grad");
+  const Tensor& x = tensorArg(info, 1, op, "x");
+  std::vector<int64_t> axes = integerListArg(info, 2, op, "axes");
+  bool keepDims = boolArg(info, 3, op, "keepDims");
+  return TensorWrap::create(info.Env(), ops::maxBackward(grad, x, axes, keepDims));
+}
+
+Napi::Value dropout(const Napi::CallbackInfo& info) {
+  const Tensor& x = tensorArg(info, 0, "dropout", "x");
+  double p = numberArg(info, 1, "dropout", "p");
+  uint64_t seed = seedArg(info, 2, "dropout");
+  ops::DropoutResult result = ops::dropout(x, p, seed);
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("output", TensorWrap::create(env, std::move(result.output)));
+  out.Set("mask", TensorWrap::create(env, std::move(result.mask)));
+  return out;
 }
 
 Napi::Value softmax(const Napi::CallbackInfo& info) {
@@ -124,16 +145,29 @@ Napi::Value gatherBackward(const Napi::CallbackInfo& info) {
   const Tensor& grad = tensorArg(info, 0, "gatherBackward", "grad");
   const Tensor& indices = tensorArg(info, 1, "gatherBackward", "indices");
   int64_t numRows = integerArg(info, 2, "gatherBackward", "numRows");
-  return TensorWrap::create(info.Env(), ops::gatherBackward(grad, indices, numRows));
+  std::optional<int64_t> paddingIdx;
+  if (!info[3].IsNull() && !info[3].IsUndefined()) {
+    paddingIdx = integerArg(info, 3, "gatherBackward", "paddingIdx");
+  }
+  return TensorWrap::create(info.Env(), ops::gatherBackward(grad, indices, numRows, paddingIdx));
+}
+
+/** ignoreIndex, reduction, labelSmoothing, lengths: the arguments from `first` on. */
+CrossEntropyOptions crossEntropyOptionsArg(const Napi::CallbackInfo& info, size_t first,
+                                           const char* op) {
+  CrossEntropyOptions options;
+  options.ignoreIndex = integerArg(info, first, op, "ignoreIndex");
+  options.reduction = enumArg(info, first + 1, op, "reduction", parseReduction, kReductions);
+  options.labelSmoothing = numberArg(info, first + 2, op, "labelSmoothing");
+  options.lengths = lengthsArg(info, first + 3, op);
+  return options;
 }
 
 Napi::Value crossEntropy(const Napi::CallbackInfo& info) {
   const Tensor& logits = tensorArg(info, 0, "crossEntropy", "logits");
   const Tensor& targets = tensorArg(info, 1, "crossEntropy", "targets");
-  int64_t ignoreIndex = integerArg(info, 2, "crossEntropy", "ignoreIndex");
-  Reduction reduction =
-      enumArg(info, 3, "crossEntropy", "reduction", parseReduction, kReductions);
-  ops::CrossEntropyResult result = ops::crossEntropy(logits, targets, ignoreIndex, reduction);
+  CrossEntropyOptions options = crossEntropyOptionsArg(info, 2, "crossEntropy");
+  ops::CrossEntropyResult result = ops::crossEntropy(logits, targets, options);
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
   out.Set("loss", TensorWrap::create(env, std::move(result.loss)));
@@ -146,10 +180,9 @@ Napi::Value crossEntropyBackward(const Napi::CallbackInfo& info) {
   const Tensor& gradLoss = tensorArg(info, 0, op, "gradLoss");
   const Tensor& logProbs = tensorArg(info, 1, op, "logProbs");
   const Tensor& targets = tensorArg(info, 2, op, "targets");
-  int64_t ignoreIndex = integerArg(info, 3, op, "ignoreIndex");
-  Reduction reduction = enumArg(info, 4, op, "reduction", parseReduction, kReductions);
-  return TensorWrap::create(
-      info.Env(), ops::crossEntropyBackward(gradLoss, logProbs, targets, ignoreIndex, reduction));
+  CrossEntropyOptions options = crossEntropyOptionsArg(info, 3, op);
+  return TensorWrap::create(info.Env(),
+                            ops::crossEntropyBackward(gradLoss, logProbs, targets, options));
 }
 
 }  // namespace
@@ -167,6 +200,8 @@ void exportOps(Napi::Env env, Napi::Object exports) {
   add("unary", guarded<unary>);
   add("unaryBackward", guarded<unaryBackward>);
   add("reduce", guarded<reduce>);
+  add("maxBackward", guarded<maxBackward>);
+  add("dropout", guarded<dropout>);
   add("softmax", guarded<softmax>);
   add("softmaxBackward", guarded<softmaxBackward>);
   add("matmul", guarded<matmul>);

@@ -1,7 +1,6 @@
 // The recurrent stack's entry points (rnnLayout, rnnForward, rnnBackward), assign, and the JS
 // "RnnReserve" handle: an ObjectWrap holding one reference to a training forward's reserve.
 #include <cmath>
-#include <cstring>
 
 #include "core/ops.h"
 #include "napi/addon_state.h"
@@ -121,32 +120,6 @@ std::optional<Tensor> optionalTensorArg(const Napi::CallbackInfo& info, size_t i
                                         const char* op, const char* name) {
   if (info[index].IsNull() || info[index].IsUndefined()) return std::nullopt;
   return tensorArg(info, index, op, name);
-}
-
-/** Copied at once, so later JS cannot change what the op uses. */
-std::optional<std::vector<int32_t>> lengthsArg(const Napi::CallbackInfo& info, size_t index,
-                                               const char* op) {
-  Napi::Value value = info[index];
-  if (value.IsNull() || value.IsUndefined()) return std::nullopt;
-  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    failArgument(op, "lengths", "an Int32Array or null", value);
-  }
-  Napi::Int32Array array = value.As<Napi::Int32Array>();
-  std::vector<int32_t> lengths(array.ElementLength());
-  if (!lengths.empty()) std::memcpy(lengths.data(), array.Data(), lengths.size() * sizeof(int32_t));
-  return lengths;
-}
-
-/** Any finite number: integers map to themselves (mod 2^64), fractions by their bits. */
-uint64_t seedArg(const Napi::CallbackInfo& info, size_t index, const char* op) {
-  double seed = numberArg(info, index, op, "seed");
-  if (!std::isfinite(seed)) failArgument(op, "seed", "a finite number", info[index]);
-  if (std::trunc(seed) == seed && std::fabs(seed) < 9.2e18) {
-    return static_cast<uint64_t>(static_cast<int64_t>(seed));
-  }
-  uint64_t bits;
-  std::memcpy(&bits, &seed, sizeof bits);
-  return bits;
 }
 
 Napi::Value tensorOrNull(Napi::Env env, const std::optional<Tensor>& t) {

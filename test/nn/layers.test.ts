@@ -108,6 +108,52 @@ describe('nn.Embedding and nn.SequenceClassifier', () => {
         expectClose(read(logits), read(model.head.forward(pooled)), 1e-6);
       });
     }
-    expect(() => new rk.nn.SequenceClassifier({ vocabSize: 6, numClasses: 3, pooling: 'max' as 'last' })).toThrow(/pooling must be one of 'last', 'mean'/);
+    expect(() => new rk.nn.SequenceClassifier({ vocabSize: 6, numClasses: 3, pooling: 'min' as 'last' })).toThrow(/pooling must be one of 'last', 'mean', 'max'/);
+  });
+
+  it("SequenceClassifier pooling 'max' takes each feature's maximum over the valid steps only", () => {
+    const B = 3;
+    const T = 4;
+    const H = 2 * 5; // bidirectional
+    const ids = rk.tensor(new Int32Array([1, 2, 3, 4, 5, 0, 0, 0, 2, 2, 0, 0]), { shape: [B, T] });
+    const lengths = Int32Array.from([4, 1, 2]);
+    rk.seed(7);
+    const model = new rk.nn.SequenceClassifier({ vocabSize: 6, numClasses: 3, embeddingDim: 4, hiddenSize: 5, pooling: 'max' });
+    expect(model.pooling).toBe('max');
+    rk.tidy(() => {
+      const out = read(model.rnn.forward(model.embedding.forward(ids), { lengths }).output);
+      // By hand: the max over t < lengths[b] of output[b, t, f].
+      const pooled: number[] = [];
+      let paddingWouldWin = false;
+      for (let b = 0; b < B; b++) {
+        for (let f = 0; f < H; f++) {
+          let m = -Infinity;
+          for (let t = 0; t < lengths[b]!; t++) m = Math.max(m, out[(b * T + t) * H + f]!);
+          pooled.push(m);
+          if (lengths[b]! < T && m < 0) paddingWouldWin = true;
+        }
+      }
+      // The padded steps (zeros) would beat some all-negative feature: the test can tell.
+      expect(paddingWouldWin).toBe(true);
+      const logits = model.forward(ids, { lengths });
+      expectClose(read(logits), read(model.head.forward(rk.tensor(pooled, { shape: [B, H] }))), 1e-6);
+      // Without lengths every step is valid: a plain max over time.
+      const full = new Int32Array(B).fill(T);
+      const all = read(model.rnn.forward(model.embedding.forward(ids), { lengths: full }).output);
+      const pooledAll = Array.from({ length: B * H }, (_, i) => {
+        const b = Math.floor(i / H);
+        const f = i % H;
+        return Math.max(...Array.from({ length: T }, (_, t) => all[(b * T + t) * H + f]!));
+      });
+      expectClose(read(model.forward(ids)), read(model.head.forward(rk.tensor(pooledAll, { shape: [B, H] }))), 1e-6);
+    });
+    // The gradient reaches the parameters through the valid steps.
+    rk.tidy(() => {
+      rk.sum(model.forward(ids, { lengths })).backward();
+      const g = read(model.embedding.weight.grad!);
+      expect(g.some((v) => v !== 0)).toBe(true);
+      expect(g.every(Number.isFinite)).toBe(true);
+    });
+    for (const p of model.parameters()) p.grad?.dispose();
   });
 });
