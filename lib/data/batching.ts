@@ -248,7 +248,7 @@ export function bucketByLength(examples: readonly Example[], options: BucketByLe
  * Padded positions / all positions over one epoch of any data source (it builds, measures and
  * disposes every batch): how much of the work is padding.
  */
-export function paddingFractionOf(source: DataSource, epoch = 0): number {
+export function paddingFractionOf(source: { batches(epoch: number): Iterable<Batch> }, epoch = 0): number {
   if (source == null || typeof source.batches !== 'function') {
     throw new ArgumentError(`paddingFractionOf: source must be a data source with batches(epoch), got ${describe(source)}`);
   }

@@ -48,7 +48,6 @@ export {
   StreamingTextWindows,
   type TextWindow,
   type TextWindowsOptions,
-  type AsyncDataSource,
   type StreamWindowsOptions,
   type StreamingTextWindowsOptions,
   type StreamStats,

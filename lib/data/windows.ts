@@ -11,7 +11,7 @@ import { describe } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { tensor } from '../ops/creation.js';
 import { createRandom } from '../random.js';
-import { permutation, type Batch } from '../train/dataset.js';
+import { permutation, type Batch, type DataSource } from '../train/dataset.js';
 import { checkFile, checkPath, textChunks, type PathLike } from './files.js';
 import type { Tokenizer } from './tokenizers.js';
 
@@ -19,13 +19,6 @@ import type { Tokenizer } from './tokenizers.js';
 export interface TextWindow {
   input: Int32Array;
   target: Int32Array;
-}
-
-/** Like train.DataSource, for sources that read as they go: an async sequence of batches per epoch. */
-export interface AsyncDataSource {
-  batches(epoch: number): AsyncIterable<Batch>;
-  /** Batches per epoch, when known. */
-  readonly numBatches?: number;
 }
 
 /** A language-model batch: inputs [B, T], targets [B, T], lengths all T. */
@@ -238,7 +231,7 @@ export interface StreamingTextWindowsOptions {
  * Language-model windows streamed from a text file: never holds the file, only a chunk, the tokens
  * not yet windowed and the shuffle buffer. batches(epoch) reads the file again each epoch.
  */
-export class StreamingTextWindows implements AsyncDataSource {
+export class StreamingTextWindows implements DataSource {
   readonly file: string;
   readonly tokenizer: Tokenizer;
   readonly time: number;

@@ -5,14 +5,14 @@ import { checkBoolean, checkInteger, checkOptions } from '../args.js';
 import { describe } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { tensor } from '../ops/creation.js';
-import { createRandom } from '../random.js';
+import { createRandom, nextSeed } from '../random.js';
 import type { Tensor } from '../tensor.js';
 
 /** One batch as fit() feeds it to a model and a loss. */
 export interface Batch {
   /** int32 token ids [batch, time] (padded with padValue). */
   inputs: Tensor<'int32'>;
-  /** int32 class targets [batch]. */
+  /** int32 targets: class ids [batch], or next-token ids [batch, time] for language models. */
   targets: Tensor<'int32'>;
   /** Each sequence's length (1..time). */
   lengths: Int32Array;
@@ -20,9 +20,9 @@ export interface Batch {
   tokens: number;
 }
 
-/** What fit() iterates: a fresh sequence of batches per epoch. */
+/** What fit() iterates: a fresh sequence of batches per epoch (streamed sources are async). */
 export interface DataSource {
-  batches(epoch: number): Iterable<Batch>;
+  batches(epoch: number): Iterable<Batch> | AsyncIterable<Batch>;
   /** Batches per epoch, when known (for the progress bar). */
   readonly numBatches?: number;
 }
@@ -37,7 +37,7 @@ export interface SequenceDatasetOptions {
   batchSize: number;
   /** Shuffle each epoch (default true). */
   shuffle?: boolean;
-  /** Seed of the shuffle; epoch e uses seed + e, so runs repeat. Default 0. */
+  /** Seed of the shuffle; epoch e uses seed + e, so runs repeat. Default: drawn from seed(n)'s generator. */
   seed?: number;
   /** Id written past a sequence's end (default 0). */
   padValue?: number;
@@ -80,7 +80,7 @@ export class SequenceDataset implements DataSource {
     this.#batchSize = checkInteger(op, 'options.batchSize', opts.batchSize);
     if (this.#batchSize < 1) throw new ArgumentError(`${op}: options.batchSize must be >= 1, got ${this.#batchSize}`);
     this.#shuffle = checkBoolean(op, 'options.shuffle', opts.shuffle ?? true);
-    this.#seed = checkInteger(op, 'options.seed', opts.seed ?? 0);
+    this.#seed = opts.seed === undefined ? nextSeed() : checkInteger(op, 'options.seed', opts.seed);
     this.#padValue = checkInteger(op, 'options.padValue', opts.padValue ?? 0);
     this.#keepLast = checkBoolean(op, 'options.keepLast', opts.keepLast ?? true);
   }

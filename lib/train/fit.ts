@@ -16,7 +16,10 @@ import type { Batch, DataSource } from './dataset.js';
 import type { Metric } from './metrics.js';
 import { Progress, type ProgressMode } from './progress.js';
 
-/** A model fit() can train: forward(inputs, { lengths }) → logits [batch, classes]. */
+/**
+ * A model fit() can train: forward(inputs, { lengths }) → logits, [batch, classes] for a
+ * classifier or [batch, time, vocab] for a language model (the loss decides what fits).
+ */
 export interface TrainableModule extends Module {
   forward(inputs: Tensor, options?: { lengths?: Int32Array }): Tensor<'float32'>;
 }
@@ -73,12 +76,14 @@ export interface FitOptions {
   callbacks?: Callback[];
   /** Seeds rnnkit's generator first (dropout), for repeatable runs. */
   seed?: number;
+  /** The epoch to start at, to continue a run resumed from a checkpoint (default 0). */
+  initialEpoch?: number;
   /** 'auto' (default): a bar on a terminal, lines otherwise; 'off' prints nothing. */
   progress?: ProgressMode;
 }
 
 const FIT_OPTIONS = [
-  'data', 'validationData', 'epochs', 'optimizer', 'loss', 'metrics', 'clipGradNorm', 'callbacks', 'seed', 'progress',
+  'data', 'validationData', 'epochs', 'optimizer', 'loss', 'metrics', 'clipGradNorm', 'callbacks', 'seed', 'initialEpoch', 'progress',
 ] as const;
 
 function checkSource(arg: string, value: unknown): DataSource {
@@ -102,7 +107,7 @@ async function evaluate(
   const wasTraining = model.training;
   model.eval();
   try {
-    for (const batch of data.batches(epoch)) {
+    for await (const batch of data.batches(epoch)) {
       const { output, value } = noGrad(() =>
         tidy(() => {
           const out = model.forward(batch.inputs, { lengths: batch.lengths });
@@ -140,6 +145,10 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
     throw new ArgumentError(`fit: options.clipGradNorm must be a positive number, got ${describe(maxNorm)}`);
   }
   if (opts.seed !== undefined) seed(checkInteger('fit', 'options.seed', opts.seed));
+  const initialEpoch = checkInteger('fit', 'options.initialEpoch', opts.initialEpoch ?? 0);
+  if (initialEpoch < 0 || initialEpoch >= epochs) {
+    throw new ArgumentError(`fit: options.initialEpoch must be in 0..${epochs - 1} (epochs is ${epochs}), got ${initialEpoch}`);
+  }
 
   const history: History = { epochs: [] };
   let stopReason: string | undefined;
@@ -148,7 +157,7 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
   const params = model.parameters();
   let step = 0;
 
-  for (let epoch = 0; epoch < epochs && stopReason === undefined; epoch++) {
+  for (let epoch = initialEpoch; epoch < epochs && stopReason === undefined; epoch++) {
     model.train();
     for (const m of metrics) m.reset();
     const started = performance.now();
@@ -156,7 +165,7 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
     let batches = 0;
     let tokens = 0;
     progress.startEpoch(epoch, epochs, data.numBatches);
-    for (const batch of data.batches(epoch)) {
+    for await (const batch of data.batches(epoch)) {
       optimizer.zeroGrad();
       const { output, value } = tidy(() => {
         const out = model.forward(batch.inputs, { lengths: batch.lengths });
