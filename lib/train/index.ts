@@ -4,3 +4,14 @@ export { Accuracy, TopKAccuracy, MacroF1, Perplexity, type Metric, type MetricOp
 export { fit, type FitOptions, type FitContext, type Callback, type EpochLog, type History, type LossFn, type OptimizerLike, type TrainableModule } from './fit.js';
 export { SequenceDataset, permutation, type Batch, type DataSource, type Example, type SequenceDatasetOptions } from './dataset.js';
 export type { ProgressMode } from './progress.js';
+export {
+  earlyStopping,
+  checkpoint,
+  resume,
+  lrSchedule,
+  type EarlyStoppingOptions,
+  type CheckpointOptions,
+  type Resumed,
+  type Monitor,
+  type Schedule,
+} from './callbacks.js';

@@ -1,6 +1,9 @@
 // fit() end to end: a stacked bidirectional LSTM classifier, written against the public API, must
 // learn a task that needs memory of both ends of each sequence.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as rk from '../../lib/index.js';
 import { settledMemory } from '../helpers.js';
@@ -60,5 +63,69 @@ describe('fit', () => {
     const after = await settledMemory();
     const stateBytes = model.parameters().reduce((acc, p) => acc + 2 * 4 * p.size, 0); // Adam: m and v
     expect(after.bytes - before.bytes).toBeLessThanOrEqual(stateBytes + 4096);
+  });
+});
+
+describe('checkpoints, resume and callbacks', () => {
+  const setup = (initSeed: number) => {
+    rk.seed(initSeed);
+    const model = new rk.nn.SequenceClassifier({
+      vocabSize: 10, numClasses: 4, embeddingDim: 8, hiddenSize: 12, numLayers: 2, dropout: 0.2,
+    });
+    return { model, optimizer: new rk.optim.Adam(model.parameters(), { lr: 0.01 }) };
+  };
+  const options = () => ({
+    data: new rk.train.SequenceDataset(bothEnds(256, 4), { batchSize: 32, seed: 1 }),
+    loss: (logits: rk.Tensor<'float32'>, batch: rk.train.Batch) => rk.crossEntropy(logits, batch.targets),
+    progress: 'off' as const,
+  });
+
+  it('a run resumed from a checkpoint continues with the same loss curve, bit for bit', async () => {
+    const whole = setup(11);
+    const uninterrupted = await rk.train.fit(whole.model, { ...options(), epochs: 4, optimizer: whole.optimizer });
+
+    const dir = mkdtempSync(join(tmpdir(), 'rnnkit-resume-'));
+    const path = join(dir, 'run.safetensors');
+    const first = setup(11);
+    await rk.train.fit(first.model, {
+      ...options(), epochs: 2, optimizer: first.optimizer, callbacks: [rk.train.checkpoint(path, first.optimizer)],
+    });
+    rk.seed(999); // anything drawn in between must not matter
+    const second = setup(12); // different initial weights: the checkpoint replaces them
+    const { initialEpoch } = await rk.train.resume(path, second.model, second.optimizer);
+    expect(initialEpoch).toBe(2);
+    const rest = await rk.train.fit(second.model, { ...options(), epochs: 4, initialEpoch, optimizer: second.optimizer });
+    expect(rest.epochs.map((e) => e.epoch)).toEqual([2, 3]);
+    expect(rest.epochs.map((e) => e.loss)).toEqual(uninterrupted.epochs.slice(2).map((e) => e.loss));
+    rmSync(dir, { recursive: true });
+  });
+
+  it('earlyStopping stops after `patience` epochs without improvement; lrSchedule steps the rate', async () => {
+    const { model, optimizer } = setup(3);
+    const schedule = new rk.optim.StepLR(optimizer, { stepSize: 1, gamma: 0.5 });
+    const history = await rk.train.fit(model, {
+      ...options(),
+      epochs: 6,
+      optimizer,
+      callbacks: [
+        rk.train.lrSchedule(schedule),
+        // 'loss' must fall by more than 100 per epoch: it never does, so the first epoch sets the
+        // best and training stops after the second (patience 2 would allow a third)
+        rk.train.earlyStopping({ monitor: 'loss', patience: 1, minDelta: 100 }),
+      ],
+    });
+    expect(history.epochs.length).toBe(2);
+    expect(history.stoppedEarly).toMatch(/loss did not improve for 1 epoch \(best /);
+    expect(history.epochs.map((e) => e.lr)).toEqual([0.01, 0.005]);
+    expect(optimizer.lr).toBe(0.0025);
+  });
+
+  it('rejects bad options', async () => {
+    const { model, optimizer } = setup(1);
+    await expect(rk.train.fit(model, { ...options(), epochs: 0, optimizer })).rejects.toThrow(/epochs must be >= 1/);
+    await expect(rk.train.fit(model, { ...options(), epochs: 2, initialEpoch: 2, optimizer })).rejects.toThrow(/initialEpoch must be in 0..1/);
+    await expect(rk.train.fit(model, { ...options(), epochs: 1, optimizer, clipGradNorm: -1 })).rejects.toThrow(/clipGradNorm must be a positive number/);
+    await expect(rk.train.fit(model, { ...options(), epochs: 1, optimizer, batchSize: 3 } as unknown as rk.train.FitOptions)).rejects.toThrow(/unknown option 'batchSize'/);
+    expect(() => rk.train.checkpoint('x', optimizer, { every: 0 })).toThrow(/every must be >= 1/);
   });
 });
