@@ -18,3 +18,4 @@ export { Sequential, type TensorModule } from './sequential.js';
 export { Embedding, type EmbeddingOptions } from './embedding.js';
 export { Dropout } from './dropout.js';
 export { SequenceClassifier, type SequenceClassifierOptions, type Pooling } from './classifier.js';
+export { LanguageModel, type LanguageModelOptions, type LanguageModelOutput } from './language-model.js';
