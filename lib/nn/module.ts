@@ -2,7 +2,7 @@
 // namedParameters() walks them with dotted names (encoder.weight_ih_l0), stateDict() and
 // loadStateDict() use the same names, so state dicts move to and from PyTorch unchanged.
 
-import { describe } from '../dtype.js';
+import { checkDevice, describe, type Device } from '../dtype.js';
 import { ArgumentError, CheckpointError, DTypeError, ShapeError } from '../errors.js';
 import { callNative, handle } from '../ops/call.js';
 import { tensor } from '../ops/creation.js';
@@ -98,6 +98,15 @@ export class Module {
       const from = handle('loadStateDict', 'state', src);
       callNative((n) => n.assign(dst, from));
     }
+  }
+
+  /**
+   * Moves the parameters to `device`. This build has the CPU backend only: 'cpu' returns the
+   * module as it is, a CUDA device throws a DeviceError that says so.
+   */
+  to(device: Device): this {
+    checkDevice('Module.to', 'device', device);
+    return this;
   }
 
   /** Sets training mode on this module and every child. */

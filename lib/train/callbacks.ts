@@ -66,6 +66,11 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): Callback {
 export interface CheckpointOptions {
   /** Save every N epochs (default 1). */
   every?: number;
+  /**
+   * Also save every N optimizer steps, for crash safety in long epochs. resume() from such a
+   * checkpoint restarts its epoch (only epoch-end checkpoints continue bit-identically).
+   */
+  everySteps?: number;
   /** Save only when this value improves (then `every` is ignored). */
   saveBest?: Monitor;
   mode?: 'min' | 'max';
@@ -77,9 +82,11 @@ export interface CheckpointOptions {
  */
 export function checkpoint(path: PathLike, optimizer: Optimizer, options: CheckpointOptions = {}): Callback {
   const op = 'checkpoint';
-  const o = checkOptions(op, options, ['every', 'saveBest', 'mode'] as const);
+  const o = checkOptions(op, options, ['every', 'everySteps', 'saveBest', 'mode'] as const);
   const every = checkInteger(op, 'options.every', o.every ?? 1);
   if (every < 1) throw new ArgumentError(`${op}: options.every must be >= 1, got ${every}`);
+  const everySteps = o.everySteps === undefined ? undefined : checkInteger(op, 'options.everySteps', o.everySteps);
+  if (everySteps !== undefined && everySteps < 1) throw new ArgumentError(`${op}: options.everySteps must be >= 1, got ${everySteps}`);
   const saveBest = o.saveBest;
   if (saveBest !== undefined && typeof saveBest !== 'string') {
     throw new ArgumentError(`${op}: options.saveBest must be a monitored name like 'valLoss', got ${describe(saveBest)}`);
@@ -87,6 +94,16 @@ export function checkpoint(path: PathLike, optimizer: Optimizer, options: Checkp
   const mode = checkOneOf(op, 'options.mode', o.mode ?? defaultMode(saveBest ?? 'valLoss'), ['min', 'max'] as const);
   let best = mode === 'min' ? Infinity : -Infinity;
   return {
+    async onStepEnd(step, _loss, context) {
+      if (everySteps === undefined || step % everySteps !== 0) return;
+      const log = context.history.epochs.at(-1);
+      // Mid-epoch: resume() restarts this epoch, so record the one before it as done.
+      await save(path, {
+        model: context.model,
+        optimizer,
+        metadata: { epoch: context.epoch - 1, step, random: getRandomState(), log: log ?? null, partial: true },
+      });
+    },
     async onEpochEnd(log, context) {
       if (saveBest !== undefined) {
         const value = monitored(log, saveBest);
@@ -107,8 +124,8 @@ export function checkpoint(path: PathLike, optimizer: Optimizer, options: Checkp
 export interface Resumed {
   /** The epoch to continue at: pass it to fit() as initialEpoch. */
   initialEpoch: number;
-  /** The last saved epoch's log. */
-  log: EpochLog;
+  /** The last finished epoch's log (null for a step checkpoint taken in the first epoch). */
+  log: EpochLog | null;
 }
 
 /**
@@ -121,11 +138,11 @@ export async function resume(path: PathLike, model: Module, optimizer: Optimizer
   for (const t of Object.values(tensors)) t.dispose();
   const epoch = metadata.epoch;
   const random = metadata.random;
-  if (typeof epoch !== 'number' || typeof random !== 'number' || typeof metadata.log !== 'object') {
+  if (typeof epoch !== 'number' || typeof random !== 'number' || !('log' in metadata)) {
     throw new CheckpointError(`resume: ${String(path)} has no epoch, random state and log in its metadata (was it written by train.checkpoint?)`);
   }
   setRandomState(random);
-  return { initialEpoch: epoch + 1, log: metadata.log as EpochLog };
+  return { initialEpoch: epoch + 1, log: metadata.log as EpochLog | null };
 }
 
 /** A learning-rate schedule with step(metric?) (every one in optim). */

@@ -52,6 +52,8 @@ export interface History {
 }
 
 export interface FitContext {
+  /** The epoch now running. */
+  readonly epoch: number;
   readonly model: TrainableModule;
   readonly optimizer: OptimizerLike;
   readonly history: History;
@@ -152,12 +154,13 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
 
   const history: History = { epochs: [] };
   let stopReason: string | undefined;
-  const context: FitContext = { model, optimizer, history, stop: (reason) => void (stopReason = reason) };
+  const context = { epoch: initialEpoch, model, optimizer, history, stop: (reason: string) => void (stopReason = reason) };
   const progress = new Progress((opts.progress ?? 'auto') as ProgressMode);
   const params = model.parameters();
   let step = 0;
 
   for (let epoch = initialEpoch; epoch < epochs && stopReason === undefined; epoch++) {
+    context.epoch = epoch;
     model.train();
     for (const m of metrics) m.reset();
     const started = performance.now();

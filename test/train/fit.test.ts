@@ -120,6 +120,32 @@ describe('checkpoints, resume and callbacks', () => {
     expect(optimizer.lr).toBe(0.0025);
   });
 
+  it('step checkpoints save mid-epoch; resume() from one restarts that epoch', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rnnkit-steps-'));
+    const path = join(dir, 'steps.safetensors');
+    const { model, optimizer } = setup(6);
+    // 8 batches per epoch; a save every 3 steps: the last one is step 15, inside epoch 1.
+    await rk.train.fit(model, { ...options(), epochs: 2, optimizer, callbacks: [rk.train.checkpoint(path, optimizer, { every: 99, everySteps: 3 })] });
+    const { metadata, tensors } = await rk.io.load(path);
+    for (const t of Object.values(tensors)) t.dispose();
+    expect(metadata).toMatchObject({ step: 15, epoch: 0, partial: true });
+    const again = setup(7);
+    expect((await rk.train.resume(path, again.model, again.optimizer)).initialEpoch).toBe(1);
+    rmSync(dir, { recursive: true });
+  });
+
+  it('keeps the event loop responsive while training', async () => {
+    const { model, optimizer } = setup(5);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const started = performance.now();
+    await rk.train.fit(model, { ...options(), epochs: 2, optimizer });
+    clearInterval(timer);
+    const elapsed = performance.now() - started;
+    // A timer every 5 ms fires at least once per 25 ms of training: the loop never stalls long.
+    expect(ticks).toBeGreaterThan(elapsed / 25);
+  });
+
   it('rejects bad options', async () => {
     const { model, optimizer } = setup(1);
     await expect(rk.train.fit(model, { ...options(), epochs: 0, optimizer })).rejects.toThrow(/epochs must be >= 1/);
