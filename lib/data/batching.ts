@@ -6,40 +6,9 @@ import { describe } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { tensor } from '../ops/creation.js';
 import { createRandom } from '../random.js';
-import { permutation, type Batch, type DataSource, type Example } from '../train/dataset.js';
+import { checkExamples, padBatch, permutation, type Batch, type DataSource, type Example } from '../train/dataset.js';
 
 /** One batch from examples: inputs padded to the longest input, targets [batch], lengths. */
-export function padBatch(rows: readonly Example[], padValue = 0): Batch {
-  const lengths = Int32Array.from(rows, (ex) => ex.input.length);
-  let time = 0;
-  for (const len of lengths) if (len > time) time = len;
-  const ids = new Int32Array(rows.length * time).fill(padValue);
-  rows.forEach((ex, r) => {
-    const input = ex.input;
-    if (ArrayBuffer.isView(input) && input instanceof Int32Array) ids.set(input, r * time);
-    else for (let t = 0; t < input.length; t++) ids[r * time + t] = input[t]!;
-  });
-  return {
-    inputs: tensor(ids, { shape: [rows.length, time] }),
-    targets: tensor(Int32Array.from(rows, (ex) => ex.target)),
-    lengths,
-    tokens: lengths.reduce((a, b) => a + b, 0),
-  };
-}
-
-function checkExamples(op: string, examples: unknown): readonly Example[] {
-  if (!Array.isArray(examples) || examples.length === 0) {
-    throw new ArgumentError(`${op}: examples must be a non-empty array, got ${describe(examples)}`);
-  }
-  examples.forEach((ex: unknown, i) => {
-    const input = (ex as Example | null)?.input;
-    if (input == null || typeof input.length !== 'number' || input.length < 1) {
-      throw new ArgumentError(`${op}: examples[${i}].input must be a non-empty array of token ids`);
-    }
-    checkInteger(op, `examples[${i}].target`, (ex as Example).target);
-  });
-  return examples as readonly Example[];
-}
 
 export interface SplitOptions {
   /** Share of the examples for validation, in (0, 1); rounded to a whole count, at least 1 each side. */

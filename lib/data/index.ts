@@ -30,8 +30,8 @@ export {
   type ClassificationJsonlOptions,
   type EncodedClassificationData,
 } from './classification.js';
+export { padBatch } from '../train/dataset.js';
 export {
-  padBatch,
   trainValidationSplit,
   bucketByLength,
   BucketedDataset,

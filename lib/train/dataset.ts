@@ -56,6 +56,40 @@ export function permutation(n: number, seed: number): Int32Array {
   return order;
 }
 
+/** A batch of examples, padded with padValue to the longest, with their lengths. */
+export function padBatch(rows: readonly Example[], padValue = 0): Batch {
+  const lengths = Int32Array.from(rows, (ex) => ex.input.length);
+  let time = 0;
+  for (const len of lengths) if (len > time) time = len;
+  const ids = new Int32Array(rows.length * time).fill(padValue);
+  rows.forEach((ex, r) => {
+    const input = ex.input;
+    if (ArrayBuffer.isView(input) && input instanceof Int32Array) ids.set(input, r * time);
+    else for (let t = 0; t < input.length; t++) ids[r * time + t] = input[t]!;
+  });
+  return {
+    inputs: tensor(ids, { shape: [rows.length, time] }),
+    targets: tensor(Int32Array.from(rows, (ex) => ex.target)),
+    lengths,
+    tokens: lengths.reduce((a, b) => a + b, 0),
+  };
+}
+
+/** Checks a list of examples: non-empty, each with non-empty token ids and an integer target. */
+export function checkExamples(op: string, examples: unknown): readonly Example[] {
+  if (!Array.isArray(examples) || examples.length === 0) {
+    throw new ArgumentError(`${op}: examples must be a non-empty array, got ${describe(examples)}`);
+  }
+  examples.forEach((ex: unknown, i) => {
+    const input = (ex as Example | null)?.input;
+    if (input == null || typeof input.length !== 'number' || input.length < 1) {
+      throw new ArgumentError(`${op}: examples[${i}].input must be a non-empty array of token ids`);
+    }
+    checkInteger(op, `examples[${i}].target`, (ex as Example).target);
+  });
+  return examples as readonly Example[];
+}
+
 export class SequenceDataset implements DataSource {
   readonly #examples: readonly Example[];
   readonly #batchSize: number;
@@ -67,16 +101,7 @@ export class SequenceDataset implements DataSource {
   constructor(examples: readonly Example[], options: SequenceDatasetOptions) {
     const op = 'SequenceDataset';
     const opts = checkOptions(op, options, ['batchSize', 'shuffle', 'seed', 'padValue', 'keepLast'] as const);
-    if (!Array.isArray(examples) || examples.length === 0) {
-      throw new ArgumentError(`${op}: examples must be a non-empty array, got ${describe(examples)}`);
-    }
-    examples.forEach((ex, i) => {
-      if (typeof ex !== 'object' || ex === null || ex.input == null || typeof ex.input.length !== 'number' || ex.input.length < 1) {
-        throw new ArgumentError(`${op}: examples[${i}].input must be a non-empty array of token ids`);
-      }
-      checkInteger(op, `examples[${i}].target`, ex.target);
-    });
-    this.#examples = examples;
+    this.#examples = checkExamples(op, examples);
     this.#batchSize = checkInteger(op, 'options.batchSize', opts.batchSize);
     if (this.#batchSize < 1) throw new ArgumentError(`${op}: options.batchSize must be >= 1, got ${this.#batchSize}`);
     this.#shuffle = checkBoolean(op, 'options.shuffle', opts.shuffle ?? true);
@@ -96,23 +121,8 @@ export class SequenceDataset implements DataSource {
     for (let start = 0; start < n; start += this.#batchSize) {
       const idx = order.subarray(start, Math.min(n, start + this.#batchSize));
       if (idx.length < this.#batchSize && !this.#keepLast) return;
-      yield this.#batch(idx);
+      yield padBatch(Array.from(idx, (i) => this.#examples[i]!), this.#padValue);
     }
   }
 
-  #batch(idx: Int32Array): Batch {
-    const rows = Array.from(idx, (i) => this.#examples[i]!);
-    const lengths = Int32Array.from(rows, (ex) => ex.input.length);
-    const time = Math.max(...lengths);
-    const ids = new Int32Array(rows.length * time).fill(this.#padValue);
-    rows.forEach((ex, r) => {
-      for (let t = 0; t < ex.input.length; t++) ids[r * time + t] = ex.input[t]!;
-    });
-    return {
-      inputs: tensor(ids, { shape: [rows.length, time] }),
-      targets: tensor(Int32Array.from(rows, (ex) => ex.target)),
-      lengths,
-      tokens: lengths.reduce((a, b) => a + b, 0),
-    };
-  }
 }
