@@ -74,6 +74,15 @@ Tensor over(const Buffer& buffer, Device device, const Shape& shape, const Strid
   return t;
 }
 
+/** An optional [rows, batch, width] state as a contiguous buffer; zeros when absent. */
+Buffer stateBuffer(const std::optional<Tensor>& state, Device device, int64_t rows, int64_t batch,
+                   int64_t width) {
+  Buffer buffer = zeros(device, rows * batch * width);
+  Shape shape{rows, batch, width};
+  if (state) cpuBackend().copy(*state, over(buffer, device, shape, contiguousStrides(shape)));
+  return buffer;
+}
+
 /** A [B, T, C] / [T, B, C] view of a tnc buffer [T, B, C] (the caller's layout). */
 Tensor tncAs(const Buffer& buffer, Device device, bool batchFirst, int64_t batch, int64_t time,
              int64_t channels) {
@@ -745,12 +754,8 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
     saved->calls.resize(static_cast<size_t>(L));
 
     // Initial states as contiguous [L*D, B, hOut / H].
-    Buffer h0 = zeros(dev, L * D * B * P), c0;
-    if (in.h0) copy(*in.h0, over(h0, dev, {L * D, B, P}, contiguousStrides({L * D, B, P})));
-    if (lstm) {
-      c0 = zeros(dev, L * D * B * H);
-      if (in.c0) copy(*in.c0, over(c0, dev, {L * D, B, H}, contiguousStrides({L * D, B, H})));
-    }
+    Buffer h0 = stateBuffer(in.h0, dev, L * D, B, P), c0;
+    if (lstm) c0 = stateBuffer(in.c0, dev, L * D, B, H);
     float* hOut = out.h.data<float>();
     float* cOut = lstm ? out.c->data<float>() : nullptr;
 
@@ -913,12 +918,8 @@ void CpuBackend::rnnBackward(const RnnProblem& problem, const RnnInputs& in,
       g.shape[cfg.batchFirst ? 1 : 0] = used;
       copy(g, tncAs(grad, dev, cfg.batchFirst, B, used, DP));
     }
-    Buffer dh = zeros(dev, L * D * B * P), dc;
-    if (grads.dh) copy(*grads.dh, over(dh, dev, {L * D, B, P}, contiguousStrides({L * D, B, P})));
-    if (lstm) {
-      dc = zeros(dev, L * D * B * H);
-      if (grads.dc) copy(*grads.dc, over(dc, dev, {L * D, B, H}, contiguousStrides({L * D, B, H})));
-    }
+    Buffer dh = stateBuffer(grads.dh, dev, L * D, B, P), dc;
+    if (lstm) dc = stateBuffer(grads.dc, dev, L * D, B, H);
     float* dh0 = out.dh0.data<float>();
     float* dc0 = lstm ? out.dc0->data<float>() : nullptr;
 
