@@ -185,7 +185,8 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
       batches++;
       tokens += batch.tokens;
       step++;
-      progress.step(batches, total / batches, (tokens / (performance.now() - started)) * 1000);
+      const running = Object.fromEntries(metrics.map((m) => [m.name, m.compute()]));
+      progress.step(batches, total / batches, (tokens / (performance.now() - started)) * 1000, running);
       for (const cb of callbacks) await cb.onStepEnd?.(step, lossValue, context);
     }
     const seconds = (performance.now() - started) / 1000;

@@ -29,11 +29,12 @@ export class Progress {
     this.#lastLine = 0;
   }
 
-  step(done: number, loss: number, tokensPerSecond: number): void {
+  step(done: number, loss: number, tokensPerSecond: number, metrics: Record<string, number> = {}): void {
     if (this.#mode === 'off') return;
     const elapsed = (performance.now() - this.#started) / 1000;
     const head = `epoch ${this.#epoch + 1}/${this.#epochs}`;
-    const stats = `loss ${fmt(loss)}  ${fmt(tokensPerSecond)} tok/s`;
+    const shown = Object.entries(metrics).map(([k, v]) => `  ${k} ${fmt(v)}`).join('');
+    const stats = `loss ${fmt(loss)}${shown}  ${fmt(tokensPerSecond)} tok/s`;
     if (this.#mode === 'bar') {
       const total = this.#total;
       const frac = total ? Math.min(1, done / total) : 0;
