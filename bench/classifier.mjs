@@ -1,0 +1,232 @@
+// `npm run bench:classifier`: the news classifier trained side by side with rnnkit and PyTorch:
+// Embedding(20000, 128) → 2-layer bidirectional LSTM(H) → Linear(2H → 4) on the top layer's final
+// states (both directions), cross-entropy, Adam (lr 1e-3). One timed step is a whole training
+// step: zero grads, forward, loss, backward, optimizer step. Same batch (the very same token ids,
+// lengths and targets: written to a temp file that bench/peers/torch_classifier.py reads), same
+// thread count; prints a markdown table. Not a test: nothing here asserts a time.
+//
+//   npm run bench:classifier                       # all rows
+//   npm run bench:classifier -- --rows 0,2         # some rows (0-based, in the table's order)
+//   npm run bench:classifier -- --rounds 3         # alternate the two sides 3 times per row, so a
+//                                                  # slow spell of a shared machine hits both alike
+//   npm run bench:classifier -- --profile          # also: where rnnkit's step goes (see below)
+//   npm run bench:classifier -- --no-peer          # rnnkit only
+//   RNNKIT_BENCH_PYTHON=python3 npm run bench:classifier   # a Python with torch (default .venv-ref/bin/python)
+//
+// Run `npm run build` first (the npm script does); the PyTorch side is skipped, with the reason,
+// when no Python with torch is found.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as rk from 'rnnkit';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const THREADS = Number(process.env.OMP_NUM_THREADS ?? availableParallelism());
+const WARMUP = 2;
+const ITERS = Number(process.env.RNNKIT_BENCH_ITERS ?? 7);
+const VOCAB = 20000;
+const EMBED = 128;
+const CLASSES = 4;
+const LR = 1e-3;
+
+// The issue's rows (PyTorch 2.13, 2 threads, gave 24.5k, 3.8k and 1.9k tokens/s): random lengths
+// uniform in [T/2, T] (PyTorch: pack_padded_sequence), then all of length T (no packing).
+const SHAPES = [
+  { hidden: 64, batch: 32, time: 64 },
+  { hidden: 256, batch: 32, time: 64 },
+  { hidden: 512, batch: 64, time: 100 },
+];
+const ROWS = SHAPES.flatMap((s) => [
+  { ...s, lengths: 'random' },
+  { ...s, lengths: 'equal' },
+]);
+
+/** A small LCG: the same batch on every run and on both sides. */
+function lcg(seed) {
+  let s = seed >>> 0;
+  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
+}
+
+/** The batch of a row: ids [batch, time] (0 past each length), lengths, targets. */
+function batchOf(row) {
+  const { batch: B, time: T } = row;
+  const next = lcg(12345 + B * 7 + T + row.hidden);
+  const lo = Math.ceil(T / 2);
+  const lengths = Int32Array.from({ length: B }, () => (row.lengths === 'equal' ? T : lo + (next() % (T - lo + 1))));
+  const ids = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b]; t++) ids[b * T + t] = 1 + (next() % (VOCAB - 1));
+  const targets = Int32Array.from({ length: B }, () => next() % CLASSES);
+  return { ids, lengths, targets };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function setup(row, batch) {
+  rk.seed(0);
+  const model = new rk.nn.SequenceClassifier({
+    vocabSize: VOCAB, numClasses: CLASSES, embeddingDim: EMBED, hiddenSize: row.hidden,
+    numLayers: 2, bidirectional: true, cell: 'lstm', pooling: 'last',
+  });
+  const optimizer = new rk.optim.Adam(model.parameters(), { lr: LR });
+  const ids = rk.tensor(batch.ids, { shape: [row.batch, row.time] });
+  const targets = rk.tensor(batch.targets, { shape: [row.batch] });
+  return { model, optimizer, ids, targets };
+}
+
+function dispose({ model, optimizer, ids, targets }) {
+  optimizer.zeroGrad();
+  optimizer.dispose();
+  for (const p of model.parameters()) p.dispose();
+  ids.dispose();
+  targets.dispose();
+}
+
+async function timeRnnkit(row, batch) {
+  const ctx = setup(row, batch);
+  const { model, optimizer, ids, targets } = ctx;
+  const { lengths } = batch;
+  let lastLoss = NaN;
+  const step = async () => {
+    optimizer.zeroGrad();
+    const loss = rk.tidy(() => rk.crossEntropy(model.forward(ids, { lengths }), targets));
+    loss.backward();
+    optimizer.step();
+    lastLoss = (await loss.data())[0]; // queued after the step: the step is done when it resolves
+    loss.dispose();
+  };
+  for (let i = 0; i < WARMUP; i++) await step();
+  const times = [];
+  for (let i = 0; i < ITERS; i++) {
+    const t0 = performance.now();
+    await step();
+    times.push(performance.now() - t0);
+  }
+  dispose(ctx);
+  return { times, loss: lastLoss };
+}
+
+/**
+ * --profile: the same step cut in phases, each ended by a read (so each phase's time includes one
+ * stream round trip, well under a millisecond): embedding gather, LSTM forward, head + loss,
+ * backward (all of it), Adam. Median per phase.
+ */
+async function profileRnnkit(row, batch) {
+  const ctx = setup(row, batch);
+  const { model, optimizer, ids, targets } = ctx;
+  const { lengths } = batch;
+  const phases = ['embedding', 'lstm fwd', 'head+loss', 'backward', 'adam'];
+  const times = Object.fromEntries(phases.map((p) => [p, []]));
+  const dirs = 2;
+  const layers = 2;
+  const step = async (record) => {
+    const t = [performance.now()];
+    const mark = async (tensor) => {
+      await tensor.data();
+      t.push(performance.now());
+    };
+    optimizer.zeroGrad();
+    const x = model.embedding.forward(ids);
+    await mark(x);
+    const { output, state } = model.rnn.forward(x, { lengths });
+    await mark(state.h);
+    const loss = rk.tidy(() => {
+      const top = state.h.narrow(0, (layers - 1) * dirs, dirs);
+      const pooled = rk.concat([0, 1].map((d) => top.narrow(0, d, 1).reshape([row.batch, row.hidden])), 1);
+      return rk.crossEntropy(model.head.forward(pooled), targets);
+    });
+    await mark(loss);
+    loss.backward();
+    await mark(model.head.bias); // queued after backward's last gradient (the embedding's)
+    optimizer.step();
+    await mark(model.head.bias);
+    for (const u of [loss, x, output, state.h, state.c]) u?.dispose();
+    if (record) phases.forEach((p, i) => times[p].push(t[i + 1] - t[i]));
+  };
+  for (let i = 0; i < WARMUP; i++) await step(false);
+  for (let i = 0; i < ITERS; i++) await step(true);
+  dispose(ctx);
+  return Object.fromEntries(phases.map((p) => [p, median(times[p])]));
+}
+
+function timePytorch(row, batch, dir) {
+  const python = process.env.RNNKIT_BENCH_PYTHON ?? `${root}.venv-ref/bin/python`;
+  if (!process.env.RNNKIT_BENCH_PYTHON && !existsSync(python)) return { error: 'no .venv-ref (see bench/peers/README.md)' };
+  // int32 little-endian: ids [batch * time], lengths [batch], targets [batch].
+  const file = join(dir, `batch-${row.hidden}-${row.batch}-${row.time}-${row.lengths}.bin`);
+  const parts = [batch.ids, batch.lengths, batch.targets];
+  writeFileSync(file, Buffer.concat(parts.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))));
+  const args = [
+    `${root}bench/peers/torch_classifier.py`, '--vocab', String(VOCAB), '--embed', String(EMBED),
+    '--hidden', String(row.hidden), '--classes', String(CLASSES), '--batch', String(row.batch),
+    '--time', String(row.time), '--data', file, '--lr', String(LR), '--threads', String(THREADS),
+    '--warmup', String(WARMUP), '--iters', String(ITERS),
+  ];
+  const r = spawnSync(python, args, { encoding: 'utf8' });
+  if (r.status !== 0) return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop() };
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+const arg = (name) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const rows = arg('--rows') ? arg('--rows').split(',').map((i) => ROWS[Number(i)]) : ROWS;
+const ROUNDS = Number(arg('--rounds') ?? 1);
+const profile = process.argv.includes('--profile');
+const noPeer = process.argv.includes('--no-peer');
+const fmt = (v) => Math.round(v).toLocaleString('en-US');
+const dir = mkdtempSync(join(tmpdir(), 'rnnkit-bench-'));
+
+const rounds = ROUNDS > 1 ? `, ${ROUNDS} rounds alternating the two sides (median of all ${ROUNDS * ITERS})` : '';
+console.log(`rnnkit on ${rk.backends().map((b) => b.detail).join('; ')}; PyTorch with ${THREADS} threads; median of ${ITERS} steps after ${WARMUP} warm-up${rounds}`);
+console.log(`Embedding(${VOCAB}, ${EMBED}) → 2-layer BiLSTM(H) → Linear(2H → ${CLASSES}) on the final states; cross-entropy; Adam lr ${LR}; zero grads + forward + backward + step\n`);
+console.log('| H | batch | T | lengths | tokens | rnnkit ms | rnnkit tokens/s | PyTorch ms | PyTorch tokens/s | rnnkit / PyTorch |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
+const profiles = [];
+try {
+  for (const row of rows) {
+    const batch = batchOf(row);
+    const tokens = batch.lengths.reduce((a, b) => a + b, 0);
+    const ours = [];
+    const theirs = [];
+    let peer = noPeer ? { error: '--no-peer' } : null;
+    let loss = NaN;
+    for (let r = 0; r < ROUNDS; r++) {
+      const run = await timeRnnkit(row, batch);
+      ours.push(...run.times);
+      loss = run.loss;
+      if (peer?.error) continue;
+      peer = timePytorch(row, batch, dir);
+      if (!peer.error) theirs.push(...(peer.times_ms ?? [peer.ms_per_iter]));
+    }
+    const ms = median(ours);
+    const oursTps = (tokens / ms) * 1000;
+    const peerMs = theirs.length > 0 ? median(theirs) : null;
+    console.log(
+      `| ${row.hidden} | ${row.batch} | ${row.time} | ${row.lengths} | ${tokens} | ${ms.toFixed(1)} | ${fmt(oursTps)} | ` +
+        (peerMs === null ? `n/a (${peer.error}) | | |` : `${peerMs.toFixed(1)} | ${fmt((tokens / peerMs) * 1000)} | ${(peerMs / ms).toFixed(2)}× |`),
+    );
+    if (process.env.RNNKIT_BENCH_VERBOSE) {
+      console.error(`  loss after the last step: rnnkit ${loss.toFixed(4)}, PyTorch ${peer?.loss ?? 'n/a'}`);
+      console.error(`  rnnkit ms: ${ours.map((t) => t.toFixed(0)).join(' ')}`);
+      if (theirs.length > 0) console.error(`  PyTorch ms: ${theirs.map((t) => t.toFixed(0)).join(' ')}`);
+    }
+    if (profile) profiles.push({ row, tokens, phases: await profileRnnkit(row, batch) });
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+if (profile) {
+  const names = Object.keys(profiles[0]?.phases ?? {});
+  console.log(`\nrnnkit's step in phases (ms, median of ${ITERS}; each phase ends with a read):\n`);
+  console.log(`| H | batch | T | lengths | ${names.join(' | ')} | sum |`);
+  console.log(`|---|---|---|---|${names.map(() => '---|').join('')}---|`);
+  for (const { row, phases } of profiles) {
+    const total = names.reduce((a, n) => a + phases[n], 0);
+    console.log(`| ${row.hidden} | ${row.batch} | ${row.time} | ${row.lengths} | ${names.map((n) => phases[n].toFixed(1)).join(' | ')} | ${total.toFixed(1)} |`);
+  }
+}
