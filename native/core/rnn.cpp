@@ -25,6 +25,24 @@ std::optional<RnnMode> parseRnnMode(const std::string& name) {
   return std::nullopt;
 }
 
+const char* rnnPrecisionName(RnnPrecision precision) {
+  switch (precision) {
+    case RnnPrecision::Fp32: return "fp32";
+    case RnnPrecision::Tf32: return "tf32";
+    case RnnPrecision::Bf16: return "bf16";
+    case RnnPrecision::Fp16: return "fp16";
+  }
+  return "fp32";
+}
+
+std::optional<RnnPrecision> parseRnnPrecision(const std::string& name) {
+  for (RnnPrecision precision :
+       {RnnPrecision::Fp32, RnnPrecision::Tf32, RnnPrecision::Bf16, RnnPrecision::Fp16}) {
+    if (name == rnnPrecisionName(precision)) return precision;
+  }
+  return std::nullopt;
+}
+
 int64_t RnnConfig::gates() const {
   switch (mode) {
     case RnnMode::Lstm: return 4;
@@ -37,7 +55,7 @@ bool RnnConfig::operator==(const RnnConfig& o) const {
   return mode == o.mode && inputSize == o.inputSize && hiddenSize == o.hiddenSize &&
          projSize == o.projSize && numLayers == o.numLayers && bidirectional == o.bidirectional &&
          bias == o.bias && batchFirst == o.batchFirst && dropout == o.dropout &&
-         cellClip == o.cellClip;
+         cellClip == o.cellClip && precision == o.precision;
 }
 
 // Sizes stay below 2^31 so every product the kernels form fits comfortably in int64.

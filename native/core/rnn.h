@@ -20,6 +20,16 @@ enum class RnnMode { RnnTanh, RnnRelu, Lstm, Gru };
 const char* rnnModeName(RnnMode mode);
 std::optional<RnnMode> parseRnnMode(const std::string& name);
 
+/**
+ * The math of the recurrent kernels. Parameters and activations stay float32 either way (they are
+ * the optimizer's master weights); bf16/fp16 run cuDNN on half-width copies. tf32 lets float32
+ * matrix products use TF32 tensor cores; fp32 forbids it. The CPU computes float32 for fp32/tf32.
+ */
+enum class RnnPrecision { Fp32, Tf32, Bf16, Fp16 };
+
+const char* rnnPrecisionName(RnnPrecision precision);
+std::optional<RnnPrecision> parseRnnPrecision(const std::string& name);
+
 /** lib/binding.ts RnnConfig. Validated by validateRnnConfig before any use. */
 struct RnnConfig {
   RnnMode mode = RnnMode::Lstm;
@@ -32,6 +42,7 @@ struct RnnConfig {
   bool batchFirst = true;
   double dropout = 0;
   double cellClip = 0;  // LSTM only: each step's cell state clamped to [-cellClip, cellClip]; 0 = none
+  RnnPrecision precision = RnnPrecision::Fp32;
 
   /** Gates per cell: 4 (LSTM), 3 (GRU), 1 (vanilla RNN). */
   int64_t gates() const;
