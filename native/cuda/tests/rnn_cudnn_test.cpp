@@ -1,0 +1,238 @@
+// CTest (no Node): one LSTM forward and backward on the GPU through core's ops (so through the
+// CUDA backend and cuDNN), checked against a float64 loop on the host: the outputs and final
+// states against the loop, every gradient against central finite differences of the loop.
+// A 2-layer bidirectional LSTM over an unsorted batch of unequal lengths, with initial states,
+// precision 'fp32' (no TF32). Exits 77 (CTest's skip) when no CUDA device can run it.
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstdio>
+#include <future>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/device.h"
+#include "core/error.h"
+#include "core/ops.h"
+#include "core/rnn.h"
+
+namespace {
+
+using rk::Error;
+using rk::RnnConfig;
+using rk::RnnLayout;
+using rk::Tensor;
+
+constexpr int kSkip = 77;
+
+struct Problem {
+  RnnConfig cfg;
+  int64_t B = 3, T = 5;
+  std::vector<int32_t> lengths{5, 2, 4};
+};
+
+/** Row-major [B, T, C] (batchFirst). */
+double& at(std::vector<double>& v, int64_t T, int64_t C, int64_t b, int64_t t, int64_t c) {
+  return v[static_cast<size_t>((b * T + t) * C + c)];
+}
+
+double sigmoid(double v) { return 1 / (1 + std::exp(-v)); }
+
+struct Result {
+  std::vector<double> y, h, c;  // [B, T, 2H], [L*D, B, H], [L*D, B, H]
+};
+
+/** PyTorch's LSTM in float64, each sequence run within its own length (reverse: from its end). */
+Result reference(const Problem& p, const RnnLayout& layout, const std::vector<double>& w,
+                 const std::vector<double>& x, const std::vector<double>& h0,
+                 const std::vector<double>& c0) {
+  const RnnConfig& cfg = p.cfg;
+  const int64_t H = cfg.hiddenSize, D = cfg.directions(), B = p.B, T = p.T;
+  Result r;
+  r.h.assign(static_cast<size_t>(cfg.numLayers * D * B * H), 0);
+  r.c = r.h;
+  std::vector<double> input = x;
+  int64_t C = cfg.inputSize;
+  for (int64_t k = 0; k < cfg.numLayers; ++k) {
+    std::vector<double> out(static_cast<size_t>(B * T * D * H), 0);
+    for (int64_t d = 0; d < D; ++d) {
+      const rk::RnnParamOffsets& o = layout.offsets[static_cast<size_t>(k * D + d)];
+      const int64_t s = k * D + d;
+      for (int64_t b = 0; b < B; ++b) {
+        std::vector<double> h(h0.begin() + (s * B + b) * H, h0.begin() + (s * B + b + 1) * H);
+        std::vector<double> c(c0.begin() + (s * B + b) * H, c0.begin() + (s * B + b + 1) * H);
+        const int64_t len = p.lengths[static_cast<size_t>(b)];
+        for (int64_t step = 0; step < len; ++step) {
+          const int64_t t = d == 0 ? step : len - 1 - step;
+          std::vector<double> gates(static_cast<size_t>(4 * H));
+          for (int64_t j = 0; j < 4 * H; ++j) {
+            double v = w[static_cast<size_t>(o.biasIh + j)] + w[static_cast<size_t>(o.biasHh + j)];
+            for (int64_t i = 0; i < C; ++i) v += w[static_cast<size_t>(o.weightIh + j * C + i)] * at(input, T, C, b, t, i);
+            for (int64_t i = 0; i < H; ++i) v += w[static_cast<size_t>(o.weightHh + j * H + i)] * h[static_cast<size_t>(i)];
+            gates[static_cast<size_t>(j)] = v;
+          }
+          for (int64_t j = 0; j < H; ++j) {
+            double ig = sigmoid(gates[static_cast<size_t>(j)]);
+            double fg = sigmoid(gates[static_cast<size_t>(H + j)]);
+            double gg = std::tanh(gates[static_cast<size_t>(2 * H + j)]);
+            double og = sigmoid(gates[static_cast<size_t>(3 * H + j)]);
+            c[static_cast<size_t>(j)] = fg * c[static_cast<size_t>(j)] + ig * gg;
+            h[static_cast<size_t>(j)] = og * std::tanh(c[static_cast<size_t>(j)]);
+            at(out, T, D * H, b, t, d * H + j) = h[static_cast<size_t>(j)];
+          }
+        }
+        std::copy(h.begin(), h.end(), r.h.begin() + (s * B + b) * H);
+        std::copy(c.begin(), c.end(), r.c.begin() + (s * B + b) * H);
+      }
+    }
+    input = out;
+    C = D * H;
+  }
+  r.y = input;
+  return r;
+}
+
+double dot(const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
+std::vector<float> toFloat(const std::vector<double>& v) { return {v.begin(), v.end()}; }
+
+std::vector<double> random(std::mt19937& gen, size_t n, double scale) {
+  std::uniform_real_distribution<double> u(-scale, scale);
+  std::vector<double> v(n);
+  for (double& e : v) e = static_cast<double>(static_cast<float>(u(gen)));  // exact in float32
+  return v;
+}
+
+Tensor upload(const std::vector<double>& v, const rk::Shape& shape, rk::Device device) {
+  std::vector<float> f = toFloat(v);
+  return rk::ops::fromHost(f.data(), static_cast<int64_t>(f.size()), rk::DType::Float32, shape, device);
+}
+
+std::vector<double> download(const Tensor& t) {
+  std::vector<float> host(static_cast<size_t>(t.numel()));
+  std::promise<std::optional<Error>> done;
+  rk::ops::read(t, host.data(), [&](std::optional<Error> e) { done.set_value(std::move(e)); });
+  if (auto e = done.get_future().get()) throw *e;
+  return {host.begin(), host.end()};
+}
+
+int failures = 0;
+
+void expectClose(const std::string& what, const std::vector<double>& got,
+                 const std::vector<double>& want, double tolerance) {
+  double worst = 0;
+  size_t where = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    double e = std::abs(got[i] - want[i]);
+    if (std::isnan(e) || e > worst) {
+      worst = e;
+      where = i;
+      if (std::isnan(e)) break;  // a NaN stays the worst
+    }
+  }
+  bool ok = got.size() == want.size() && worst <= tolerance;  // false for NaN
+  std::printf("%s %-10s max |diff| %.3g (tolerance %.0e)%s\n", ok ? "ok  " : "FAIL", what.c_str(),
+              worst, tolerance,
+              ok ? "" : (" at " + std::to_string(where) + ": got " + std::to_string(got[where]) +
+                         ", want " + std::to_string(want[where])).c_str());
+  if (!ok) ++failures;
+}
+
+/** Central differences of f at every element of v (float64, step 1e-5). */
+template <class F>
+std::vector<double> numericGradient(std::vector<double>& v, F f) {
+  std::vector<double> g(v.size());
+  const double eps = 1e-5;
+  for (size_t i = 0; i < v.size(); ++i) {
+    double keep = v[i];
+    v[i] = keep + eps;
+    double plus = f();
+    v[i] = keep - eps;
+    double minus = f();
+    v[i] = keep;
+    g[i] = (plus - minus) / (2 * eps);
+  }
+  return g;
+}
+
+int run() {
+  rk::Device device = rk::parseDevice("cuda:0");
+  Problem p;
+  p.cfg.mode = rk::RnnMode::Lstm;
+  p.cfg.inputSize = 4;
+  p.cfg.hiddenSize = 3;
+  p.cfg.numLayers = 2;
+  p.cfg.bidirectional = true;
+  p.cfg.precision = rk::RnnPrecision::Fp32;
+  const int64_t H = p.cfg.hiddenSize, S = p.cfg.numLayers * p.cfg.directions();
+
+  RnnLayout layout = rk::ops::rnnLayout(p.cfg, device);
+  std::mt19937 gen(7);
+  // The weight space: every parameter random, any space between them zero.
+  std::vector<double> w(static_cast<size_t>(layout.size), 0);
+  for (const rk::RnnParam& param : layout.params) {
+    std::vector<double> values = random(gen, static_cast<size_t>(rk::numel(param.shape)), 0.5);
+    std::copy(values.begin(), values.end(), w.begin() + param.offset);
+  }
+  std::vector<double> x = random(gen, static_cast<size_t>(p.B * p.T * p.cfg.inputSize), 1.0);
+  std::vector<double> h0 = random(gen, static_cast<size_t>(S * p.B * H), 0.5);
+  std::vector<double> c0 = random(gen, static_cast<size_t>(S * p.B * H), 0.5);
+  // The loss the gradients are of: <y, gy> + <h, gh> + <c, gc>.
+  std::vector<double> gy = random(gen, static_cast<size_t>(p.B * p.T * 2 * H), 1.0);
+  std::vector<double> gh = random(gen, h0.size(), 1.0), gc = random(gen, c0.size(), 1.0);
+
+  rk::RnnInputs in;
+  in.x = upload(x, {p.B, p.T, p.cfg.inputSize}, device);
+  in.weights = upload(w, {layout.size}, device);
+  in.h0 = upload(h0, {S, p.B, H}, device);
+  in.c0 = upload(c0, {S, p.B, H}, device);
+  auto forward = rk::ops::rnnForward(p.cfg, in, p.lengths, /*training=*/true, /*seed=*/1);
+  rk::RnnGrads grads;
+  grads.dOutput = upload(gy, {p.B, p.T, 2 * H}, device);
+  grads.dh = upload(gh, {S, p.B, H}, device);
+  grads.dc = upload(gc, {S, p.B, H}, device);
+  rk::RnnInputGrads back = rk::ops::rnnBackward(p.cfg, in, p.lengths, forward.reserve, grads);
+
+  Result want = reference(p, layout, w, x, h0, c0);
+  expectClose("output", download(forward.outputs.output), want.y, 1e-5);
+  expectClose("h", download(forward.outputs.h), want.h, 1e-5);
+  expectClose("c", download(*forward.outputs.c), want.c, 1e-5);
+
+  auto loss = [&] {
+    Result r = reference(p, layout, w, x, h0, c0);
+    return dot(r.y, gy) + dot(r.h, gh) + dot(r.c, gc);
+  };
+  expectClose("dx", download(back.dx), numericGradient(x, loss), 1e-4);
+  expectClose("dh0", download(back.dh0), numericGradient(h0, loss), 1e-4);
+  expectClose("dc0", download(*back.dc0), numericGradient(c0, loss), 1e-4);
+  expectClose("dWeights", download(back.dWeights), numericGradient(w, loss), 1e-4);
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main() {
+  int count = 0;
+  cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess || count == 0) {
+    std::printf("SKIP rnn_cudnn_test: no CUDA device (%s)\n",
+                status != cudaSuccess ? cudaGetErrorString(status) : "the driver reports 0 devices");
+    return kSkip;
+  }
+  try {
+    return run();
+  } catch (const Error& e) {
+    if (e.code() == Error::Code::Device) {
+      std::printf("SKIP rnn_cudnn_test: %s\n", e.what());
+      return kSkip;
+    }
+    std::printf("FAIL rnn_cudnn_test: %s\n", e.what());
+    return 1;
+  }
+}
