@@ -37,6 +37,8 @@ namespace {
 
 // cuDNN's RNN refuses 65,536 steps or more (CUDNN_STATUS_NOT_SUPPORTED).
 constexpr int64_t kMaxSteps = 65535;
+// The first cuDNN whose RNN takes bfloat16 data (9.13).
+constexpr size_t kBf16RnnVersion = 91300;
 // The projection matrix's linLayerID in an LSTM (after 4 input and 4 recurrent matrices).
 constexpr int kProjectionId = 8;
 
@@ -366,10 +368,16 @@ void checkSupported(const CudaContext& context, const RnnProblem& problem) {
          " time steps; cuDNN's recurrent kernels run at most ", kMaxSteps,
          " (split the sequence and carry the state)");
   }
-  if (problem.config.precision == RnnPrecision::Bf16 && context.properties.major < 8) {
+  if (problem.config.precision != RnnPrecision::Bf16) return;
+  if (context.properties.major < 8) {
     fail(Error::Code::Argument, "rnn: config.precision 'bf16' needs a GPU of compute capability 8.0 "
          "or newer, and ", context.properties.name, " is ", context.properties.major, ".",
          context.properties.minor, "; use 'fp16' (with a GradScaler) or 'fp32'");
+  }
+  if (cudnnGetVersion() < kBf16RnnVersion) {
+    fail(Error::Code::Backend, "rnn: config.precision 'bf16' needs cuDNN 9.13 or newer (its RNN takes "
+         "no bfloat16 before), and this process loaded cuDNN ", cudnnGetVersion(),
+         "; use 'fp16' (with a GradScaler) or 'tf32', or point CUDNN_ROOT at a newer cuDNN");
   }
 }
 

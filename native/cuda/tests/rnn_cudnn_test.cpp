@@ -5,6 +5,7 @@
 // precision 'fp32' (no TF32). Exits 77 (CTest's skip) when no CUDA device can run it.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <future>
@@ -24,6 +25,7 @@ using rk::Error;
 using rk::RnnConfig;
 using rk::RnnLayout;
 using rk::Tensor;
+using rk::str;
 
 constexpr int kSkip = 77;
 
@@ -128,7 +130,7 @@ void expectClose(const std::string& what, const std::vector<double>& got,
                  const std::vector<double>& want, double tolerance) {
   double worst = 0;
   size_t where = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
+  for (size_t i = 0; i < std::min(got.size(), want.size()); ++i) {
     double e = std::abs(got[i] - want[i]);
     if (std::isnan(e) || e > worst) {
       worst = e;
@@ -137,10 +139,14 @@ void expectClose(const std::string& what, const std::vector<double>& got,
     }
   }
   bool ok = got.size() == want.size() && worst <= tolerance;  // false for NaN
+  std::string detail;
+  if (got.size() != want.size()) {
+    detail = str(": ", got.size(), " values, want ", want.size());
+  } else if (!ok) {
+    detail = str(" at ", where, ": got ", got[where], ", want ", want[where]);
+  }
   std::printf("%s %-10s max |diff| %.3g (tolerance %.0e)%s\n", ok ? "ok  " : "FAIL", what.c_str(),
-              worst, tolerance,
-              ok ? "" : (" at " + std::to_string(where) + ": got " + std::to_string(got[where]) +
-                         ", want " + std::to_string(want[where])).c_str());
+              worst, tolerance, detail.c_str());
   if (!ok) ++failures;
 }
 
