@@ -3,11 +3,17 @@
 //
 // Where it looks, first that loads wins:
 //   $RNNKIT_ADDON (an explicit path; when set, nothing else is tried, so a wrong path is not
-//   hidden by another build), prebuilds/<platform>-<arch>/rnnkit.node (shipped binaries),
-//   build-cmake/Release/rnnkit.node (cmake-js), build/Release/rnnkit.node (node-gyp).
+//   hidden by another build), build-cmake/Release/rnnkit.node (cmake-js),
+//   build/Release/rnnkit.node (node-gyp), prebuilds/<platform>-<arch>/rnnkit.node (shipped).
+// Builds come before the prebuilt: a build folder exists only where someone built the addon on
+// purpose (the install script builds only when the prebuilt does not load, or when asked to; a
+// clone of the repository builds while developing), so a stale prebuilt never hides it.
 // When none loads, one BackendError lists every path with its cause and the fixes.
+//
+// This module is compiled twice, to ESM (dist/) and to CommonJS (dist/cjs/, where the build
+// defines import.meta.url from __filename), so nothing here may depend on the folder depth.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,15 +26,26 @@ export interface LoadAttempt {
   cause: string;
 }
 
-/** The package root: the parent of lib/ (sources, under vitest) or dist/ (the built package). */
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The nearest folder at or above `dir` whose package.json names rnnkit. */
+export function packageRoot(dir: string): string {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const manifest = path.join(d, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'rnnkit') {
+      return d;
+    }
+    if (path.dirname(d) === d) throw new BackendError(`rnnkit: no rnnkit package.json at or above ${dir}`);
+  }
+}
+
+/** The package root: above lib/ (sources, under vitest), dist/ or dist/cjs/ (the built package). */
+const root = packageRoot(path.dirname(fileURLToPath(import.meta.url)));
 
 export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
   if (env.RNNKIT_ADDON) return [path.resolve(env.RNNKIT_ADDON)];
   return [
-    path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'rnnkit.node'),
     path.join(root, 'build-cmake', 'Release', 'rnnkit.node'),
     path.join(root, 'build', 'Release', 'rnnkit.node'),
+    path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'rnnkit.node'),
   ];
 }
 

@@ -2,7 +2,8 @@
 //   (a) a prebuilt prebuilds/<platform>-<arch>/rnnkit.node,
 //   (b) cmake-js (CMakeLists.txt; CUDA backend too when found, RNNKIT_CUDA=AUTO|ON|OFF),
 //   (c) node-gyp (binding.gyp, CPU only),
-// and ends with one line saying what it built and why. RNNKIT_SKIP_INSTALL=1 skips it all.
+// and ends with one line saying what it built and why. RNNKIT_SKIP_INSTALL=1 skips it all;
+// RNNKIT_BUILD_FROM_SOURCE=1 skips (a). A build wins over the prebuilt in lib/native.ts too.
 // Plain JS on purpose: TypeScript is not compiled yet at install time.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -41,9 +42,12 @@ if (process.env.RNNKIT_SKIP_INSTALL === '1') {
 
 // (a) Prebuilt binary.
 const prebuilt = `prebuilds/${process.platform}-${process.arch}/rnnkit.node`;
-const prebuiltError = loadError(prebuilt);
+const prebuiltError = process.env.RNNKIT_BUILD_FROM_SOURCE === '1' ? 'skipped' : loadError(prebuilt);
 if (prebuiltError === null) done(`using ${prebuilt} (prebuilt, it loads)`);
-const noPrebuilt = prebuiltError === 'not found' ? 'no prebuilt' : `prebuilt does not load (${prebuiltError})`;
+const noPrebuilt = {
+  'not found': 'no prebuilt',
+  skipped: 'RNNKIT_BUILD_FROM_SOURCE=1',
+}[prebuiltError] ?? `prebuilt does not load (${prebuiltError})`;
 
 // Both builds need oneDNN; say how to get it rather than fail deep inside a compiler.
 // DNNL_ROOT, when set, is the only place looked at (the builds then take oneDNN from there).
@@ -52,7 +56,7 @@ const dnnlIncludes = process.env.DNNL_ROOT
   : ['/usr/include', '/usr/local/include'];
 if (!dnnlIncludes.some((dir) => existsSync(path.join(dir, 'oneapi/dnnl/dnnl.hpp')))) {
   console.error(
-    `rnnkit: cannot build the native addon: oneDNN's header oneapi/dnnl/dnnl.hpp is not in ${dnnlIncludes.join(', ')}.\n` +
+    `rnnkit: cannot build the native addon (${noPrebuilt}): oneDNN's header oneapi/dnnl/dnnl.hpp is not in ${dnnlIncludes.join(', ')}.\n` +
       'rnnkit: fix: `sudo apt-get install libdnnl-dev` (Debian/Ubuntu), or set DNNL_ROOT to a oneDNN install, then `npm rebuild rnnkit`.',
   );
   process.exit(1);

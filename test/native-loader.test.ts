@@ -1,8 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { addonPath, loadErrorMessage, native } from '../lib/native.js';
+import { addonCandidates, addonPath, loadErrorMessage, native, packageRoot } from '../lib/native.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -12,6 +15,26 @@ describe('native loader', () => {
   it('loads the built addon, whose version is the package version', () => {
     expect(addonPath).toMatch(/rnnkit\.node$/);
     expect(native.version).toBe(pkg.version);
+  });
+
+  it('tries RNNKIT_ADDON alone when set, else the cmake-js and node-gyp builds, then the prebuilt', () => {
+    expect(addonCandidates({ RNNKIT_ADDON: 'some/rnnkit.node' })).toEqual([path.resolve('some/rnnkit.node')]);
+    expect(addonCandidates({})).toEqual([
+      path.join(root, 'build-cmake', 'Release', 'rnnkit.node'),
+      path.join(root, 'build', 'Release', 'rnnkit.node'),
+      path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'rnnkit.node'),
+    ]);
+  });
+
+  it("finds the package root from lib/, dist/ or dist/cjs/ (which has a package.json of its own)", () => {
+    const pkg = mkdtempSync(path.join(os.tmpdir(), 'rnnkit-root-'));
+    writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'rnnkit', type: 'module' }));
+    mkdirSync(path.join(pkg, 'dist', 'cjs'), { recursive: true });
+    writeFileSync(path.join(pkg, 'dist', 'cjs', 'package.json'), JSON.stringify({ type: 'commonjs' }));
+    expect(packageRoot(path.join(pkg, 'dist', 'cjs'))).toBe(pkg);
+    expect(packageRoot(path.join(pkg, 'dist'))).toBe(pkg);
+    expect(packageRoot(path.join(root, 'lib'))).toBe(path.resolve(root));
+    expect(() => packageRoot(os.tmpdir())).toThrow(/no rnnkit package\.json at or above/);
   });
 
   it('lists every path tried with its cause, then the fixes', () => {

@@ -1,0 +1,199 @@
+// Checks the package as users get it: packs it, installs the tarball into new projects in a
+// temporary folder, and there
+//   - checks the tarball's file list (what users need, nothing of the repository's own),
+//   - runs a short training script through `import` (ESM) and through `require` (CommonJS),
+//   - type-checks a strict TypeScript project against the installed types, ESM and CommonJS,
+//   - installs and trains again on a machine without build tools, simulated: PATH holds only
+//     node, npm and sh; when this runs as root, a private mount namespace also hides the system's
+//     oneDNN, OpenMP and OpenCL libraries and oneDNN's headers (so only the prebuilt's own copies
+//     can load). The install script must take the prebuilt, as it cannot build.
+// Every training run also reads /proc/self/maps: oneDNN must come from the package's prebuilds/.
+// usage: node scripts/pack-check.mjs [path/to/rnnkit.node]   (default: build-cmake/Release/rnnkit.node)
+// The dependencies come from npm's cache when it has them (--prefer-offline), else the registry.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const sourceAddon = path.resolve(process.argv[2] ?? path.join(root, 'build-cmake/Release/rnnkit.node'));
+const work = mkdtempSync(path.join(os.tmpdir(), 'rnnkit-pack-check-'));
+const platform = `${process.platform}-${process.arch}`;
+const started = Date.now();
+
+function step(message) {
+  console.log(`pack-check [${((Date.now() - started) / 1000).toFixed(0)} s] ${message}`);
+}
+
+function fail(message) {
+  console.error(`pack-check: FAILED: ${message}\n(files kept in ${work})`);
+  process.exit(1);
+}
+
+/** The full path of a command on PATH, or undefined. */
+function which(name) {
+  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** Runs a command; fails the check, showing its output, unless it exits 0. */
+function run(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...options });
+  if (r.error || r.status !== 0) {
+    fail(`${cmd} ${args.join(' ')} ${r.error ? `could not run: ${r.error.message}` : `exited ${r.status}`}\n${r.stdout ?? ''}${r.stderr ?? ''}`);
+  }
+  return r.stdout;
+}
+
+// ---- The tarball ----------------------------------------------------------------------------
+run(process.execPath, [path.join(root, 'scripts/prebuild.mjs'), sourceAddon], { stdio: 'inherit' });
+step('npm pack (its prepare script builds dist/)');
+const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], { cwd: root }));
+const tarball = path.join(work, packed.filename);
+const files = packed.files.map((f) => f.path);
+const required = [
+  'package.json', 'README.md', 'LICENSE', 'CMakeLists.txt', 'binding.gyp', 'native/sources.json',
+  'scripts/install.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts',
+  'dist/cjs/package.json', `prebuilds/${platform}/rnnkit.node`, `prebuilds/${platform}/libdnnl.so.2`,
+];
+const missing = required.filter((f) => !files.includes(f));
+if (missing.length) fail(`the tarball lacks ${missing.join(', ')}`);
+const allowed = /^(package\.json|README\.md|LICENSE|CMakeLists\.txt|binding\.gyp|bin\/|dist\/|native\/|prebuilds\/|scripts\/(install\.mjs|fetch-cuda-deps\.sh)$)/;
+const stray = files.filter((f) => !allowed.test(f) || /\.(map|test\.[jt]s)$/.test(f));
+if (stray.length) fail(`the tarball holds files users do not need: ${stray.join(', ')}`);
+step(`${packed.filename}: ${files.length} files, ${(packed.size / 2 ** 20).toFixed(1)} MiB packed`);
+
+// ---- What a user writes ---------------------------------------------------------------------
+// One training script, run once through import and once through require.
+const training = `
+rk.seed(0);
+const lstm = new rk.nn.LSTM({ inputSize: 3, hiddenSize: 8 });
+const head = new rk.nn.Linear(8, 1);
+const optimizer = new rk.optim.Adam([...lstm.parameters(), ...head.parameters()], { lr: 0.05 });
+const x = rk.tensor([0, 1, 2, 3].map((b) => [0, 1, 2, 3, 4].map((t) => [Math.sin(b + t), Math.cos(b * t), b / 4])));
+const y = rk.tensor([[0.5], [-0.25], [0.75], [-0.5]]);
+const losses = [];
+for (let step = 0; step < 30; step++) {
+  const loss = rk.tidy(() => rk.mse(head.forward(rk.reshape(lstm.forward(x).state.h, [4, 8])), y));
+  optimizer.zeroGrad();
+  loss.backward();
+  optimizer.step();
+  losses.push(loss.dataSync()[0]);
+  loss.dispose();
+}
+if (!(losses[29] < losses[0] / 4)) throw new Error('the loss did not go down: ' + losses.join(', '));
+console.log('loss ' + losses[0].toFixed(4) + ' -> ' + losses[29].toFixed(4));
+`;
+const whereIsOnednn = `
+const onednn = process.getBuiltinModule('node:fs').readFileSync('/proc/self/maps', 'utf8').match(/\\S*libdnnl\\.so\\S*/);
+console.log('oneDNN from ' + (onednn ? onednn[0] : 'nowhere'));
+`;
+// One TypeScript file, checked once as ESM and once as CommonJS; @ts-expect-error fails the
+// check when a wrong call stops being an error.
+const typed = `
+const lstm = new rk.nn.LSTM({ inputSize: 3, hiddenSize: 8, numLayers: 2, bidirectional: true });
+const x: rk.Tensor<'float32'> = rk.zeros([2, 5, 3]);
+const { output, state } = lstm.forward(x, { lengths: [5, 3] });
+const h: rk.Tensor<'float32'> = state.h;
+const optimizer = new rk.optim.Adam(lstm.parameters(), { lr: 1e-3, betas: [0.9, 0.999] });
+const values: Promise<Float32Array> = output.data();
+// @ts-expect-error: hiddenSize is required
+new rk.nn.LSTM({ inputSize: 3 });
+// @ts-expect-error: there is no option hidden_size
+new rk.nn.LSTM({ inputSize: 3, hiddenSize: 8, hidden_size: 8 });
+// @ts-expect-error: lr is a number
+new rk.optim.Adam(lstm.parameters(), { lr: '0.1' });
+export { h, optimizer, values };
+`;
+const tsconfig = {
+  compilerOptions: {
+    strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true,
+    skipLibCheck: false, types: ['node'],
+  },
+  files: ['esm.mts', 'cjs.cts'],
+};
+
+/** A new project that depends on the tarball, with the user's files. */
+function project(name, manifest = {}) {
+  const dir = path.join(work, name);
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `rnnkit-${name}`, private: true, ...manifest }));
+  writeFileSync(path.join(dir, 'train.mjs'), `import * as rk from 'rnnkit';\n${training}${whereIsOnednn}`);
+  writeFileSync(path.join(dir, 'train.cjs'), `const rk = require('rnnkit');\n${training}${whereIsOnednn}`);
+  writeFileSync(path.join(dir, 'esm.mts'), `import * as rk from 'rnnkit';\n${typed}`);
+  writeFileSync(path.join(dir, 'cjs.cts'), `import rk = require('rnnkit');\n${typed}`);
+  writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+  return dir;
+}
+
+// @types/node as a Node.js project has it: rnnkit's types use Node's (streams, Symbol.dispose).
+const npmInstall = ['install', tarball, '@types/node@20', '--prefer-offline', '--foreground-scripts', '--no-audit', '--no-fund'];
+
+/** Runs both training scripts in `dir` (through `wrap`, when given); oneDNN must be the package's own. */
+function train(dir, wrap = (cmd, args) => [cmd, args], env = process.env) {
+  const prebuilds = realpathSync(path.join(dir, 'node_modules/rnnkit/prebuilds', platform));
+  for (const script of ['train.mjs', 'train.cjs']) {
+    const out = run(...wrap(process.execPath, [script]), { cwd: dir, env });
+    const from = /oneDNN from (.*)/.exec(out)?.[1];
+    if (!from || path.dirname(realpathSync(from)) !== prebuilds) fail(`${script}: oneDNN came from ${from}, not ${prebuilds}`);
+    step(`${script}: ${out.split('\n')[0]}, oneDNN from the package's prebuilds/`);
+  }
+}
+
+// ---- With the build tools at hand -----------------------------------------------------------
+// npm's defaults apply: its newer versions do not run a dependency's install script unless
+// allowed, and the loader must find the prebuilt all the same.
+const usual = project('usual');
+step('npm install <tarball> into a new project');
+run('npm', npmInstall, { cwd: usual });
+train(usual);
+run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', usual]);
+step('strict TypeScript project type-checks (ESM and CommonJS)');
+
+// ---- Without build tools --------------------------------------------------------------------
+const bare = project('bare', { allowScripts: { rnnkit: true } });
+const bin = path.join(work, 'bin');
+mkdirSync(bin);
+symlinkSync(process.execPath, path.join(bin, 'node'));
+symlinkSync('/bin/sh', path.join(bin, 'sh'));
+const npmCli = process.env.npm_execpath ?? realpathSync(which('npm') ?? fail('npm is not on PATH'));
+writeFileSync(path.join(bin, 'npm'), `#!/bin/sh\nexec "${process.execPath}" "${npmCli}" "$@"\n`, { mode: 0o755 });
+const bareEnv = { HOME: os.homedir(), PATH: bin, npm_config_cache: run('npm', ['config', 'get', 'cache']).trim() };
+
+// As root: a private mount namespace where /dev/null covers the system's copies of the bundled
+// libraries and an empty folder covers oneDNN's headers.
+const unshare = which('unshare');
+const canHide = process.getuid?.() === 0 && unshare !== undefined && spawnSync(unshare, ['-m', 'true']).status === 0;
+let wrap = (cmd, args) => [cmd, args];
+if (canHide) {
+  const bundled = readdirSync(path.join(root, 'prebuilds', platform)).filter((f) => /^lib.*\.so/.test(f));
+  const systemCopies = run(which('ldconfig') ?? '/sbin/ldconfig', ['-p'])
+    .split('\n')
+    .map((line) => /^\s*(\S+) .*=> (\S+)$/.exec(line))
+    .filter((m) => m && bundled.includes(m[1]))
+    .map((m) => realpathSync(m[2]));
+  const headers = ['/usr/include/oneapi', '/usr/local/include/oneapi'].filter(existsSync);
+  const mount = which('mount');
+  const hide = [
+    ...[...new Set(systemCopies)].map((f) => `${mount} --bind /dev/null ${f}`),
+    ...headers.map((d) => `${mount} -t tmpfs none ${d}`),
+    'exec "$@"',
+  ].join(' && ');
+  wrap = (cmd, args) => [unshare, ['-m', '/bin/sh', '-c', hide, 'sh', cmd, ...args]];
+  // The simulation holds only if the addon built against the system's oneDNN cannot load there.
+  const unbundled = spawnSync(...wrap(process.execPath, ['-e', `require(${JSON.stringify(sourceAddon)})`]), { encoding: 'utf8' });
+  if (unbundled.status === 0) fail(`${sourceAddon} still loads with the system's libraries hidden`);
+  step(`without build tools: PATH=${bin}; hidden: ${[...new Set(systemCopies), ...headers].join(', ')}`);
+} else {
+  step('without build tools: PATH holds only node, npm and sh (not root: the system libraries stay visible)');
+}
+const installed = run(...wrap(path.join(bin, 'npm'), npmInstall), { cwd: bare, env: bareEnv });
+if (!installed.includes(`rnnkit: using prebuilds/${platform}/rnnkit.node`)) {
+  fail(`the install script did not take the prebuilt:\n${installed}`);
+}
+step('npm install took the prebuilt');
+train(bare, wrap, bareEnv);
+
+rmSync(work, { recursive: true, force: true });
+step('passed');
