@@ -96,7 +96,7 @@ function checkSource(arg: string, value: unknown): DataSource {
 }
 
 /** Runs the data once without gradients: mean loss per batch and the metrics. */
-async function evaluate(
+export async function evaluate(
   model: TrainableModule,
   data: DataSource,
   epoch: number,
