@@ -50,6 +50,17 @@ CellDescs describe(const Cell& c) {
   return d;
 }
 
+/**
+ * Every RNN primitive takes its scratchpad from us (DNNL_ARG_SCRATCHPAD, from the caching host
+ * allocator): in library mode oneDNN 2.6 mallocs and faults in a fresh scratchpad on every call
+ * (265 MB per call for a BiLSTM layer at H=512, T=100, N=64).
+ */
+dnnl::primitive_attr userScratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
 dnnl::algorithm activation(RnnMode mode) {
   return mode == RnnMode::RnnRelu ? dnnl::algorithm::eltwise_relu : dnnl::algorithm::eltwise_tanh;
 }
@@ -65,7 +76,7 @@ dnnl::lstm_forward::primitive_desc forwardPd<dnnl::lstm_forward>(const Cell& c,
   dnnl::lstm_forward::desc desc(prop, c.direction, d.srcLayer, d.srcIter, d.srcIterC,
                                 d.weightsLayer, d.weightsIter, memory::desc(), d.weightsProj,
                                 d.bias, d.dstLayer, d.dstIter, d.dstIterC);
-  return dnnl::lstm_forward::primitive_desc(desc, dnnlEngine());
+  return dnnl::lstm_forward::primitive_desc(desc, userScratchpad(), dnnlEngine());
 }
 
 template <>
@@ -74,7 +85,7 @@ dnnl::lbr_gru_forward::primitive_desc forwardPd<dnnl::lbr_gru_forward>(const Cel
   CellDescs d = describe(c);
   dnnl::lbr_gru_forward::desc desc(prop, c.direction, d.srcLayer, d.srcIter, d.weightsLayer,
                                    d.weightsIter, d.bias, d.dstLayer, d.dstIter);
-  return dnnl::lbr_gru_forward::primitive_desc(desc, dnnlEngine());
+  return dnnl::lbr_gru_forward::primitive_desc(desc, userScratchpad(), dnnlEngine());
 }
 
 template <>
@@ -84,7 +95,7 @@ dnnl::vanilla_rnn_forward::primitive_desc forwardPd<dnnl::vanilla_rnn_forward>(
   dnnl::vanilla_rnn_forward::desc desc(prop, activation(c.mode), c.direction, d.srcLayer,
                                        d.srcIter, d.weightsLayer, d.weightsIter, d.bias,
                                        d.dstLayer, d.dstIter);
-  return dnnl::vanilla_rnn_forward::primitive_desc(desc, dnnlEngine());
+  return dnnl::vanilla_rnn_forward::primitive_desc(desc, userScratchpad(), dnnlEngine());
 }
 
 /**
@@ -114,7 +125,7 @@ dnnl::primitive_desc makeBackwardPd(const Cell& c) {
           memory::desc(), d.weightsProj, d.bias, d.dstLayer, d.dstIter, d.dstIterC, d.srcLayer,
           d.srcIter, d.srcIterC, d.weightsLayer, d.weightsIter, memory::desc(), d.weightsProj,
           d.bias, d.dstLayer, d.dstIter, d.dstIterC);
-      return dnnl::lstm_backward::primitive_desc(desc, dnnlEngine(),
+      return dnnl::lstm_backward::primitive_desc(desc, userScratchpad(), dnnlEngine(),
                                                  forwardPd<dnnl::lstm_forward>(c, fwd));
     }
     case RnnMode::Gru: {
@@ -122,7 +133,7 @@ dnnl::primitive_desc makeBackwardPd(const Cell& c) {
                                         d.weightsIter, d.bias, d.dstLayer, d.dstIter, d.srcLayer,
                                         d.srcIter, d.weightsLayer, d.weightsIter, d.bias,
                                         d.dstLayer, d.dstIter);
-      return dnnl::lbr_gru_backward::primitive_desc(desc, dnnlEngine(),
+      return dnnl::lbr_gru_backward::primitive_desc(desc, userScratchpad(), dnnlEngine(),
                                                     forwardPd<dnnl::lbr_gru_forward>(c, fwd));
     }
     default: {
@@ -132,7 +143,7 @@ dnnl::primitive_desc makeBackwardPd(const Cell& c) {
                                             d.weightsLayer, d.weightsIter, d.bias, d.dstLayer,
                                             d.dstIter);
       return dnnl::vanilla_rnn_backward::primitive_desc(
-          desc, dnnlEngine(), forwardPd<dnnl::vanilla_rnn_forward>(c, fwd));
+          desc, userScratchpad(), dnnlEngine(), forwardPd<dnnl::vanilla_rnn_forward>(c, fwd));
     }
   }
 }
@@ -143,18 +154,26 @@ memory mem(const memory::desc& desc, float* data) {
   return memory(desc, dnnlEngine(), data);
 }
 
-void execute(const dnnl::primitive_desc& pd, const std::unordered_map<int, memory>& args) {
-  dnnl::primitive(pd).execute(dnnlStream(), args);
+/** Runs `prim` with a scratchpad from the caching allocator (see userScratchpad). */
+void execute(const Primitive& prim, std::unordered_map<int, memory>& args, Device device) {
+  memory::desc scratch = prim.pd.scratchpad_desc();
+  Buffer scratchpad = newBuffer(device, static_cast<int64_t>((scratch.get_size() + 3) / 4));
+  args[DNNL_ARG_SCRATCHPAD] = mem(scratch, scratchpad.data());
+  prim.primitive.execute(dnnlStream(), args);
   dnnlStream().wait();
 }
 
 }  // namespace
 
 template <class Make>
-const dnnl::primitive_desc& OnednnKernel::primitive(const Cell& cell, Make make) {
-  auto found = pds_.find(cell);
-  if (found == pds_.end()) found = pds_.emplace(cell, make()).first;
-  if (!w_ || !fitsWeights(found->second, *w_)) w_ = prepareWeights(found->second, config_, cw_, flat_);
+const Primitive& OnednnKernel::primitive(const Cell& cell, Make make) {
+  auto found = primitives_.find(cell);
+  if (found == primitives_.end()) {
+    dnnl::primitive_desc pd = make();
+    found = primitives_.emplace(cell, Primitive{pd, dnnl::primitive(pd)}).first;
+  }
+  const dnnl::primitive_desc& pd = found->second.pd;
+  if (!w_ || !fitsWeights(pd, *w_)) w_ = prepareWeights(pd, config_, cw_, flat_);
   return found->second;
 }
 
@@ -179,20 +198,21 @@ std::unordered_map<int, memory> OnednnKernel::dataArgs(const Cell& cell,
 
 void OnednnKernel::forward(int64_t steps, int64_t rows, SavedCall& call) {
   Cell cell = cellFor(config_, layer_, steps, rows, dirs_);
-  const dnnl::primitive_desc& pd = primitive(cell, [&] { return makeForwardPd(cell, training_); });
+  const Primitive& prim = primitive(cell, [&] { return makeForwardPd(cell, training_); });
   std::unordered_map<int, memory> args = dataArgs(cell, call);
   if (needsWorkspace(cell, training_)) {
-    memory::desc ws = pd.workspace_desc();
+    memory::desc ws = prim.pd.workspace_desc();
     call.workspace = newBuffer(device_, static_cast<int64_t>((ws.get_size() + 3) / 4));
     args[DNNL_ARG_WORKSPACE] = mem(ws, call.workspace.data());
   }
-  execute(pd, args);
+  execute(prim, args, device_);
 }
 
 void OnednnKernel::backward(int64_t steps, int64_t rows, const SavedCall& call,
                             const SegmentDiffs& diff) {
   Cell cell = cellFor(config_, layer_, steps, rows, dirs_);
-  const dnnl::primitive_desc& pd = primitive(cell, [&] { return makeBackwardPd(cell); });
+  const Primitive& prim = primitive(cell, [&] { return makeBackwardPd(cell); });
+  const dnnl::primitive_desc& pd = prim.pd;
   bool projection = config_.projSize > 0;
   if (!dw_) {
     dw_ = zeroDiffWeights(pd, projection);
@@ -217,7 +237,7 @@ void OnednnKernel::backward(int64_t steps, int64_t rows, const SavedCall& call,
     args[DNNL_ARG_DIFF_DST_ITER_C] = mem(d.dstIterC, const_cast<float*>(diff.dstIterC));
   }
   if (projection) args[DNNL_ARG_DIFF_WEIGHTS_PROJECTION] = dw_->proj;
-  execute(pd, args);
+  execute(prim, args, device_);
 }
 
 }  // namespace rk::cpu::rnn

@@ -29,6 +29,12 @@ struct Cell {
   }
 };
 
+/** A descriptor and the primitive made from it once (making one is not free, even cached). */
+struct Primitive {
+  dnnl::primitive_desc pd;
+  dnnl::primitive primitive;
+};
+
 /** oneDNN's primitive: descriptors per segment shape, weights reordered when a layout changes. */
 class OnednnKernel final : public SegmentKernel {
  public:
@@ -45,7 +51,7 @@ class OnednnKernel final : public SegmentKernel {
  private:
   /** The descriptor for `cell` (made once per shape), with weights in its layouts. */
   template <class Make>
-  const dnnl::primitive_desc& primitive(const Cell& cell, Make make);
+  const Primitive& primitive(const Cell& cell, Make make);
 
   std::unordered_map<int, memory> dataArgs(const Cell& cell, const SavedCall& call) const;
 
@@ -55,7 +61,7 @@ class OnednnKernel final : public SegmentKernel {
   const float* flat_;
   bool training_;
   Device device_;
-  std::map<Cell, dnnl::primitive_desc> pds_;
+  std::map<Cell, Primitive> primitives_;
   std::optional<CellWeights> w_, dw_;
 };
 
