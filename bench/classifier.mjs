@@ -16,17 +16,12 @@
 // Run `npm run build` first (the npm script does); the PyTorch side is skipped, with the reason,
 // when no Python with torch is found.
 
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as rk from 'rnnkit';
+import { arg, drawLengths, ITERS, lcg, median, pickRows, runPeer, SHAPES, TABLE_HEADER, tableRow, THREADS, timeSteps, WARMUP } from './common.mjs';
 
-const root = fileURLToPath(new URL('../', import.meta.url));
-const THREADS = Number(process.env.OMP_NUM_THREADS ?? availableParallelism());
-const WARMUP = 2;
-const ITERS = Number(process.env.RNNKIT_BENCH_ITERS ?? 7);
 const VOCAB = 20000;
 const EMBED = 128;
 const CLASSES = 4;
@@ -34,35 +29,21 @@ const LR = 1e-3;
 
 // The issue's rows (PyTorch 2.13, 2 threads, gave 24.5k, 3.8k and 1.9k tokens/s): random lengths
 // uniform in [T/2, T] (PyTorch: pack_padded_sequence), then all of length T (no packing).
-const SHAPES = [
-  { hidden: 64, batch: 32, time: 64 },
-  { hidden: 256, batch: 32, time: 64 },
-  { hidden: 512, batch: 64, time: 100 },
-];
 const ROWS = SHAPES.flatMap((s) => [
   { ...s, lengths: 'random' },
   { ...s, lengths: 'equal' },
 ]);
 
-/** A small LCG: the same batch on every run and on both sides. */
-function lcg(seed) {
-  let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
-}
-
 /** The batch of a row: ids [batch, time] (0 past each length), lengths, targets. */
 function batchOf(row) {
   const { batch: B, time: T } = row;
   const next = lcg(12345 + B * 7 + T + row.hidden);
-  const lo = Math.ceil(T / 2);
-  const lengths = Int32Array.from({ length: B }, () => (row.lengths === 'equal' ? T : lo + (next() % (T - lo + 1))));
+  const lengths = drawLengths(row, next);
   const ids = new Int32Array(B * T);
   for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b]; t++) ids[b * T + t] = 1 + (next() % (VOCAB - 1));
   const targets = Int32Array.from({ length: B }, () => next() % CLASSES);
   return { ids, lengths, targets };
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function setup(row, batch) {
   rk.seed(0);
@@ -97,13 +78,7 @@ async function timeRnnkit(row, batch) {
     lastLoss = (await loss.data())[0]; // queued after the step: the step is done when it resolves
     loss.dispose();
   };
-  for (let i = 0; i < WARMUP; i++) await step();
-  const times = [];
-  for (let i = 0; i < ITERS; i++) {
-    const t0 = performance.now();
-    await step();
-    times.push(performance.now() - t0);
-  }
+  const times = await timeSteps(step);
   dispose(ctx);
   return { times, loss: lastLoss };
 }
@@ -152,39 +127,27 @@ async function profileRnnkit(row, batch) {
 }
 
 function timePytorch(row, batch, dir) {
-  const python = process.env.RNNKIT_BENCH_PYTHON ?? `${root}.venv-ref/bin/python`;
-  if (!process.env.RNNKIT_BENCH_PYTHON && !existsSync(python)) return { error: 'no .venv-ref (see bench/peers/README.md)' };
   // int32 little-endian: ids [batch * time], lengths [batch], targets [batch].
   const file = join(dir, `batch-${row.hidden}-${row.batch}-${row.time}-${row.lengths}.bin`);
   const parts = [batch.ids, batch.lengths, batch.targets];
   writeFileSync(file, Buffer.concat(parts.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))));
-  const args = [
-    `${root}bench/peers/torch_classifier.py`, '--vocab', String(VOCAB), '--embed', String(EMBED),
-    '--hidden', String(row.hidden), '--classes', String(CLASSES), '--batch', String(row.batch),
-    '--time', String(row.time), '--data', file, '--lr', String(LR), '--threads', String(THREADS),
-    '--warmup', String(WARMUP), '--iters', String(ITERS),
-  ];
-  const r = spawnSync(python, args, { encoding: 'utf8' });
-  if (r.status !== 0) return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop() };
-  return JSON.parse(r.stdout.trim().split('\n').pop());
+  return runPeer('torch_classifier.py', [
+    '--vocab', String(VOCAB), '--embed', String(EMBED), '--hidden', String(row.hidden),
+    '--classes', String(CLASSES), '--batch', String(row.batch), '--time', String(row.time),
+    '--data', file, '--lr', String(LR),
+  ]);
 }
 
-const arg = (name) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
-const rows = arg('--rows') ? arg('--rows').split(',').map((i) => ROWS[Number(i)]) : ROWS;
+const rows = pickRows(ROWS);
 const ROUNDS = Number(arg('--rounds') ?? 1);
 const profile = process.argv.includes('--profile');
 const noPeer = process.argv.includes('--no-peer');
-const fmt = (v) => Math.round(v).toLocaleString('en-US');
 const dir = mkdtempSync(join(tmpdir(), 'rnnkit-bench-'));
 
 const rounds = ROUNDS > 1 ? `, ${ROUNDS} rounds alternating the two sides (median of all ${ROUNDS * ITERS})` : '';
 console.log(`rnnkit on ${rk.backends().map((b) => b.detail).join('; ')}; PyTorch with ${THREADS} threads; median of ${ITERS} steps after ${WARMUP} warm-up${rounds}`);
 console.log(`Embedding(${VOCAB}, ${EMBED}) → 2-layer BiLSTM(H) → Linear(2H → ${CLASSES}) on the final states; cross-entropy; Adam lr ${LR}; zero grads + forward + backward + step\n`);
-console.log('| H | batch | T | lengths | tokens | rnnkit ms | rnnkit tokens/s | PyTorch ms | PyTorch tokens/s | rnnkit / PyTorch |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log(TABLE_HEADER);
 const profiles = [];
 try {
   for (const row of rows) {
@@ -202,13 +165,7 @@ try {
       peer = timePytorch(row, batch, dir);
       if (!peer.error) theirs.push(...(peer.times_ms ?? [peer.ms_per_iter]));
     }
-    const ms = median(ours);
-    const oursTps = (tokens / ms) * 1000;
-    const peerMs = theirs.length > 0 ? median(theirs) : null;
-    console.log(
-      `| ${row.hidden} | ${row.batch} | ${row.time} | ${row.lengths} | ${tokens} | ${ms.toFixed(1)} | ${fmt(oursTps)} | ` +
-        (peerMs === null ? `n/a (${peer.error}) | | |` : `${peerMs.toFixed(1)} | ${fmt((tokens / peerMs) * 1000)} | ${(peerMs / ms).toFixed(2)}× |`),
-    );
+    console.log(tableRow(row, tokens, median(ours), theirs.length > 0 ? median(theirs) : null, peer?.error));
     if (process.env.RNNKIT_BENCH_VERBOSE) {
       console.error(`  loss after the last step: rnnkit ${loss.toFixed(4)}, PyTorch ${peer?.loss ?? 'n/a'}`);
       console.error(`  rnnkit ms: ${ours.map((t) => t.toFixed(0)).join(' ')}`);

@@ -22,16 +22,15 @@ the JSON line.
 """
 
 import argparse
-import json
-import statistics
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence
+
+from common import add_timing_args, emit, time_steps
 
 
 class SequenceClassifier(nn.Module):
@@ -61,10 +60,8 @@ def main():
     ap.add_argument("--time", type=int, required=True)
     ap.add_argument("--data", default=None, help="int32 file: ids, lengths, targets (see above)")
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--iters", type=int, default=7)
+    add_timing_args(ap)
+    ap.set_defaults(iters=7)
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -103,14 +100,7 @@ def main():
         opt.step()
         last[0] = loss.item()
 
-    for _ in range(a.warmup):
-        step()
-    times = []
-    for _ in range(a.iters):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    med = statistics.median(times)
+    times = time_steps(step, a.warmup, a.iters)
 
     row = {
         "peer": "pytorch",
@@ -123,14 +113,10 @@ def main():
         "batch": B,
         "time": T,
         "lengths": "random" if packed else "equal",
-        "tokens": tokens,
         "threads": a.threads,
         "loss": round(last[0], 6),
-        "ms_per_iter": round(med * 1e3, 3),
-        "times_ms": [round(t * 1e3, 3) for t in times],
-        "tokens_per_s": round(tokens / med, 1),
     }
-    print(json.dumps(row), flush=True)
+    emit(row, tokens, times)
     return 0
 
 

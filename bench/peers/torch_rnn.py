@@ -16,14 +16,13 @@ Diagnostics (the lengths' sum, ...) go to stderr; stdout has only the JSON line.
 """
 
 import argparse
-import json
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn as nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from common import add_timing_args, emit, time_steps
 
 
 def main():
@@ -39,10 +38,7 @@ def main():
     ap.add_argument("--lengths-list", default=None,
                     help="comma-separated lengths (one per batch row), overriding --lengths: "
                          "lets both sides of a benchmark run the very same batch")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--iters", type=int, default=5)
+    add_timing_args(ap)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--input-grad", action="store_true", help="also compute the gradient of the input")
     a = ap.parse_args()
@@ -101,17 +97,7 @@ def main():
         loss = out.sum() + h.sum()
         loss.backward()
 
-    for _ in range(a.warmup):
-        step()
-    sync()
-    times = []
-    for _ in range(a.iters):
-        sync()
-        t0 = time.perf_counter()
-        step()
-        sync()
-        times.append(time.perf_counter() - t0)
-    med = statistics.median(times)
+    times = time_steps(step, a.warmup, a.iters, sync)
 
     row = {
         "peer": "pytorch",
@@ -125,12 +111,9 @@ def main():
         "batch": B,
         "time": T,
         "lengths": a.lengths,
-        "tokens": tokens,
         "threads": a.threads,
-        "ms_per_iter": round(med * 1e3, 3),
-        "tokens_per_s": round(tokens / med, 1),
     }
-    print(json.dumps(row), flush=True)
+    emit(row, tokens, times)
     return 0
 
 

@@ -1,0 +1,83 @@
+// What the side-by-side benchmarks share: the issue's shapes, seeded batches both sides read, the
+// step timer, the PyTorch peer runner and the table's cells. Not a test: nothing asserts a time.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+export const root = fileURLToPath(new URL('../', import.meta.url));
+export const THREADS = Number(process.env.OMP_NUM_THREADS ?? availableParallelism());
+export const WARMUP = 2;
+export const ITERS = Number(process.env.RNNKIT_BENCH_ITERS ?? 7);
+
+/** The issue's shapes (a 2-layer BiLSTM over each): H = 64 and 256 at batch 32, T = 64; H = 512 at batch 64, T = 100. */
+export const SHAPES = [
+  { hidden: 64, batch: 32, time: 64 },
+  { hidden: 256, batch: 32, time: 64 },
+  { hidden: 512, batch: 64, time: 100 },
+];
+
+/** A small LCG: the same numbers on every run and on both sides. */
+export function lcg(seed) {
+  let s = seed >>> 0;
+  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
+}
+
+/** `row.batch` lengths: all `row.time` ('equal') or uniform in [ceil(T/2), T] drawn from `next`. */
+export function drawLengths(row, next) {
+  const lo = Math.ceil(row.time / 2);
+  return Int32Array.from({ length: row.batch }, () => (row.lengths === 'equal' ? row.time : lo + (next() % (row.time - lo + 1))));
+}
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const fmt = (v) => Math.round(v).toLocaleString('en-US');
+
+/** The value after `--name` on the command line. */
+export function arg(name) {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+/** The rows `--rows 0,2` picks (0-based), or all. */
+export function pickRows(rows) {
+  const pick = arg('--rows');
+  return pick ? pick.split(',').map((i) => rows[Number(i)]) : rows;
+}
+
+/** Runs `step` (async) WARMUP times, then times ITERS runs: milliseconds each. */
+export async function timeSteps(step) {
+  for (let i = 0; i < WARMUP; i++) await step();
+  const times = [];
+  for (let i = 0; i < ITERS; i++) {
+    const t0 = performance.now();
+    await step();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+/**
+ * Runs a PyTorch peer script of bench/peers with `args` (plus threads, warm-up and iterations) and
+ * returns its JSON line, or `{ error }` naming why it could not run.
+ */
+export function runPeer(script, args) {
+  const python = process.env.RNNKIT_BENCH_PYTHON ?? `${root}.venv-ref/bin/python`;
+  if (!process.env.RNNKIT_BENCH_PYTHON && !existsSync(python)) return { error: 'no .venv-ref (see bench/peers/README.md)' };
+  const common = ['--threads', String(THREADS), '--warmup', String(WARMUP), '--iters', String(ITERS)];
+  const r = spawnSync(python, [`${root}bench/peers/${script}`, ...args, ...common], { encoding: 'utf8' });
+  if (r.status !== 0) return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop() };
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+export const TABLE_HEADER = [
+  '| H | batch | T | lengths | tokens | rnnkit ms | rnnkit tokens/s | PyTorch ms | PyTorch tokens/s | rnnkit / PyTorch |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+].join('\n');
+
+/** One table row: our median ms against the peer's (null with the peer's error). */
+export function tableRow(row, tokens, ms, peerMs, peerError) {
+  const ours = `| ${row.hidden} | ${row.batch} | ${row.time} | ${row.lengths} | ${tokens} | ${ms.toFixed(1)} | ${fmt((tokens / ms) * 1000)} | `;
+  if (peerMs === null) return `${ours}n/a (${peerError}) | | |`;
+  return `${ours}${peerMs.toFixed(1)} | ${fmt((tokens / peerMs) * 1000)} | ${(peerMs / ms).toFixed(2)}× |`;
+}
