@@ -6,18 +6,13 @@
 //   script's --check mode loads it into the twin torch LSTM (strict) and compares the outputs
 //   rnnkit computed (rnnkit_lstm_io.json). RNNKIT_WRITE_FIXTURES=1 rewrites those two files.
 
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as rk from '../../lib/index.js';
 import { expectClose, uniform } from '../helpers.js';
+import { decodeF32, type Encoded, encodeF32, fixture, readFixtureJson, tempDirPerFile } from './interop-fixtures.js';
 
-interface Encoded {
-  shape: number[];
-  data: string;
-}
 interface IoFixture {
   generator: string;
   config: { inputSize: number; hiddenSize: number; numLayers: number; bidirectional: boolean; batchFirst: boolean };
@@ -27,29 +22,14 @@ interface IoFixture {
   c: Encoded;
 }
 
-const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
-const decodeF32 = (e: Encoded): Float32Array => {
-  const b = Buffer.from(e.data, 'base64');
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
-};
-const encodeF32 = (t: rk.Tensor): Encoded => ({
-  shape: [...t.shape],
-  data: Buffer.from((t.dataSync() as Float32Array).buffer).toString('base64'),
-});
 
 const CONFIG = { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: true };
 
-let dir = '';
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rnnkit-interop-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = tempDirPerFile('rnnkit-interop-');
 
 describe('PyTorch → rnnkit', () => {
   it('a torch nn.LSTM state dict saved with safetensors.torch.save_file loads as is and gives its outputs', async () => {
-    const io = JSON.parse(await readFile(fixture('torch_lstm_io.json'), 'utf8')) as IoFixture;
+    const io = await readFixtureJson<IoFixture>('torch_lstm_io.json');
     expect(io.config).toEqual(CONFIG);
     const lstm = new rk.nn.LSTM(io.config);
     const { tensors, metadata } = await rk.io.load(fixture('torch_lstm.safetensors'), { model: lstm });
@@ -74,7 +54,7 @@ describe('rnnkit → PyTorch', () => {
   it('io.save writes the committed rnnkit_lstm.safetensors byte for byte (deterministic)', async () => {
     rk.seed(2024);
     const lstm = new rk.nn.LSTM(CONFIG);
-    const path = join(dir, 'rnnkit_lstm.safetensors');
+    const path = join(dir(), 'rnnkit_lstm.safetensors');
     await rk.io.save(path, { model: lstm });
     const bytes = await readFile(path);
     const output = rk.tidy(() => {
@@ -91,7 +71,7 @@ describe('rnnkit → PyTorch', () => {
     expect(bytes.length).toBe(committed.length);
     expect(Buffer.compare(bytes, committed)).toBe(0);
     // rnnkit's outputs stored for the Python check still hold.
-    const io = JSON.parse(await readFile(fixture('rnnkit_lstm_io.json'), 'utf8')) as IoFixture;
+    const io = await readFixtureJson<IoFixture>('rnnkit_lstm_io.json');
     expect(io.x).toEqual(output.x);
     expectClose(decodeF32(output.output), decodeF32(io.output), 1e-5);
     expectClose(decodeF32(output.h), decodeF32(io.h), 1e-5);

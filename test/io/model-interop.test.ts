@@ -8,21 +8,16 @@
 //   compares the logits rnnkit computed (rnnkit_classifier_io.json). RNNKIT_WRITE_FIXTURES=1
 //   rewrites those two files.
 
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as rk from '../../lib/index.js';
 import { expectClose, uniform } from '../helpers.js';
+import { decodeF32, type Encoded, encodeF32, fixture, readFixtureJson, tempDirPerFile } from './interop-fixtures.js';
 
 type Pooling = 'last' | 'mean' | 'max';
 const POOLINGS: Pooling[] = ['last', 'mean', 'max'];
 
-interface Encoded {
-  shape: number[];
-  data: string;
-}
 interface IoFixture {
   generator: string;
   config: typeof CONFIG;
@@ -35,16 +30,7 @@ interface IoFixture {
 const CONFIG = { vocabSize: 50, numClasses: 4, embeddingDim: 8, hiddenSize: 8, numLayers: 2, bidirectional: true, cell: 'lstm' as const };
 const SEED = 2025;
 
-const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
-const decodeF32 = (e: Encoded): Float32Array => {
-  const b = Buffer.from(e.data, 'base64');
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
-};
-const encodeF32 = (t: rk.Tensor): Encoded => ({
-  shape: [...t.shape],
-  data: Buffer.from((t.dataSync() as Float32Array).buffer).toString('base64'),
-});
-const readIo = async (name: string): Promise<IoFixture> => JSON.parse(await readFile(fixture(name), 'utf8')) as IoFixture;
+const readIo = (name: string): Promise<IoFixture> => readFixtureJson<IoFixture>(name);
 
 /** The model's logits for the fixture's ids and lengths. */
 function logitsOf(model: rk.nn.SequenceClassifier, io: Pick<IoFixture, 'ids' | 'lengths'>): rk.Tensor<'float32'> {
@@ -54,13 +40,7 @@ function logitsOf(model: rk.nn.SequenceClassifier, io: Pick<IoFixture, 'ids' | '
   });
 }
 
-let dir = '';
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rnnkit-model-interop-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = tempDirPerFile('rnnkit-model-interop-');
 
 describe('PyTorch → rnnkit: nn.SequenceClassifier', () => {
   it('has the twin’s parameter names, in the same order', async () => {
@@ -112,7 +92,7 @@ describe('rnnkit → PyTorch: nn.SequenceClassifier', () => {
   it('io.save writes the committed rnnkit_classifier.safetensors byte for byte, and its logits are stored for the Python check', async () => {
     rk.seed(SEED);
     const model = new rk.nn.SequenceClassifier(CONFIG);
-    const path = join(dir, 'rnnkit_classifier.safetensors');
+    const path = join(dir(), 'rnnkit_classifier.safetensors');
     await rk.io.save(path, { model });
     const bytes = await readFile(path);
     // ids in [1, vocab) within each length, 0 past it; unsorted lengths with a full and a 1.
