@@ -3,10 +3,14 @@
 namespace rk {
 
 Backend& backendFor(Device device) {
-  switch (device.kind) {
-    case DeviceKind::Cpu: return cpuBackend();
-  }
+  if (device.kind == DeviceKind::Cuda) return cudaBackend(device.index);
   return cpuBackend();
 }
+
+void requireCudaDevice(Device device) {
+  if (device.kind == DeviceKind::Cuda) cudaBackend(device.index);
+}
+
+RnnLayout Backend::rnnLayout(const RnnConfig& config) { return rk::rnnLayout(config); }
 
 }  // namespace rk

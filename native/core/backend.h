@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/device.h"
 #include "core/loss.h"
@@ -90,12 +91,37 @@ class Backend {
   virtual void clipGradNorm(const std::vector<Tensor>& tensors, double maxNorm, double normType,
                             const Tensor& norm) = 0;
   virtual void clampInPlace(const std::vector<Tensor>& tensors, double min, double max) = 0;
+
+  // With defaults, so a backend overrides only what differs.
+  /**
+   * Where each canonical parameter sits in this backend's flat weight buffer for a validated
+   * config (default: rk::rnnLayout, the canonical consecutive order). Called on the JS thread.
+   */
+  virtual RnnLayout rnnLayout(const RnnConfig& config);
+  /**
+   * Called in a stream task by reads and syncs: returns when the device has finished all the work
+   * queued before it, and throws the device's failure if asynchronous work failed. The CPU runs
+   * its kernels inside the tasks, so it has nothing to wait for.
+   */
+  virtual void synchronize() {}
 };
 
-/** The backend serving `device`. */
+/** The backend serving `device` (a CUDA device must be available: see requireCudaDevice). */
 Backend& backendFor(Device device);
 
 /** Defined by native/cpu. */
 Backend& cpuBackend();
+
+/**
+ * The backend of CUDA device `index`, made on first use; throws RK_DEVICE "device 'cuda:N' is not
+ * available: <reason>" when it cannot be. Defined by core/cuda_module.cpp in the addon (which
+ * loads the separate CUDA module), and by the native CUDA tests, which link the backend directly.
+ */
+Backend& cudaBackend(int index);
+/** The CUDA devices whose backend was made so far (memory() reports them). */
+std::vector<Device> cudaDevicesInUse();
+
+/** Throws RK_DEVICE (as cudaBackend) unless `device` is the CPU or an available CUDA device. */
+void requireCudaDevice(Device device);
 
 }  // namespace rk

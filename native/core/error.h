@@ -7,9 +7,13 @@
 #include <string>
 #include <utility>
 
+// The CUDA backend is a separate shared module: its exceptions must be caught in the addon,
+// which needs one visible type identity even when both are built with hidden visibility.
+#define RK_VISIBLE __attribute__((visibility("default")))
+
 namespace rk {
 
-class Error : public std::exception {
+class RK_VISIBLE Error : public std::exception {
  public:
   enum class Code { Shape, DType, Device, OutOfMemory, Backend, Argument, Index, Disposed };
 

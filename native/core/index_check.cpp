@@ -17,7 +17,9 @@ IndexCheck::IndexCheck(std::string op, std::string arg, Tensor indices, int64_t 
       limit_(limit),
       ignore_(ignore),
       lengths_(std::move(lengths)),
-      deferred_(!indices_.storage->ready()) {
+      // A GPU's indices are read back only inside the task: on the JS thread the read would wait
+      // for the whole device queue and block the event loop.
+      deferred_(indices_.device.kind != DeviceKind::Cpu || !indices_.storage->ready()) {
   if (!deferred_) run();
 }
 

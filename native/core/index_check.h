@@ -13,10 +13,10 @@ namespace rk {
  * Checks that every element of `indices` lies in [0, limit) or equals `ignore`. With `lengths`
  * (indices [B, T]), positions [b, t] with t >= lengths[b] are not checked.
  *
- * When the indices' storage is ready the check runs at once, on the calling (JS) thread, so a
- * bad index throws RK_INDEX synchronously. Otherwise the indices are still being computed on the
- * stream: then runIfDeferred(), called at the start of the op's task, checks them there and a
- * bad index poisons the stream instead.
+ * When CPU indices are ready the check runs at once, on the calling (JS) thread, so a bad index
+ * throws RK_INDEX synchronously. Otherwise (indices still being computed, or on a GPU)
+ * runIfDeferred(), called at the start of the op's task, checks them there and a bad index
+ * poisons the stream instead.
  */
 class IndexCheck {
  public:

@@ -35,6 +35,11 @@ Tensor view(const Tensor& t, const Shape& shape, const Strides& strides, int64_t
 Tensor contiguous(const Tensor& t);
 /** float32 -> int32 truncates toward zero, saturates at the int32 range, and maps NaN to 0. */
 Tensor cast(const Tensor& t, DType dtype);
+/**
+ * A contiguous copy of t on `device` (any pair of devices): ordered after t's pending writes on
+ * t's stream and before later work on `device`'s stream.
+ */
+Tensor toDevice(const Tensor& t, Device device);
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
 Tensor unary(UnaryOp op, const Tensor& x);

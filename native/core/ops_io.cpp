@@ -28,7 +28,8 @@ void read(const Tensor& t, void* host, Completion done) {
 }
 
 void sync(Device device, Completion done) {
-  complete(device, "sync", [] {}, std::move(done));
+  Backend& backend = backendFor(device);
+  complete(device, "sync", [&backend] { backend.synchronize(); }, std::move(done));
 }
 
 void injectFault(Device device, const std::string& message) {

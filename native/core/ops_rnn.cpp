@@ -54,7 +54,7 @@ RnnProblem checkInputs(const char* op, const RnnConfig& config, const RnnInputs&
   }
 
   requireFloat(op, {"weights", in.weights}, x);
-  int64_t size = rnnLayout(config).size;
+  int64_t size = backendFor(x.device).rnnLayout(config).size;
   if (in.weights.rank() != 1 || in.weights.shape[0] != size) {
     fail(Error::Code::Shape, op, ": weights must be a 1-D tensor of ", size,
          " elements (rnnLayout(config).size), got ", shapeToString(in.weights.shape));
@@ -110,9 +110,9 @@ Shape stateShape(const RnnProblem& p, int64_t channels) {
 
 }  // namespace
 
-RnnLayout rnnLayout(const RnnConfig& config, Device) {
+RnnLayout rnnLayout(const RnnConfig& config, Device device) {
   validateRnnConfig(kRnn, config);
-  return rk::rnnLayout(config);
+  return backendFor(device).rnnLayout(config);
 }
 
 RnnForwardResult rnnForward(const RnnConfig& config, const RnnInputs& in,

@@ -4,17 +4,17 @@
 
 namespace rk {
 
-static std::atomic<int64_t> gAllocatedBytes[kDeviceKindCount];
+static std::atomic<int64_t> gAllocatedBytes[kDeviceSlots];
 
 std::shared_ptr<Storage> Storage::allocate(Device device, DType dtype, int64_t numel) {
   size_t bytes = static_cast<size_t>(numel) * dtypeSize(dtype);
   void* data = backendFor(device).allocate(bytes);
-  gAllocatedBytes[int(device.kind)] += static_cast<int64_t>(bytes);
+  gAllocatedBytes[device.slot()] += static_cast<int64_t>(bytes);
   try {
     return std::shared_ptr<Storage>(new Storage(device, dtype, numel, bytes, data));
   } catch (...) {
     // Only the control block allocation can throw here.
-    gAllocatedBytes[int(device.kind)] -= static_cast<int64_t>(bytes);
+    gAllocatedBytes[device.slot()] -= static_cast<int64_t>(bytes);
     backendFor(device).deallocate(data, bytes);
     throw;
   }
@@ -22,9 +22,9 @@ std::shared_ptr<Storage> Storage::allocate(Device device, DType dtype, int64_t n
 
 Storage::~Storage() {
   backendFor(device_).deallocate(data_, bytes_);
-  gAllocatedBytes[int(device_.kind)] -= static_cast<int64_t>(bytes_);
+  gAllocatedBytes[device_.slot()] -= static_cast<int64_t>(bytes_);
 }
 
-int64_t allocatedBytes(Device device) { return gAllocatedBytes[int(device.kind)].load(); }
+int64_t allocatedBytes(Device device) { return gAllocatedBytes[device.slot()].load(); }
 
 }  // namespace rk

@@ -67,15 +67,13 @@ void Stream::run(Entry& entry) {
   // The entry (and the references its task holds) dies with the caller's loop iteration.
 }
 
-Stream& streamFor(Device device) {
-  static Stream streams[kDeviceKindCount];
-  return streams[int(device.kind)];
-}
+// Workers start on first use, so the slots of unused devices cost no threads.
+static Stream gStreams[kDeviceSlots];
+
+Stream& streamFor(Device device) { return gStreams[device.slot()]; }
 
 void shutdownStreams() {
-  for (int kind = 0; kind < kDeviceKindCount; ++kind) {
-    streamFor(Device{DeviceKind(kind)}).shutdown();
-  }
+  for (Stream& stream : gStreams) stream.shutdown();
 }
 
 }  // namespace rk

@@ -1,5 +1,6 @@
 // A device's ordered work queue: one worker thread drains a FIFO of tasks. Ops validate on the
-// JS thread, then submit their work here and return at once.
+// JS thread, then submit their work here and return at once. On a CUDA device a task enqueues
+// its kernels on the device's cudaStream_t and returns; the GPU runs them in the same order.
 //
 // A task that throws poisons the stream: the first such error (prefixed with the op's name) is
 // kept until a read/sync takes it with takePoison(), so the device stays usable afterwards.

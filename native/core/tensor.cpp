@@ -12,14 +12,4 @@ bool Tensor::isContiguous() const {
   return true;
 }
 
-Tensor emptyTensor(Device device, DType dtype, const Shape& shape) {
-  Tensor t;
-  t.storage = Storage::allocate(device, dtype, numel(shape));
-  t.shape = shape;
-  t.strides = contiguousStrides(shape);
-  t.dtype = dtype;
-  t.device = device;
-  return t;
-}
-
 }  // namespace rk

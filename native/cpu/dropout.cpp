@@ -5,11 +5,6 @@
 
 namespace rk::cpu {
 
-namespace {
-/** The dropout op's mask stream: apart from the recurrent stack's, which are its layer numbers. */
-constexpr uint64_t kDropoutOpStream = uint64_t{1} << 63;
-}  // namespace
-
 void CpuBackend::dropout(const Tensor& x, double p, uint64_t seed, const Tensor& out,
                          const Tensor& mask) {
   float* m = mask.data<float>();

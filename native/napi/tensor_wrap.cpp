@@ -9,7 +9,7 @@ namespace rk::napi {
 
 namespace {
 
-std::atomic<int64_t> gLiveHandles[kDeviceKindCount];
+std::atomic<int64_t> gLiveHandles[kDeviceSlots];
 
 // Marks our Tensor objects, so another addon's wrapped object is never taken for one.
 constexpr napi_type_tag kTensorTag = {0x726e6e6b69745f74ULL, 0x656e736f72763031ULL};
@@ -59,7 +59,7 @@ TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tensor
   tensor_ = std::move(*info[0].As<Napi::External<Tensor>>().Data());
   storageSize_ = tensor_.storage->numel();
   info.This().As<Napi::Object>().TypeTag(&kTensorTag);
-  ++gLiveHandles[int(tensor_.device.kind)];
+  ++gLiveHandles[tensor_.device.slot()];
 }
 
 TensorWrap::~TensorWrap() { release(); }
@@ -67,7 +67,7 @@ TensorWrap::~TensorWrap() { release(); }
 void TensorWrap::release() {
   if (!tensor_.storage) return;
   tensor_.storage.reset();
-  --gLiveHandles[int(tensor_.device.kind)];
+  --gLiveHandles[tensor_.device.slot()];
 }
 
 Napi::Value TensorWrap::shape(const Napi::CallbackInfo& info) {
@@ -103,6 +103,6 @@ Napi::Value TensorWrap::dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-int64_t liveTensorHandles(Device device) { return gLiveHandles[int(device.kind)].load(); }
+int64_t liveTensorHandles(Device device) { return gLiveHandles[device.slot()].load(); }
 
 }  // namespace rk::napi
