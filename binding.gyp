@@ -5,7 +5,9 @@
   'targets': [
     {
       'target_name': 'rnnkit',
-      'sources': ["<!@(node -p \"require('./native/sources.json').cpu.join(' ')\")"],
+      # The addon's lists; the CUDA loader compiles here too and reports that this build has no
+      # CUDA backend.
+      'sources': ["<!@(node -p \"const s = require('./native/sources.json'); [...s.core, ...s.cudaLoader, ...s.cpu, ...s.napi].join(' ')\")"],
       'include_dirs': [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         'native',
@@ -20,7 +22,7 @@
         '-fopenmp',
         "<!@(node -p \"process.env.DNNL_ROOT ? '-L' + process.env.DNNL_ROOT + '/lib -Wl,-rpath,' + process.env.DNNL_ROOT + '/lib' : ''\")",
       ],
-      'libraries': ['-ldnnl'],
+      'libraries': ['-ldnnl', '-ldl'],
     },
   ],
 }

@@ -53,6 +53,12 @@ Napi::Value contiguous(const Napi::CallbackInfo& info) {
   return TensorWrap::create(info.Env(), ops::contiguous(tensorArg(info, 0, "contiguous", "t")));
 }
 
+Napi::Value toDevice(const Napi::CallbackInfo& info) {
+  const Tensor& t = tensorArg(info, 0, "toDevice", "t");
+  Device device = deviceArg(info, 1, "toDevice", "device");
+  return TensorWrap::create(info.Env(), ops::toDevice(t, device));
+}
+
 Napi::Value cast(const Napi::CallbackInfo& info) {
   const Tensor& t = tensorArg(info, 0, "cast", "t");
   DType dtype = dtypeArg(info, 1, "cast", "dtype");
@@ -195,6 +201,7 @@ void exportOps(Napi::Env env, Napi::Object exports) {
   add("full", guarded<full>);
   add("view", guarded<view>);
   add("contiguous", guarded<contiguous>);
+  add("toDevice", guarded<toDevice>);
   add("cast", guarded<cast>);
   add("binary", guarded<binary>);
   add("unary", guarded<unary>);

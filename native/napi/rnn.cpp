@@ -113,6 +113,13 @@ RnnConfig configArg(const Napi::CallbackInfo& info, size_t index) {
     }
     config.cellClip = cellClip.As<Napi::Number>().DoubleValue();
   }
+  Napi::Value precision = field(object, "precision");
+  std::optional<RnnPrecision> parsedPrecision;
+  if (precision.IsString()) parsedPrecision = parseRnnPrecision(precision.As<Napi::String>().Utf8Value());
+  if (!parsedPrecision) {
+    failArgument(kRnn, "config.precision", "one of 'fp32', 'tf32', 'bf16', 'fp16'", precision);
+  }
+  config.precision = *parsedPrecision;
   return config;
 }
 
