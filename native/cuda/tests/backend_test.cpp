@@ -1,0 +1,321 @@
+// CTest (no Node): every op family of the CUDA backend, run through core's ops on cuda:0 and on
+// the CPU backend with the same inputs, compared element by element (strided views, broadcasting,
+// int32, NaN-free random data at unit scale). Exact where both devices do the same float32
+// operations in the same order (copies, gather and its scatter-add, dropout masks, optimizer
+// steps); 1e-5 elsewhere. Exits 77 (CTest's skip) when no CUDA device can run it.
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <functional>
+#include <future>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/backend.h"
+#include "core/ops.h"
+#include "core/stream.h"
+
+namespace {
+
+using namespace rk;
+
+constexpr int kSkip = 77;
+const Device kCpu{};
+const Device kGpu{DeviceKind::Cuda, 0};
+
+int gFailures = 0;
+int gChecks = 0;
+
+/** t's elements in row-major order, as doubles (waits for the stream). */
+std::vector<double> values(const Tensor& t) {
+  std::vector<uint32_t> raw(static_cast<size_t>(t.numel()));
+  std::promise<std::optional<Error>> finished;
+  ops::read(t, raw.data(), [&](std::optional<Error> failure) { finished.set_value(std::move(failure)); });
+  if (std::optional<Error> failure = finished.get_future().get()) throw *failure;
+  std::vector<double> out(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (t.dtype == DType::Float32) {
+      float f;
+      std::memcpy(&f, &raw[i], 4);
+      out[i] = f;
+    } else {
+      out[i] = static_cast<int32_t>(raw[i]);
+    }
+  }
+  return out;
+}
+
+void expectClose(const std::string& what, const Tensor& cpu, const Tensor& gpu, double tol) {
+  ++gChecks;
+  if (cpu.shape != gpu.shape || cpu.dtype != gpu.dtype) {
+    std::printf("FAIL %s: cpu %s %s vs gpu %s %s\n", what.c_str(), shapeToString(cpu.shape).c_str(),
+                dtypeName(cpu.dtype), shapeToString(gpu.shape).c_str(), dtypeName(gpu.dtype));
+    ++gFailures;
+    return;
+  }
+  std::vector<double> a = values(cpu), b = values(gpu);
+  for (size_t i = 0; i < a.size(); ++i) {
+    bool same = (std::isnan(a[i]) && std::isnan(b[i])) || std::fabs(a[i] - b[i]) <= tol * std::max(1.0, std::fabs(a[i]));
+    if (!same) {
+      std::printf("FAIL %s: element %zu: cpu %.9g, gpu %.9g (tolerance %g)\n", what.c_str(), i, a[i], b[i], tol);
+      ++gFailures;
+      return;
+    }
+  }
+}
+
+/** Runs `op` on both devices and compares each pair of outputs. */
+void both(const std::string& what, double tol, const std::function<std::vector<Tensor>(Device)>& op) {
+  try {
+    std::vector<Tensor> cpu = op(kCpu), gpu = op(kGpu);
+    for (size_t i = 0; i < cpu.size(); ++i) expectClose(what + "[" + std::to_string(i) + "]", cpu[i], gpu[i], tol);
+  } catch (const std::exception& e) {
+    std::printf("FAIL %s: threw %s\n", what.c_str(), e.what());
+    ++gFailures;
+  }
+}
+
+std::vector<float> randomFloats(int64_t n, uint32_t seed, float lo = -2, float hi = 2) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(gen);
+  return v;
+}
+
+Tensor floats(Device d, const Shape& shape, uint32_t seed, float lo = -2, float hi = 2) {
+  std::vector<float> v = randomFloats(numel(shape), seed, lo, hi);
+  return ops::fromHost(v.data(), static_cast<int64_t>(v.size()), DType::Float32, shape, d);
+}
+
+Tensor ints(Device d, const Shape& shape, const std::vector<int32_t>& v) {
+  return ops::fromHost(v.data(), static_cast<int64_t>(v.size()), DType::Int32, shape, d);
+}
+
+/** The transpose of a 2-D or 3-D tensor's last two dims, as a view. */
+Tensor transposed(const Tensor& t) {
+  Shape s = t.shape;
+  Strides st = t.strides;
+  std::swap(s[s.size() - 1], s[s.size() - 2]);
+  std::swap(st[st.size() - 1], st[st.size() - 2]);
+  return ops::view(t, s, st, t.offset);
+}
+
+void testLayout() {
+  both("contiguous of a transposed view", 0, [](Device d) {
+    return std::vector<Tensor>{ops::contiguous(transposed(floats(d, {3, 4, 5}, 1)))};
+  });
+  both("cast float32 <-> int32", 0, [](Device d) {
+    Tensor x = floats(d, {4, 6}, 2, -3e9f, 3e9f);
+    Tensor i = ops::cast(x, DType::Int32);
+    return std::vector<Tensor>{i, ops::cast(transposed(i), DType::Float32)};
+  });
+  both("concat", 0, [](Device d) {
+    return std::vector<Tensor>{ops::concat({floats(d, {2, 3}, 3), floats(d, {2, 1}, 4)}, 1)};
+  });
+  both("toDevice round trip", 0, [](Device d) {
+    Tensor x = floats(d, {5, 7}, 5);
+    Tensor other = ops::toDevice(transposed(x), d == kCpu ? kGpu : kCpu);
+    return std::vector<Tensor>{ops::toDevice(other, d)};
+  });
+}
+
+void testElementwise() {
+  for (BinaryOp op : {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div}) {
+    both(std::string("binary ") + opName(op) + " broadcast", 1e-6, [op](Device d) {
+      return std::vector<Tensor>{ops::binary(op, floats(d, {4, 1, 3}, 6), transposed(floats(d, {3, 5}, 7, 0.5f, 2)))};
+    });
+  }
+  for (BinaryOp op : {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul}) {
+    both(std::string("binary int32 ") + opName(op) + " (wraps)", 0, [op](Device d) {
+      Tensor a = ints(d, {4}, {2147483647, -5, 70000, 3});
+      Tensor b = ints(d, {1}, {65536});
+      return std::vector<Tensor>{ops::binary(op, a, b)};
+    });
+  }
+  for (UnaryOp op : {UnaryOp::Neg, UnaryOp::Tanh, UnaryOp::Sigmoid, UnaryOp::Relu, UnaryOp::Exp, UnaryOp::Log}) {
+    both(std::string("unary ") + opName(op), 1e-5, [op](Device d) {
+      bool positive = op == UnaryOp::Log;
+      Tensor x = transposed(floats(d, {6, 5}, 8, positive ? 0.1f : -2, 2));
+      Tensor y = ops::unary(op, x);
+      Tensor g = floats(d, {5, 6}, 9);
+      bool savesOutput = op == UnaryOp::Tanh || op == UnaryOp::Sigmoid || op == UnaryOp::Exp;
+      return std::vector<Tensor>{y, ops::unaryBackward(op, g, savesOutput ? y : x)};
+    });
+  }
+  both("unary neg int32", 0, [](Device d) {
+    return std::vector<Tensor>{ops::unary(UnaryOp::Neg, ints(d, {3}, {INT32_MIN, 0, 7}))};
+  });
+  both("dropout (same mask on both devices)", 0, [](Device d) {
+    ops::DropoutResult r = ops::dropout(transposed(floats(d, {40, 30}, 10)), 0.3, 42);
+    return std::vector<Tensor>{r.output, r.mask};
+  });
+}
+
+void testReductions() {
+  struct Case { ReduceOp op; std::vector<int64_t> axes; bool keep; };
+  for (const Case& c : std::vector<Case>{{ReduceOp::Sum, {1}, false}, {ReduceOp::Sum, {0, 2}, true},
+                                         {ReduceOp::Sum, {}, false}, {ReduceOp::Mean, {-1}, false},
+                                         {ReduceOp::Max, {1}, true}, {ReduceOp::Max, {}, false}}) {
+    both(std::string("reduce ") + opName(c.op) + " axes " + shapeToString(c.axes), 1e-5, [&c](Device d) {
+      Tensor x = transposed(floats(d, {3, 5, 4}, 11));
+      // Ties, so max's gradient must pick the first maximum.
+      Tensor tied = ops::binary(BinaryOp::Mul, ops::cast(ops::cast(ops::binary(BinaryOp::Mul, x, ops::full({}, 2, DType::Float32, d)), DType::Int32), DType::Float32), ops::full({}, 0.5, DType::Float32, d));
+      std::vector<Tensor> out{ops::reduce(c.op, tied, c.axes, c.keep)};
+      if (c.op == ReduceOp::Max) {
+        Tensor g = ops::binary(BinaryOp::Add, ops::full(out[0].shape, 1, DType::Float32, d), out[0]);
+        out.push_back(ops::maxBackward(g, tied, c.axes, c.keep));
+      }
+      return out;
+    });
+  }
+  both("reduce sum int32", 0, [](Device d) {
+    return std::vector<Tensor>{ops::reduce(ReduceOp::Sum, ints(d, {2, 3}, {2147483647, 1, 5, -3, 4, 9}), {0}, false)};
+  });
+  for (int64_t axis : {0, -1}) {
+    for (bool log : {false, true}) {
+      both(std::string(log ? "logSoftmax" : "softmax") + " axis " + std::to_string(axis), 1e-5, [=](Device d) {
+        Tensor x = transposed(floats(d, {5, 4, 6}, 12));
+        Tensor y = ops::softmax(x, axis, log);
+        return std::vector<Tensor>{y, ops::softmaxBackward(floats(d, y.shape, 13), y, axis, log)};
+      });
+    }
+  }
+}
+
+void testMatmul() {
+  both("matmul batched, b broadcast", 1e-5, [](Device d) {
+    return std::vector<Tensor>{ops::matmul(floats(d, {2, 3, 4}, 14), floats(d, {4, 5}, 15))};
+  });
+  both("matmul broadcast batch dims, transposed views", 1e-5, [](Device d) {
+    Tensor a = transposed(floats(d, {3, 1, 6, 4}, 16));  // [3, 1, 4, 6]
+    Tensor b = floats(d, {2, 6, 5}, 17);
+    return std::vector<Tensor>{ops::matmul(a, b), ops::matmul(b, transposed(floats(d, {7, 5}, 18)))};
+  });
+  both("matmul k = 0", 0, [](Device d) {
+    return std::vector<Tensor>{ops::matmul(floats(d, {3, 0}, 19), floats(d, {0, 2}, 20))};
+  });
+}
+
+void testIndexing() {
+  std::vector<int32_t> idx{1, 2, 2, 9, 0, 2, 7, 1, 1, 5, 3, 2, 8, 2, 4};
+  both("gather", 0, [&](Device d) {
+    return std::vector<Tensor>{ops::gather(transposed(floats(d, {4, 10}, 21)), transposed(ints(d, {5, 3}, idx)))};
+  });
+  both("gatherBackward (deterministic scatter-add, paddingIdx)", 0, [&](Device d) {
+    Tensor indices = ints(d, {3, 5}, idx);
+    Tensor grad = transposed(floats(d, {3, 4, 5}, 22));  // [3, 5, 4]
+    return std::vector<Tensor>{ops::gatherBackward(grad, indices, 10),
+                               ops::gatherBackward(grad, indices, 10, 2)};
+  });
+  for (Reduction reduction : {Reduction::Mean, Reduction::Sum, Reduction::None}) {
+    both(std::string("crossEntropy ") + opName(reduction), 1e-5, [=](Device d) {
+      CrossEntropyOptions o;
+      o.reduction = reduction;
+      o.labelSmoothing = 0.1;
+      o.lengths = std::vector<int32_t>{4, 2};
+      Tensor logits = floats(d, {2, 4, 7}, 23, -4, 4);
+      Tensor targets = ints(d, {2, 4}, {0, 6, -100, 3, 2, 5, 99, 99});
+      ops::CrossEntropyResult r = ops::crossEntropy(logits, targets, o);
+      Tensor gradLoss = reduction == Reduction::None ? floats(d, {2, 4}, 24) : ops::full({}, 1.5, DType::Float32, d);
+      return std::vector<Tensor>{r.loss, r.logProbs, ops::crossEntropyBackward(gradLoss, r.logProbs, targets, o)};
+    });
+  }
+}
+
+void testOptimizers() {
+  struct Case { OptimizerKind kind; OptimizerHyper hyper; };
+  std::vector<Case> cases(5);
+  cases[0].kind = OptimizerKind::Sgd;
+  cases[0].hyper.lr = 0.1, cases[0].hyper.momentum = 0.9, cases[0].hyper.nesterov = true, cases[0].hyper.weightDecay = 0.01;
+  cases[1].kind = OptimizerKind::Adam;
+  cases[1].hyper.lr = 0.01, cases[1].hyper.weightDecay = 0.01;
+  cases[2].kind = OptimizerKind::AdamW;
+  cases[2].hyper.lr = 0.01, cases[2].hyper.weightDecay = 0.1, cases[2].hyper.maximize = true;
+  cases[3].kind = OptimizerKind::RmsProp;
+  cases[3].hyper.lr = 0.01, cases[3].hyper.momentum = 0.9, cases[3].hyper.centered = true;
+  cases[4].kind = OptimizerKind::Adagrad;
+  cases[4].hyper.lr = 0.1, cases[4].hyper.lrDecay = 0.01;
+  for (const Case& c : cases) {
+    both(std::string("optimizerStep ") + optimizerKindName(c.kind) + " (3 steps, one launch each)", 1e-6, [&c](Device d) {
+      std::vector<Tensor> params{floats(d, {3, 4}, 25), floats(d, {5}, 26)};
+      std::vector<std::vector<Tensor>> states(2);
+      size_t stateCount = optimizerStateNames(c.kind, c.hyper).size();
+      for (size_t p = 0; p < 2; ++p) {
+        for (size_t s = 0; s < stateCount; ++s) states[p].push_back(ops::full(params[p].shape, 0, DType::Float32, d));
+      }
+      for (int64_t step = 1; step <= 3; ++step) {
+        std::vector<ParamUpdate> updates;
+        for (size_t p = 0; p < 2; ++p) {
+          // The first parameter's gradient is a transposed view (not contiguous).
+          Tensor g = p == 0 ? transposed(floats(d, {4, 3}, 27 + step)) : floats(d, {5}, 30 + step);
+          updates.push_back(ParamUpdate{params[p], g, states[p], step});
+        }
+        ops::optimizerStep(c.kind, c.hyper, updates);
+      }
+      std::vector<Tensor> out = params;
+      for (const auto& s : states) out.insert(out.end(), s.begin(), s.end());
+      return out;
+    });
+  }
+  for (double normType : std::vector<double>{2.0, 1.0, INFINITY}) {
+    both("clipGradNorm p=" + std::to_string(normType), 1e-6, [=](Device d) {
+      std::vector<Tensor> grads{transposed(floats(d, {3, 4}, 40)), floats(d, {6}, 41)};
+      Tensor norm = ops::clipGradNorm(grads, 0.5, normType);
+      return std::vector<Tensor>{norm, grads[0], grads[1]};
+    });
+  }
+  both("clampInPlace", 0, [](Device d) {
+    Tensor t = floats(d, {4, 5}, 42);
+    ops::clampInPlace({transposed(t)}, -0.5, 0.75);
+    return std::vector<Tensor>{t};
+  });
+}
+
+void testPoisoning() {
+  ++gChecks;
+  Tensor x = floats(kGpu, {3}, 43);
+  ops::injectFault(kGpu, "injected");
+  bool rejected = false;
+  try {
+    values(x);
+  } catch (const Error& e) {
+    rejected = std::string(e.what()).find("injected") != std::string::npos;
+  }
+  bool usable = values(x).size() == 3;  // the poison was taken by the first read
+  if (!rejected || !usable) {
+    std::printf("FAIL poisoning: rejected %d, usable afterwards %d\n", rejected, usable);
+    ++gFailures;
+  }
+}
+
+}  // namespace
+
+int main() {
+  int count = 0;
+  cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess || count == 0) {
+    std::printf("SKIP: no CUDA device (%s)\n", status == cudaSuccess ? "none visible" : cudaGetErrorString(status));
+    return kSkip;
+  }
+  try {
+    backendFor(kGpu);
+  } catch (const std::exception& e) {
+    std::printf("SKIP: %s\n", e.what());
+    return kSkip;
+  }
+  testLayout();
+  testElementwise();
+  testReductions();
+  testMatmul();
+  testIndexing();
+  testOptimizers();
+  testPoisoning();
+  std::printf("%d of %d checks failed\n", gFailures, gChecks);
+  shutdownStreams();
+  return gFailures == 0 ? 0 : 1;
+}
