@@ -11,7 +11,7 @@
 // usage: node scripts/pack-check.mjs [path/to/rnnkit.node]   (default: build-cmake/Release/rnnkit.node)
 // The dependencies come from npm's cache when it has them (--prefer-offline), else the registry.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,8 +60,22 @@ const required = [
 const missing = required.filter((f) => !files.includes(f));
 if (missing.length) fail(`the tarball lacks ${missing.join(', ')}`);
 const allowed = /^(package\.json|README\.md|LICENSE|CMakeLists\.txt|binding\.gyp|bin\/|dist\/|native\/|prebuilds\/|scripts\/(install\.mjs|fetch-cuda-deps\.sh)$)/;
-const stray = files.filter((f) => !allowed.test(f) || /\.(map|test\.[jt]s)$/.test(f));
+const stray = files.filter((f) => !allowed.test(f) || /\.map$|(^|\/)tests?\/|\.test\.[jt]s$/.test(f));
 if (stray.length) fail(`the tarball holds files users do not need: ${stray.join(', ')}`);
+// A build from source needs every file the builds list (all but the native tests) and every
+// header the shipped sources include.
+const lists = JSON.parse(readFileSync(path.join(root, 'native/sources.json'), 'utf8'));
+const includes = files
+  .filter((f) => f.startsWith('native/'))
+  .flatMap((f) =>
+    [...readFileSync(path.join(root, f), 'utf8').matchAll(/^#include "([^"]+)"/gm)]
+      .map(([, header]) => [path.posix.join('native', header), path.posix.join(path.posix.dirname(f), header)])
+      .map((places) => places.find((p) => files.includes(p)) ?? places.find((p) => existsSync(path.join(root, p))))
+      .filter((header) => header !== undefined), // undefined: not ours (oneDNN's, CUDA's)
+  );
+const sources = Object.entries(lists).flatMap(([key, list]) => (Array.isArray(list) && !key.startsWith('cudaTest') ? list : []));
+const unshipped = [...new Set([...sources, ...includes])].filter((f) => !files.includes(f));
+if (unshipped.length) fail(`a build from the tarball would miss ${unshipped.join(', ')}`);
 step(`${packed.filename}: ${files.length} files, ${(packed.size / 2 ** 20).toFixed(1)} MiB packed`);
 
 // ---- What a user writes ---------------------------------------------------------------------
