@@ -1,13 +1,10 @@
-// RAII owners of cuDNN descriptors (created on construction, destroyed with the owner) and of
-// stream-ordered scratch memory, so an exception between two cuDNN calls leaks nothing.
+// RAII owners of cuDNN descriptors: created on construction, destroyed with their owner, so an
+// exception between two cuDNN calls leaks nothing.
 #pragma once
 
-#include <cstddef>
-#include <utility>
 #include <vector>
 
 #include "cuda/cuda_check.h"
-#include "cuda/cuda_context.h"
 
 namespace rk::cuda {
 
@@ -61,26 +58,6 @@ class RnnDataDescriptor
     CUDNN_CHECK(cudnnSetRNNDataDescriptor(get(), type, layout, maxLength, batch, vectorSize,
                                           lengths.data(), &zero));
   }
-};
-
-/** Device scratch from the context's stream-ordered pool, freed in stream order. */
-class DeviceScratch {
- public:
-  DeviceScratch(CudaContext& context, size_t bytes)
-      : context_(&context), bytes_(bytes), data_(bytes ? context.allocate(bytes) : nullptr) {}
-  ~DeviceScratch() {
-    if (data_) context_->deallocate(data_, bytes_);
-  }
-  DeviceScratch(const DeviceScratch&) = delete;
-  DeviceScratch& operator=(const DeviceScratch&) = delete;
-
-  void* data() const { return data_; }
-  size_t bytes() const { return bytes_; }
-
- private:
-  CudaContext* context_;
-  size_t bytes_;
-  void* data_;
 };
 
 }  // namespace rk::cuda

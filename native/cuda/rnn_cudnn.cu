@@ -19,6 +19,7 @@
 #include "cuda/rnn_cudnn.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,7 @@
 #include "core/error.h"
 #include "core/storage.h"
 #include "cuda/cudnn_descriptors.h"
+#include "cuda/device_buffer.h"
 #include "cuda/rnn_cudnn_kernels.h"
 
 namespace rk::cuda {
@@ -212,29 +214,6 @@ RnnLayout locateParams(cudnnHandle_t handle, cudnnRNNDescriptor_t desc, const Rn
   return layout;
 }
 
-/** A cuDNN handle for layout queries, which run on the JS thread beside the stream worker. */
-template <class F>
-auto withQueryHandle(int device, F f) {
-  static std::mutex mutex;
-  // Never destroyed: handles live as long as the process (destroying them during static
-  // destruction would race the CUDA driver's own teardown).
-  static auto* handles = new std::map<int, cudnnHandle_t>();
-  std::lock_guard<std::mutex> lock(mutex);
-  cudnnHandle_t& handle = (*handles)[device];
-  if (!handle) {
-    int previous = 0;
-    CUDA_CHECK(cudaGetDevice(&previous));
-    CUDA_CHECK(cudaSetDevice(device));
-    cudnnStatus_t status = cudnnCreate(&handle);
-    cudaSetDevice(previous);
-    if (status != CUDNN_STATUS_SUCCESS) {
-      handle = nullptr;
-      CUDNN_CHECK(status);
-    }
-  }
-  return f(handle);
-}
-
 // ---- Dropout ------------------------------------------------------------------------------------
 
 /**
@@ -250,7 +229,8 @@ struct DropoutState {
 
 DropoutState& dropoutState(CudaContext& context, float probability) {
   static std::mutex mutex;
-  // Never destroyed, like the query handles: the states live as long as the process.
+  // Never destroyed: the states live as long as the process (freeing device memory during static
+  // destruction would race the CUDA driver's own teardown).
   static auto* states = new std::map<std::pair<int, float>, std::unique_ptr<DropoutState>>();
   std::lock_guard<std::mutex> lock(mutex);
   auto& slot = (*states)[{context.device, probability}];
@@ -287,9 +267,13 @@ StridedView viewOf(const Tensor& t) {
   return view;
 }
 
-/** `t` (float32, any strides) as contiguous `type` data: t itself when it already is. */
+/**
+ * `t` (float32, any strides) as contiguous `type` data: t itself when it already is (and starts
+ * 16-byte aligned, as a fresh storage does; a view may start anywhere).
+ */
 DeviceData contiguousAs(CudaContext& context, const Tensor& t, cudnnDataType_t type) {
-  if (type == CUDNN_DATA_FLOAT && t.isContiguous()) return {t.data<float>(), t.storage};
+  bool aligned = reinterpret_cast<uintptr_t>(t.data<float>()) % 16 == 0;
+  if (type == CUDNN_DATA_FLOAT && t.isContiguous() && aligned) return {t.data<float>(), t.storage};
   DeviceData copy = allocateBytes(t.device, static_cast<size_t>(t.numel()) * typeBytes(type));
   copyConvert(context.stream, viewOf(t), CUDNN_DATA_FLOAT, copy.data, type);
   return copy;
@@ -467,14 +451,13 @@ DeviceData weightsFor(CudaContext& context, CudnnRnnCall& call, const RnnConfig&
 // ---- Entry points -------------------------------------------------------------------------------
 
 RnnLayout cudnnRnnLayout(CudaContext& context, const RnnConfig& config) {
-  return withQueryHandle(context.device, [&](cudnnHandle_t handle) {
-    DropoutDescriptor none;
-    setNoDropout(handle, none.get());
-    RnnDescriptor desc;
-    // Parameters are float32 whatever the precision: the float32 space is the canonical one.
-    setRnnDescriptor(desc.get(), config, CUDNN_DATA_FLOAT, CUDNN_FMA_MATH, none.get());
-    return locateParams(handle, desc.get(), config, 4);
-  });
+  // Host-side queries only; the caller gives a context whose handle no other thread is using.
+  DropoutDescriptor none;
+  setNoDropout(context.cudnn, none.get());
+  RnnDescriptor desc;
+  // Parameters are float32 whatever the precision: the float32 space is the canonical one.
+  setRnnDescriptor(desc.get(), config, CUDNN_DATA_FLOAT, CUDNN_FMA_MATH, none.get());
+  return locateParams(context.cudnn, desc.get(), config, 4);
 }
 
 void cudnnRnnForward(CudaContext& context, const RnnProblem& problem, const RnnInputs& in,
@@ -494,7 +477,7 @@ void cudnnRnnForward(CudaContext& context, const RnnProblem& problem, const RnnI
   call->y = outputFor(out.output, type);
   DeviceData hy = outputFor(out.h, type), cy;
   if (lstm) cy = outputFor(*out.c, type);
-  DeviceScratch work(context, call->workBytes);
+  DeviceBuffer<char> work(context, call->workBytes);
 
   RNN_CHECK(type, cudnnRNNForward(context.cudnn, call->rnn.get(), call->mode, call->lengths(),
                                   call->xDesc->get(), call->x.data, call->yDesc->get(),
@@ -532,7 +515,7 @@ void cudnnRnnBackward(CudaContext& context, const RnnProblem& problem, const Rnn
   if (lstm && grads.dc) dcy = contiguousAs(context, *grads.dc, type);
   DeviceData dx = outputFor(out.dx, type), dhx = outputFor(out.dh0, type), dcx;
   if (lstm) dcx = outputFor(*out.dc0, type);
-  DeviceScratch work(context, call->workBytes);
+  DeviceBuffer<char> work(context, call->workBytes);
 
   // Backward-data first: it fills the reserve space that backward-weights reads.
   RNN_CHECK(type, cudnnRNNBackwardData_v8(

@@ -304,6 +304,39 @@ describe.skipIf(!gpu)('recurrent layers on CUDA (cuDNN)', () => {
       });
     });
 
+    it('strided x and states (permuted views) give what their contiguous copies give', () => {
+      const cfg = config({ mode: 'lstm', inputSize: 6, hiddenSize: 5, numLayers: 2, bidirectional: true });
+      const [B, T, S, H] = [4, 7, 4, 5];
+      const lengths = [7, 3, 5, 1];
+      rk.seed(9);
+      const layer = makeLayer(cfg, 'fp32').to('cuda');
+      // Stored time-major / batch-major, read through permute: strides the cuDNN call must copy.
+      const xStored = rk.tensor(Float32Array.from(uniform(T * B * 6, 21)), { shape: [T, B, 6], device: 'cuda' });
+      const hStored = rk.tensor(Float32Array.from(uniform(B * S * H, 22, -0.5, 0.5)), { shape: [B, S, H], device: 'cuda' });
+      const cStored = rk.tensor(Float32Array.from(uniform(B * S * H, 23, -0.5, 0.5)), { shape: [B, S, H], device: 'cuda' });
+      const outputs = (strided: boolean) =>
+        rk.tidy(() => {
+          const view = (t: rk.Tensor<'float32'>, axes: number[]) => (strided ? rk.permute(t, axes) : rk.contiguous(rk.permute(t, axes)));
+          const x = view(xStored, [1, 0, 2]);
+          const { output, state } = layer.forward(x, { lengths, state: { h: view(hStored, [1, 0, 2]), c: view(cStored, [1, 0, 2]) } });
+          rk.add(rk.sum(output), rk.sum(state.h)).backward();
+          const grads = layer.namedParameters().map(([, p]) => {
+            const g = p.grad!.dataSync();
+            p.grad!.dispose();
+            p.grad = null;
+            return g;
+          });
+          return { output: output.dataSync(), h: state.h.dataSync(), c: state.c!.dataSync(), grads };
+        });
+      const strided = outputs(true);
+      const copied = outputs(false);
+      expectClose(strided.output, copied.output, 1e-6);
+      expectClose(strided.h, copied.h, 1e-6);
+      expectClose(strided.c, copied.c, 1e-6);
+      strided.grads.forEach((g, i) => expectClose(g, copied.grads[i]!, 1e-6));
+      for (const t of [xStored, hStored, cStored]) t.dispose();
+    });
+
     it('a large batch (4096 sequences of lengths 1..16)', () => {
       const cfg = config({ mode: 'lstm', inputSize: 8, hiddenSize: 16, bidirectional: true });
       const lengths = Array.from({ length: 4096 }, (_, i) => 1 + ((i * 7) % 16));
