@@ -73,6 +73,14 @@ cudnnMathType_t mathType(RnnPrecision precision) {
   }
 }
 
+/**
+ * The math type of the float32 descriptor that defines the parameters' layout: the call's own for
+ * fp32 / tf32, so the layout comes from the very descriptor the call runs (bar dropout).
+ */
+cudnnMathType_t layoutMathType(RnnPrecision precision) {
+  return precision == RnnPrecision::Tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+}
+
 size_t typeBytes(cudnnDataType_t type) { return type == CUDNN_DATA_FLOAT ? 4 : 2; }
 
 const char* typeName(cudnnDataType_t type) {
@@ -438,7 +446,7 @@ DeviceData weightsFor(CudaContext& context, CudnnRnnCall& call, const RnnConfig&
   DropoutDescriptor none;
   setNoDropout(context.cudnn, none.get());
   RnnDescriptor full;
-  setRnnDescriptor(full.get(), cfg, CUDNN_DATA_FLOAT, CUDNN_FMA_MATH, none.get());
+  setRnnDescriptor(full.get(), cfg, CUDNN_DATA_FLOAT, layoutMathType(cfg.precision), none.get());
   call.weightRuns = weightRuns(locateParams(context.cudnn, full.get(), cfg, 4),
                                locateParams(context.cudnn, call.rnn.get(), cfg, typeBytes(call.type)));
   DeviceData half = allocateBytes(weights.device, call.weightBytes);
@@ -456,7 +464,7 @@ RnnLayout cudnnRnnLayout(CudaContext& context, const RnnConfig& config) {
   setNoDropout(context.cudnn, none.get());
   RnnDescriptor desc;
   // Parameters are float32 whatever the precision: the float32 space is the canonical one.
-  setRnnDescriptor(desc.get(), config, CUDNN_DATA_FLOAT, CUDNN_FMA_MATH, none.get());
+  setRnnDescriptor(desc.get(), config, CUDNN_DATA_FLOAT, layoutMathType(config.precision), none.get());
   return locateParams(context.cudnn, desc.get(), config, 4);
 }
 
