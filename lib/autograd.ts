@@ -3,7 +3,7 @@
 // tensor or leaving a tidy() scope keeps them alive) and a backward function. backward() walks the
 // nodes in reverse topological order, adds leaf gradients into `grad`, and frees the saved tensors.
 
-import { ArgumentError, ShapeError, DTypeError } from './errors.js';
+import { ArgumentError, DeviceError, ShapeError, DTypeError } from './errors.js';
 import { untracked } from './scope.js';
 import { Tensor } from './tensor.js';
 import { callNative, handle } from './ops/call.js';
@@ -160,6 +160,9 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
   if (gradient !== undefined) {
     handle('backward', 'options.gradient', gradient);
     if (gradient.dtype !== 'float32') throw new DTypeError(`backward: options.gradient must be float32, got ${gradient.dtype}`);
+    if (gradient.device !== root.device) {
+      throw new DeviceError(`backward: options.gradient is on ${gradient.device}, the output on ${root.device}`);
+    }
     if (gradient.shape.join() !== root.shape.join()) {
       throw new ShapeError(
         `backward: options.gradient has shape [${gradient.shape.join(', ')}], expected the output's shape [${root.shape.join(', ')}]`,
@@ -174,7 +177,7 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
   untracked(() =>
     noGrad(() => {
       // The caller's gradient stays theirs: the tape works on its own copy.
-      const seed: Float = gradient ? add(gradient, 0) : ones(root.shape as number[]);
+      const seed: Float = gradient ? add(gradient, 0) : ones(root.shape as number[], { device: root.device });
       const rootNode = root.gradFn;
       if (rootNode === null) {
         accumulateLeaf(root, seed);

@@ -3,6 +3,9 @@
 // wrong call from JS throws a JS error and never crashes the process.
 //
 // Native errors carry `code`, one of NativeErrorCode; lib/errors.ts turns them into typed classes.
+//
+// Every `device` argument accepts 'cpu', 'cuda' (= 'cuda:0') and 'cuda:N'; asking for a CUDA
+// device that is not available throws RK_DEVICE "<op>: device 'cuda:0' is not available: <reason>".
 
 export type NativeDType = 'float32' | 'int32';
 export type NativeErrorCode =
@@ -23,6 +26,7 @@ export interface NativeTensor {
   /** In elements from the start of the storage. */
   readonly offset: number;
   readonly dtype: NativeDType;
+  /** 'cpu' or 'cuda:N'. */
   readonly device: string;
   /** Number of elements of the storage (not of this view). */
   readonly storageSize: number;
@@ -37,6 +41,12 @@ export type ReduceOp = 'sum' | 'mean' | 'max';
 export type Reduction = 'mean' | 'sum' | 'none';
 
 export type RnnMode = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
+/**
+ * The math of a recurrent stack's cuDNN call: fp32, fp32 inputs with TF32 tensor-core math, or
+ * bf16 / fp16 inside the call. Parameters and activations stay float32 on every device; the CPU
+ * computes float32 for all four.
+ */
+export type RnnPrecision = 'fp32' | 'tf32' | 'bf16' | 'fp16';
 
 /** A recurrent stack, as nn.RNN / nn.LSTM / nn.GRU describe it. */
 export interface RnnConfig {
@@ -55,6 +65,7 @@ export interface RnnConfig {
   dropout: number;
   /** LSTM cell clipping: each step's cell state is clamped to [-cellClip, cellClip]; 0 for none. */
   cellClip: number;
+  precision: RnnPrecision;
 }
 
 /** One canonical parameter inside the flat weight buffer (elements, not bytes). */
@@ -129,12 +140,38 @@ export interface DeviceMemory {
   bytes: number;
 }
 
-export interface BackendInfo {
+/** A GPU as the CUDA backend sees it. */
+export interface GpuInfo {
   name: string;
+  /** e.g. '9.0'. */
+  computeCapability: string;
+  /** Bytes. */
+  totalMemory: number;
+  /** Bytes free when backends() was called. */
+  freeMemory: number;
+  multiprocessors: number;
+}
+
+/** Versions of the libraries the CUDA backend runs on. */
+export interface CudaVersions {
+  cudaRuntime: string;
+  cudaDriver: string;
+  cudnn: string;
+  cublas: string;
+}
+
+export interface BackendInfo {
+  /** 'cpu' or 'cuda'. */
+  name: string;
+  /** 'cpu', 'cuda:N', or 'cuda' for the one entry that says why no CUDA device works. */
   device: string;
   available: boolean;
   /** Why it is unavailable, or details (library versions) when it is. */
   detail: string;
+  /** CUDA devices only. */
+  gpu?: GpuInfo;
+  /** CUDA devices only. */
+  versions?: CudaVersions;
 }
 
 export interface Binding {
@@ -149,6 +186,11 @@ export interface Binding {
   view(t: NativeTensor, shape: number[], strides: number[], offset: number): NativeTensor;
   /** Contiguous row-major copy (always a new storage). */
   contiguous(t: NativeTensor): NativeTensor;
+  /**
+   * A contiguous copy of t on `device` (any pair of cpu / cuda:N), ordered after t's pending
+   * writes and before later work on the target.
+   */
+  toDevice(t: NativeTensor, device: string): NativeTensor;
   cast(t: NativeTensor, dtype: NativeDType): NativeTensor;
 
   // Reading: the only sync points. Returns the view's elements in row-major order.
@@ -291,4 +333,14 @@ export interface Binding {
   memory(): Record<string, DeviceMemory>;
   /** Testing hook: queues a task that fails with `message`, poisoning the device's stream. */
   injectFault(device: string, message: string): void;
+
+  // Profiling (Nsight).
+  /** cudaProfilerStart on every initialised CUDA device; RK_DEVICE when no CUDA device is available. */
+  profilerStart(): void;
+  /** cudaProfilerStop on every initialised CUDA device; RK_DEVICE when no CUDA device is available. */
+  profilerStop(): void;
+  /** Opens an NVTX range (host enqueue time); a no-op when the CUDA module is not loaded. */
+  rangePush(name: string): void;
+  /** Closes the innermost NVTX range; a no-op when the CUDA module is not loaded. */
+  rangePop(): void;
 }

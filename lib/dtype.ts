@@ -1,6 +1,6 @@
 // Dtypes and devices as the public API names them.
 
-import { ArgumentError, DeviceError } from './errors.js';
+import { ArgumentError } from './errors.js';
 
 export type DType = 'float32' | 'int32';
 
@@ -11,7 +11,10 @@ export type ArrayFor<D extends DType> = D extends 'float32'
     ? Int32Array
     : Float32Array | Int32Array;
 
-/** 'cpu' now; 'cuda' / 'cuda:N' once the CUDA backend is built. */
+/**
+ * 'cpu', or a CUDA device: 'cuda' (the same as 'cuda:0') or 'cuda:N'. Tensors report 'cpu' or
+ * 'cuda:N'. lib/device.ts checks names and picks the default.
+ */
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 
 export const DTYPES: readonly DType[] = ['float32', 'int32'];
@@ -19,16 +22,6 @@ export const DTYPES: readonly DType[] = ['float32', 'int32'];
 export function checkDType(op: string, arg: string, value: unknown): DType {
   if (value === 'float32' || value === 'int32') return value;
   throw new ArgumentError(`${op}: ${arg} must be 'float32' or 'int32', got ${describe(value)}`);
-}
-
-export function checkDevice(op: string, arg: string, value: unknown): Device {
-  if (value === 'cpu') return value;
-  if (typeof value === 'string' && /^cuda(:\d+)?$/.test(value)) {
-    throw new DeviceError(
-      `${op}: ${arg} is '${value}', but this build of rnnkit has no CUDA backend; use 'cpu'`,
-    );
-  }
-  throw new DeviceError(`${op}: ${arg} must be 'cpu' (or 'cuda[:N]' with the CUDA backend), got ${describe(value)}`);
 }
 
 /** A short, safe rendering of any value for error messages. */

@@ -18,6 +18,8 @@ export {
 export { tidy, keep } from './scope.js';
 export { noGrad, isGradEnabled, backward, type BackwardOptions } from './autograd.js';
 export { memory, sync, backends, type MemoryInfo } from './memory.js';
+export { defaultDevice, setDefaultDevice } from './device.js';
+export * as profile from './profile.js';
 export { tensor, full, zeros, ones, type TensorOptions, type FillOptions, type TensorData, type NestedArray } from './ops/creation.js';
 export { add, sub, mul, div, neg, tanh, sigmoid, relu, exp, log } from './ops/elementwise.js';
 export { sum, mean, max, type ReduceOptions } from './ops/reduce.js';
@@ -36,3 +38,4 @@ export * as io from './io/index.js';
 export * as data from './data/index.js';
 export { generate, generateTokens, type GenerateOptions, type GeneratedToken } from './text/generate.js';
 export type { BackendInfo, DeviceMemory, Reduction } from './binding.js';
+export type { GpuInfo, CudaVersions, RnnPrecision } from './binding.js';

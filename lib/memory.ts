@@ -1,7 +1,8 @@
 // Memory and device introspection: live tensors and bytes per device, the backends built.
 
 import type { BackendInfo, DeviceMemory } from './binding.js';
-import { checkDevice, type Device } from './dtype.js';
+import { checkDevice } from './device.js';
+import type { Device } from './dtype.js';
 import { fromNative } from './errors.js';
 import { callNative } from './ops/call.js';
 
@@ -26,11 +27,17 @@ export function memory(): MemoryInfo {
   return { tensors, bytes, byDevice };
 }
 
-/** Resolves when all work queued so far on the device has run; rejects with a queued failure. */
-export async function sync(device: Device = 'cpu'): Promise<void> {
-  const d = checkDevice('sync', 'device', device);
+/**
+ * Resolves when all work queued so far on `device` (omitted: on every device in use) has run;
+ * rejects with a queued failure.
+ */
+export async function sync(device?: Device): Promise<void> {
+  const devices =
+    device === undefined
+      ? Object.keys(memory().byDevice).filter((d) => d === 'cpu' || d.startsWith('cuda:'))
+      : [checkDevice('sync', 'device', device)];
   try {
-    await callNative((n) => n.sync(d));
+    await Promise.all(devices.map((d) => callNative((n) => n.sync(d))));
   } catch (err) {
     throw fromNative(err);
   }

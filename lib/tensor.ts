@@ -7,13 +7,14 @@ import { ArgumentError, DisposedError, DTypeError, ShapeError, fromNative } from
 import { backward, type BackwardOptions, type GradNode } from './autograd.js';
 import { native } from './native.js';
 import { track } from './scope.js';
+import * as devices from './ops/device.js';
 import * as views from './ops/views.js';
 
 export class Tensor<D extends DType = DType> {
   #handle: NativeTensor | null;
   readonly shape: readonly number[];
   readonly dtype: D;
-  readonly device: Device;
+  #device: Device;
   #requiresGrad = false;
   /** Accumulated gradient of a leaf after backward(); disposed and replaced by the caller. */
   grad: Tensor<'float32'> | null = null;
@@ -27,8 +28,30 @@ export class Tensor<D extends DType = DType> {
     this.#handle = handle;
     this.shape = Object.freeze(handle.shape.slice());
     this.dtype = handle.dtype as D;
-    this.device = handle.device as Device;
+    this.#device = handle.device as Device;
     track(this);
+  }
+
+  /** 'cpu' or 'cuda:N'. */
+  get device(): Device {
+    return this.#device;
+  }
+
+  /**
+   * Internal (Module.to): points this tensor at another native tensor of the same shape and
+   * dtype, typically on another device, and drops its old handle. A parameter keeps its identity
+   * when its model moves, so the layers, tied weights and optimizers holding it stay valid.
+   */
+  rebind(next: NativeTensor): void {
+    const h = this.handleFor('rebind', 'tensor');
+    if (next.dtype !== this.dtype || next.shape.join() !== this.shape.join()) {
+      throw new ShapeError(
+        `rebind: the new tensor is [${next.shape.join(', ')}] ${next.dtype}, this one is [${this.shape.join(', ')}] ${this.dtype}`,
+      );
+    }
+    this.#handle = next;
+    this.#device = next.device as Device;
+    h.dispose();
   }
 
   /**
@@ -139,6 +162,14 @@ export class Tensor<D extends DType = DType> {
   /** length elements from start along one axis. A view: no copy. */
   narrow(axis: number, start: number, length: number): Tensor<D> {
     return views.narrow(this, axis, start, length);
+  }
+
+  /**
+   * This tensor on `device` ('cpu', 'cuda', 'cuda:N'): itself when it is already there, else a
+   * copy (differentiable: the gradient flows back to this device).
+   */
+  to(device: Device): Tensor<D> {
+    return devices.to(this, device);
   }
 
   /** A row-major copy (or this tensor's data in a new storage). */

@@ -64,7 +64,6 @@ describe('tensor creation', () => {
     expect(() => tensor([1.5], { dtype: 'int32' })).toThrow(rk.DTypeError);
     expect(() => tensor([1], { dtype: 'float64' as 'float32' })).toThrow(/options.dtype must be 'float32' or 'int32'/);
     expect(() => tensor([1], { device: 'tpu' as 'cpu' })).toThrow(rk.DeviceError);
-    expect(() => tensor([1], { device: 'cuda' })).toThrow(/no CUDA backend/);
     expect(() => tensor([1], { shap: [1] } as unknown as rk.TensorOptions<'float32'>)).toThrow(/unknown option 'shap'/);
     expect(() => tensor([1, 2], { shape: [-2, -1] })).toThrow(/options.shape\[0\] must be >= 0/);
     expect(() => tensor([1], { shape: [Infinity] })).toThrow(rk.ArgumentError);

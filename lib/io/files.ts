@@ -8,7 +8,8 @@ import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkBoolean, checkOptions } from '../args.js';
-import { checkDevice, describe, type Device } from '../dtype.js';
+import { checkDevice, defaultDevice } from '../device.js';
+import { describe, type Device } from '../dtype.js';
 import { ArgumentError, CheckpointError } from '../errors.js';
 import { Module } from '../nn/module.js';
 import { Tensor } from '../tensor.js';
@@ -56,7 +57,7 @@ export interface LoadOptions {
   strict?: boolean;
   /** Read F64 / I64 tensors as float32 / int32 (see decode()); default false. */
   convert64?: boolean;
-  /** Where the tensors are created (default 'cpu'). */
+  /** Where the tensors are created (default: the model's device with a model, else defaultDevice()). */
   device?: Device;
 }
 
@@ -76,6 +77,7 @@ export interface Loaded {
 
 export interface LoadTensorsOptions {
   convert64?: boolean;
+  /** Default: defaultDevice(). */
   device?: Device;
 }
 
@@ -237,7 +239,10 @@ export async function load(path: PathLike, options: LoadOptions = {}): Promise<L
   }
   const strict = checkBoolean(op, 'options.strict', opts.strict ?? true);
   const convert64 = checkBoolean(op, 'options.convert64', opts.convert64 ?? false);
-  const device = checkDevice(op, 'options.device', opts.device ?? 'cpu');
+  const device =
+    opts.device === undefined
+      ? (model?.parameters()[0]?.device ?? defaultDevice())
+      : checkDevice(op, 'options.device', opts.device);
 
   const decoded = decodeAs(op, await readBytes(op, file), { file, convert64, device });
   const all = Object.entries(decoded.tensors);
@@ -346,6 +351,6 @@ export async function loadTensors(path: PathLike, options: LoadTensorsOptions = 
   const file = toPath(op, path);
   const opts = checkOptions(op, options, LOAD_TENSORS_OPTIONS);
   const convert64 = checkBoolean(op, 'options.convert64', opts.convert64 ?? false);
-  const device = checkDevice(op, 'options.device', opts.device ?? 'cpu');
+  const device = opts.device === undefined ? defaultDevice() : checkDevice(op, 'options.device', opts.device);
   return decodeAs(op, await readBytes(op, file), { file, convert64, device });
 }

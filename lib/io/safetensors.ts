@@ -10,7 +10,8 @@
 // Python package) requires.
 
 import { checkBoolean, checkOptions } from '../args.js';
-import { checkDevice, describe, type Device } from '../dtype.js';
+import { checkDevice, defaultDevice } from '../device.js';
+import { describe, type Device } from '../dtype.js';
 import { ArgumentError, CheckpointError, DisposedError } from '../errors.js';
 import { tensor } from '../ops/creation.js';
 import { Tensor } from '../tensor.js';
@@ -30,7 +31,7 @@ export interface DecodeOptions {
    * every dtype other than F32 and I32.
    */
   convert64?: boolean;
-  /** Where the tensors are created (default 'cpu'). */
+  /** Where the tensors are created (default: defaultDevice()). */
   device?: Device;
 }
 
@@ -164,7 +165,7 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): Decoded 
 export function decodeAs(op: string, bytes: Uint8Array, options: DecodeOptions): Decoded {
   const opts = checkOptions(op, options, DECODE_OPTIONS);
   const file = opts.file === undefined ? undefined : String(opts.file);
-  const device = checkDevice(op, 'options.device', opts.device ?? 'cpu');
+  const device = opts.device === undefined ? defaultDevice() : checkDevice(op, 'options.device', opts.device);
   const convert64 = checkBoolean(op, 'options.convert64', opts.convert64 ?? false);
   const where = file !== undefined ? `${op}: ${file}` : op;
   const fail = (what: string): never => {

@@ -13,6 +13,7 @@ import { Embedding } from './embedding.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
 import { GRU, LSTM } from './rnn.js';
+import type { RnnPrecision } from '../binding.js';
 
 export type Pooling = 'last' | 'mean' | 'max';
 
@@ -31,9 +32,13 @@ export interface SequenceClassifierOptions {
    */
   pooling?: Pooling;
   dropout?: number;
+  /** The recurrent layer's precision (default 'fp32'; see nn.LSTM). */
+  precision?: RnnPrecision;
 }
 
-const OPTIONS = ['vocabSize', 'numClasses', 'embeddingDim', 'hiddenSize', 'numLayers', 'bidirectional', 'cell', 'pooling', 'dropout'] as const;
+const OPTIONS = [
+  'vocabSize', 'numClasses', 'embeddingDim', 'hiddenSize', 'numLayers', 'bidirectional', 'cell', 'pooling', 'dropout', 'precision',
+] as const;
 
 export class SequenceClassifier extends Module {
   readonly embedding: Embedding;
@@ -58,6 +63,7 @@ export class SequenceClassifier extends Module {
       numLayers: (o.numLayers ?? 1) as number, // checked by the recurrent layer
       bidirectional,
       dropout: (o.dropout ?? 0) as number,
+      precision: (o.precision ?? 'fp32') as RnnPrecision, // checked by the recurrent layer
     } as const;
     this.rnn = this.registerModule('rnn', cell === 'lstm' ? new LSTM(rnnOptions) : new GRU(rnnOptions));
     this.head = this.registerModule('head', new Linear((bidirectional ? 2 : 1) * hiddenSize, checkInteger(op, 'options.numClasses', o.numClasses)));
@@ -86,13 +92,13 @@ export class SequenceClassifier extends Module {
           const time = ids.shape[1]!;
           const bias = new Float32Array(batch * time);
           for (let b = 0; b < batch; b++) bias.fill(-Infinity, b * time + lengths[b]!, (b + 1) * time);
-          pooled = max(add(output, tensor(bias, { shape: [batch, time, 1] })), 1);
+          pooled = max(add(output, tensor(bias, { shape: [batch, time, 1], device: output.device })), 1);
         }
       } else {
         const batch = ids.shape[0]!;
         const time = ids.shape[1]!;
         const lengths = options.lengths ?? new Int32Array(batch).fill(time);
-        pooled = div(sum(output, 1), tensor(Float32Array.from(lengths), { shape: [batch, 1] }));
+        pooled = div(sum(output, 1), tensor(Float32Array.from(lengths), { shape: [batch, 1], device: output.device }));
       }
       return this.head.forward(pooled);
     });

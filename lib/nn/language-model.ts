@@ -12,6 +12,7 @@ import { Embedding } from './embedding.js';
 import { Linear } from './linear.js';
 import { Module, type Parameter } from './module.js';
 import { LSTM, type RecurrentState } from './rnn.js';
+import type { RnnPrecision } from '../binding.js';
 
 export interface LanguageModelOptions {
   vocabSize: number;
@@ -21,6 +22,8 @@ export interface LanguageModelOptions {
   dropout?: number;
   /** Share the embedding table with the output layer (needs embeddingDim == hiddenSize). */
   tieWeights?: boolean;
+  /** The LSTM's precision (default 'fp32'; see nn.LSTM). */
+  precision?: RnnPrecision;
 }
 
 export interface LanguageModelOutput {
@@ -41,7 +44,7 @@ export class LanguageModel extends Module {
     super();
     const op = 'nn.LanguageModel';
     if (options === undefined) throw new ArgumentError(`${op}: options with vocabSize are required`);
-    const o = checkOptions(op, options, ['vocabSize', 'embeddingDim', 'hiddenSize', 'numLayers', 'dropout', 'tieWeights'] as const);
+    const o = checkOptions(op, options, ['vocabSize', 'embeddingDim', 'hiddenSize', 'numLayers', 'dropout', 'tieWeights', 'precision'] as const);
     const vocabSize = checkInteger(op, 'options.vocabSize', o.vocabSize);
     const embeddingDim = checkInteger(op, 'options.embeddingDim', o.embeddingDim ?? 128);
     const hiddenSize = checkInteger(op, 'options.hiddenSize', o.hiddenSize ?? 256);
@@ -57,6 +60,7 @@ export class LanguageModel extends Module {
         hiddenSize,
         numLayers: (o.numLayers ?? 1) as number, // checked by the LSTM
         dropout: (o.dropout ?? 0) as number,
+        precision: (o.precision ?? 'fp32') as RnnPrecision, // checked by the LSTM
       }),
     );
     if (tie) {

@@ -2,10 +2,12 @@
 // namedParameters() walks them with dotted names (encoder.weight_ih_l0), stateDict() and
 // loadStateDict() use the same names, so state dicts move to and from PyTorch unchanged.
 
-import { checkDevice, describe, type Device } from '../dtype.js';
+import { checkDevice } from '../device.js';
+import { describe, type Device } from '../dtype.js';
 import { ArgumentError, CheckpointError, DTypeError, ShapeError } from '../errors.js';
 import { callNative, handle } from '../ops/call.js';
 import { tensor } from '../ops/creation.js';
+import { copyHandle, copyTo } from '../ops/device.js';
 import { untracked } from '../scope.js';
 import { Tensor } from '../tensor.js';
 
@@ -14,6 +16,24 @@ export type Parameter = Tensor<'float32'>;
 export interface LoadStateDictOptions {
   /** Require exactly the model's names (default true); false ignores missing and unexpected ones. */
   strict?: boolean;
+}
+
+/** Copies src (any device) into the existing tensor dst, in stream order. */
+export function copyInto(op: string, dst: Tensor, src: Tensor): void {
+  const to = handle(op, 'destination', dst);
+  const from = src.device === dst.device ? src : copyTo(op, src, dst.device);
+  try {
+    const h = handle(op, 'source', from);
+    callNative((n) => n.assign(to, h));
+  } finally {
+    if (from !== src) from.dispose();
+  }
+}
+
+/** Disposes a parameter's gradient (it lives on the device the parameter leaves). */
+export function dropGrad(p: Parameter): void {
+  p.grad?.dispose();
+  p.grad = null;
 }
 
 export class Module {
@@ -27,7 +47,7 @@ export class Module {
     return param;
   }
 
-  /** Registers a new leaf parameter holding `values`; it belongs to no tidy() scope. */
+  /** Registers a new leaf parameter holding `values` on the default device; it belongs to no tidy() scope. */
   protected newParameter(name: string, shape: readonly number[], values: Float32Array): Parameter {
     const param = untracked(() => tensor(values, { shape, requiresGrad: true }));
     return this.registerParameter(name, param);
@@ -50,14 +70,20 @@ export class Module {
     return this.namedParameters().map(([, p]) => p);
   }
 
+  /** This module and every module below it, depth first. */
+  modules(): Module[] {
+    return [this, ...[...this.#children.values()].flatMap((child) => child.modules())];
+  }
+
   /** name → the live parameter tensor (shared, not a copy: do not dispose its entries). */
   stateDict(): Record<string, Parameter> {
     return Object.fromEntries(this.namedParameters());
   }
 
   /**
-   * Copies tensors into the parameters of the same names. Checks every name, shape and dtype
-   * before copying anything, so a failed load leaves the model as it was.
+   * Copies tensors into the parameters of the same names, from any device to the parameter's.
+   * Checks every name, shape and dtype before copying anything, so a failed load leaves the model
+   * as it was.
    */
   loadStateDict(state: Record<string, Tensor>, options: LoadStateDictOptions = {}): void {
     if (typeof state !== 'object' || state === null) {
@@ -93,20 +119,29 @@ export class Module {
       handle('loadStateDict', `state['${name}']`, src);
       pairs.push([param, src]);
     }
-    for (const [param, src] of pairs) {
-      const dst = handle('loadStateDict', 'parameter', param);
-      const from = handle('loadStateDict', 'state', src);
-      callNative((n) => n.assign(dst, from));
-    }
+    for (const [param, src] of pairs) copyInto('loadStateDict', param, src);
   }
 
   /**
-   * Moves the parameters to `device`. This build has the CPU backend only: 'cpu' returns the
-   * module as it is, a CUDA device throws a DeviceError that says so.
+   * Moves every parameter to `device` ('cpu', 'cuda', 'cuda:N') in place and returns this module.
+   * Parameters keep their identity (layers, tied weights and optimizers holding them stay valid)
+   * and are copied by name into the target's layout; gradients are dropped. Optimizer state
+   * follows at the next step. Parameters already on `device` are left as they are.
    */
   to(device: Device): this {
-    checkDevice('Module.to', 'device', device);
+    const target = checkDevice('Module.to', 'device', device);
+    for (const module of this.modules()) module.moveParameters(target);
     return this;
+  }
+
+  /** Moves this module's own parameters (not its children's) to `device`; layers with a shared buffer override it. */
+  protected moveParameters(device: Device): void {
+    for (const p of this.#params.values()) {
+      if (p.device === device) continue;
+      const moved = copyHandle('Module.to', p, device);
+      dropGrad(p);
+      p.rebind(moved);
+    }
   }
 
   /** Sets training mode on this module and every child. */

@@ -1,19 +1,24 @@
 // Recurrent layers: nn.RNN, nn.LSTM, nn.GRU. One fused native op runs the whole stack forward
-// and backward (oneDNN on CPU). The weights live in one flat buffer; the PyTorch-named parameters
-// (weight_ih_l0, bias_hh_l1_reverse, weight_hr_l0, ...) are views into it, in PyTorch's order,
-// shapes and gate order, so state dicts move between rnnkit and PyTorch unchanged.
+// and backward (oneDNN on CPU, cuDNN on CUDA). The weights live in one flat buffer laid out as the
+// device's backend wants it; the PyTorch-named parameters (weight_ih_l0, bias_hh_l1_reverse,
+// weight_hr_l0, ...) are views into it, in PyTorch's order, shapes and gate order, so state dicts
+// move between rnnkit and PyTorch unchanged. Moving a layer to another device builds that
+// device's buffer and copies each parameter by name.
 
 import { checkBoolean, checkInteger, checkOneOf, checkOptions } from '../args.js';
 import { needsGrad, recordMulti, type Float } from '../autograd.js';
-import type { RnnConfig, RnnMode, RnnParam, RnnReserve } from '../binding.js';
-import { describe } from '../dtype.js';
+import type { NativeTensor, RnnConfig, RnnMode, RnnParam, RnnPrecision, RnnReserve } from '../binding.js';
+import { defaultDevice } from '../device.js';
+import { describe, type Device } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
-import { callNative, handle } from '../ops/call.js';
+import { callNative, checkSameDevice, handle } from '../ops/call.js';
+import { zeros } from '../ops/creation.js';
 import { contiguousStrides } from '../ops/views.js';
+import { range } from '../profile.js';
 import { nextSeed, uniformArray } from '../random.js';
 import { untracked } from '../scope.js';
 import { Tensor } from '../tensor.js';
-import { Module, type Parameter } from './module.js';
+import { copyInto, dropGrad, Module, type Parameter } from './module.js';
 
 export interface RecurrentOptions {
   inputSize: number;
@@ -28,6 +33,13 @@ export interface RecurrentOptions {
   bias?: boolean;
   /** x and output are [batch, time, features] (default true), else [time, batch, features]. */
   batchFirst?: boolean;
+  /**
+   * The math of the fused cuDNN call (default 'fp32'): 'tf32' uses TF32 tensor cores, 'bf16' and
+   * 'fp16' compute in half precision inside the call (fit() then scales the loss for fp16).
+   * Parameters and outputs stay float32, so the optimizer keeps fp32 master weights. The CPU
+   * computes float32 for all four, so a model moves between devices freely.
+   */
+  precision?: RnnPrecision;
 }
 
 export interface RNNOptions extends RecurrentOptions {
@@ -66,7 +78,8 @@ export interface RecurrentOutput {
   state: RecurrentState;
 }
 
-const COMMON_OPTIONS = ['inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'dropout', 'bias', 'batchFirst'] as const;
+const COMMON_OPTIONS = ['inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'dropout', 'bias', 'batchFirst', 'precision'] as const;
+const PRECISIONS: readonly RnnPrecision[] = ['fp32', 'tf32', 'bf16', 'fp16'];
 
 function positive(op: string, arg: string, value: unknown): number {
   const n = checkInteger(op, arg, value);
@@ -101,6 +114,7 @@ function toConfig(op: string, mode: RnnMode, options: unknown, extra: readonly s
     batchFirst: checkBoolean(op, 'options.batchFirst', o.batchFirst ?? true),
     dropout,
     cellClip,
+    precision: checkOneOf(op, 'options.precision', o.precision ?? 'fp32', PRECISIONS),
   };
 }
 
@@ -112,30 +126,72 @@ function toLengths(op: string, value: unknown): Int32Array {
   throw new ArgumentError(`${op}: options.lengths must be an Int32Array or an array of integers, got ${describe(value)}`);
 }
 
-abstract class RecurrentLayer extends Module {
+/** A view of the flat buffer at parameter p's place. */
+function paramView(flat: NativeTensor, p: RnnParam): NativeTensor {
+  return callNative((n) => n.view(flat, p.shape, contiguousStrides(p.shape), p.offset));
+}
+
+const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+export abstract class RecurrentLayer extends Module {
   readonly config: Readonly<RnnConfig>;
   readonly #name: string;
-  /** The flat buffer every parameter is a view of. */
-  readonly #weights: Tensor<'float32'>;
+  /** The flat buffer every parameter is a view of, in the layout of its device. */
+  #weights: Tensor<'float32'>;
   readonly #params: Parameter[] = [];
   /** Where each parameter sits in the flat buffer (the gradient buffer has the same layout). */
-  readonly #layout: RnnParam[];
+  #layout: RnnParam[];
+  /** NVTX range names, e.g. "lstm.fwd L0-1 bi H512 fp32". */
+  readonly #forwardRange: string;
+  readonly #backwardRange: string;
 
   protected constructor(name: string, config: RnnConfig) {
     super();
     this.#name = name;
     this.config = Object.freeze(config);
-    const layout = callNative((n) => n.rnnLayout(config, 'cpu'));
+    const device = defaultDevice();
+    const layout = callNative((n) => n.rnnLayout(config, device));
     this.#layout = layout.params;
-    // PyTorch's default: every parameter uniform in ±1/sqrt(hiddenSize).
+    // PyTorch's default: every parameter uniform in ±1/sqrt(hiddenSize), drawn parameter by
+    // parameter in PyTorch's order, so a seed gives the same weights whatever the device's layout.
     const k = 1 / Math.sqrt(config.hiddenSize);
-    this.#weights = untracked(() => new Tensor<'float32'>(callNative((n) => n.fromArray(uniformArray(layout.size, -k, k), [layout.size], 'cpu'))));
+    const values = new Float32Array(layout.size);
+    for (const p of layout.params) values.set(uniformArray(numel(p.shape), -k, k), p.offset);
+    this.#weights = untracked(() => new Tensor<'float32'>(callNative((n) => n.fromArray(values, [layout.size], device))));
     const flat = handle(name, 'weights', this.#weights);
     for (const p of layout.params) {
-      const view = untracked(() => new Tensor<'float32'>(callNative((n) => n.view(flat, p.shape, contiguousStrides(p.shape), p.offset))));
+      const view = untracked(() => new Tensor<'float32'>(paramView(flat, p)));
       view.requiresGrad = true;
       this.#params.push(this.registerParameter(p.name, view));
     }
+    const shape = `L0-${config.numLayers - 1}${config.bidirectional ? ' bi' : ''} H${config.hiddenSize} ${config.precision}`;
+    this.#forwardRange = `${name}.fwd ${shape}`;
+    this.#backwardRange = `${name}.bwd ${shape}`;
+  }
+
+  /**
+   * Builds the flat buffer of `device`'s layout (cuDNN's weight space on CUDA, the canonical order
+   * on CPU) and copies each parameter into it by name; the parameter objects are rebound to their
+   * new views, so they keep their identity.
+   */
+  protected override moveParameters(device: Device): void {
+    if (this.#weights.device === device) return;
+    const op = `${this.#name}.to`;
+    const layout = callNative((n) => n.rnnLayout(this.config, device));
+    const weights = untracked(() => zeros([layout.size], { device }));
+    const flat = handle(op, 'weights', weights);
+    const byName = new Map(this.namedParameters());
+    for (const p of layout.params) {
+      const param = byName.get(p.name)!; // the same config names the same parameters on every device
+      const target = untracked(() => new Tensor<'float32'>(paramView(flat, p)));
+      copyInto(op, target, param);
+      target.dispose();
+      dropGrad(param);
+      param.rebind(paramView(flat, p));
+    }
+    this.#weights.dispose();
+    this.#weights = weights;
+    this.#layout = layout.params;
   }
 
   /** hOut: projSize when projecting, else hiddenSize. */
@@ -144,6 +200,10 @@ abstract class RecurrentLayer extends Module {
   }
 
   forward(x: Tensor<'float32'>, options?: RecurrentForwardOptions): RecurrentOutput {
+    return range(this.#forwardRange, () => this.#forward(x, options));
+  }
+
+  #forward(x: Tensor<'float32'>, options: RecurrentForwardOptions | undefined): RecurrentOutput {
     const op = `${this.#name}.forward`;
     const opts = checkOptions(op, options, ['lengths', 'state'] as const);
     const hx = handle(op, 'x', x);
@@ -165,6 +225,8 @@ abstract class RecurrentLayer extends Module {
     const hh0 = h0 && handle(op, 'options.state.h', h0);
     const hc0 = c0 && handle(op, 'options.state.c', c0);
     const hw = handle(op, 'weights', this.#weights);
+    checkSameDevice(op, [['x', x], ['options.state.h', h0], ['options.state.c', c0], ['the layer weights', this.#weights]]);
+    const layout = this.#layout;
 
     const inputs: Tensor[] = [x, ...(h0 ? [h0] : []), ...(c0 ? [c0] : []), ...this.#params];
     const recording = needsGrad(inputs);
@@ -183,7 +245,8 @@ abstract class RecurrentLayer extends Module {
         c ? [output, h, c] : [output, h],
         inputs,
         [x, this.#weights, ...(h0 ? [h0] : []), ...(c0 ? [c0] : [])],
-        (grads, saved) => this.#backward(config, lengths, reserve, grads, saved, h0 !== null, c0 !== null),
+        (grads, saved) =>
+          range(this.#backwardRange, () => this.#backward(config, layout, lengths, reserve, grads, saved, h0 !== null, c0 !== null)),
         () => reserve.dispose(),
       );
     if (!recorded) reserve?.dispose();
@@ -192,6 +255,7 @@ abstract class RecurrentLayer extends Module {
 
   #backward(
     config: RnnConfig,
+    layout: readonly RnnParam[],
     lengths: Int32Array | null,
     reserve: RnnReserve,
     grads: (Float | null)[],
@@ -215,9 +279,7 @@ abstract class RecurrentLayer extends Module {
     if (hasC0 && r.dc0) result.push(new Tensor<'float32'>(r.dc0));
     else r.dc0?.dispose();
     const flat = handle(op, 'dWeights', dW);
-    for (const p of this.#layout) {
-      result.push(new Tensor<'float32'>(callNative((n) => n.view(flat, p.shape, contiguousStrides(p.shape), p.offset))));
-    }
+    for (const p of layout) result.push(new Tensor<'float32'>(paramView(flat, p)));
     dW.dispose();
     return result;
   }

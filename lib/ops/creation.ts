@@ -1,7 +1,8 @@
 // Creating tensors: from TypedArrays, nested arrays or flat arrays with a shape; filled tensors.
 
 import { checkBoolean, checkFinite, checkOptions, checkShape } from '../args.js';
-import { checkDevice, checkDType, describe, type DType, type Device } from '../dtype.js';
+import { checkDevice, defaultDevice } from '../device.js';
+import { checkDType, describe, type DType, type Device } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { nativeOp } from './call.js';
@@ -11,6 +12,7 @@ export interface TensorOptions<D extends DType = DType> {
   shape?: readonly number[];
   /** Default: from a TypedArray its own dtype, else float32. */
   dtype?: D;
+  /** Default: defaultDevice(). */
   device?: Device;
   requiresGrad?: boolean;
 }
@@ -65,7 +67,7 @@ export function tensor(data: Int32Array, options?: TensorOptions<'int32'>): Tens
 export function tensor(data: TensorData, options?: TensorOptions<'float32'>): Tensor<'float32'>;
 export function tensor(data: TensorData, options?: TensorOptions): Tensor {
   const opts = checkOptions('tensor', options, TENSOR_OPTIONS);
-  const device = checkDevice('tensor', 'options.device', opts.device ?? 'cpu');
+  const device = opts.device === undefined ? defaultDevice() : checkDevice('tensor', 'options.device', opts.device);
   const isTyped = data instanceof Float32Array || data instanceof Int32Array;
   const dtype = checkDType(
     'tensor',
@@ -106,6 +108,7 @@ export function tensor(data: TensorData, options?: TensorOptions): Tensor {
 
 export interface FillOptions<D extends DType = DType> {
   dtype?: D;
+  /** Default: defaultDevice(). */
   device?: Device;
   requiresGrad?: boolean;
 }
@@ -121,7 +124,7 @@ export function full<D extends DType = 'float32'>(
   const opts = checkOptions('full', options, FILL_OPTIONS);
   const dims = checkShape('full', 'shape', shape);
   const dtype = checkDType('full', 'options.dtype', opts.dtype ?? 'float32');
-  const device = checkDevice('full', 'options.device', opts.device ?? 'cpu');
+  const device = opts.device === undefined ? defaultDevice() : checkDevice('full', 'options.device', opts.device);
   if (typeof value !== 'number') throw new ArgumentError(`full: value must be a number, got ${describe(value)}`);
   if (dtype === 'int32' && !Number.isSafeInteger(checkFinite('full', 'value', value))) {
     throw new DTypeError(`full: value ${value} is not an integer, which an int32 tensor needs`);

@@ -6,7 +6,7 @@ import type { BinaryOp, UnaryOp } from '../binding.js';
 import { describe, type DType } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { handle, nativeOp } from './call.js';
+import { checkSameDevice, handle, nativeOp } from './call.js';
 import { scalarLike } from './creation.js';
 import { sumTo } from './reduce.js';
 
@@ -41,6 +41,7 @@ function binary<D extends DType>(op: BinaryOp, a: Tensor<D> | number, b: Tensor<
   const ha = handle(op, 'a', ta);
   const hb = handle(op, 'b', tb);
   try {
+    checkSameDevice(op, [['a', ta], ['b', tb]]);
     const out = nativeOp<D>((n) => n.binary(op, ha, hb));
     const aShape = ta.shape;
     const bShape = tb.shape;

@@ -5,7 +5,7 @@ import { record } from '../autograd.js';
 import { DTypeError } from '../errors.js';
 import type { DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
-import { handle, nativeOp } from './call.js';
+import { checkSameDevice, handle, nativeOp } from './call.js';
 
 /** table [R, ...rest], indices int32 of any shape → [...indices.shape, ...rest]. */
 export function gather<D extends DType>(table: Tensor<D>, indices: Tensor<'int32'>): Tensor<D> {
@@ -20,6 +20,7 @@ export function gatherRows<D extends DType>(table: Tensor<D>, indices: Tensor<'i
   const ht = handle('gather', 'table', table);
   const hi = handle('gather', 'indices', indices);
   if (indices.dtype !== 'int32') throw new DTypeError(`gather: indices must be int32, got ${indices.dtype}`);
+  checkSameDevice('gather', [['table', table], ['indices', indices]]);
   const out = nativeOp<D>((n) => n.gather(ht, hi));
   const rows = table.shape[0] ?? 0;
   return record('gather', out, [table, indices], [indices], (g, saved) => {

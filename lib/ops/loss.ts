@@ -7,7 +7,7 @@ import { record } from '../autograd.js';
 import type { Reduction } from '../binding.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { handle, callNative, nativeOp } from './call.js';
+import { checkSameDevice, handle, callNative, nativeOp } from './call.js';
 import { mul, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 
@@ -65,6 +65,7 @@ export function crossEntropy(
   const hl = handle('crossEntropy', 'logits', logits);
   const ht = handle('crossEntropy', 'targets', targets);
   if (targets.dtype !== 'int32') throw new DTypeError(`crossEntropy: targets must be int32 class indices, got ${targets.dtype}`);
+  checkSameDevice('crossEntropy', [['logits', logits], ['targets', targets]]);
   const ignoreIndex = checkInteger('crossEntropy', 'options.ignoreIndex', opts.ignoreIndex ?? -100);
   const reduction = checkOneOf('crossEntropy', 'options.reduction', opts.reduction ?? 'mean', REDUCTIONS);
   const eps = opts.labelSmoothing ?? 0;
@@ -95,6 +96,7 @@ export function mse(prediction: Tensor<'float32'>, target: Tensor<'float32'>, op
   const reduction = checkOneOf('mse', 'options.reduction', opts.reduction ?? 'mean', REDUCTIONS);
   handle('mse', 'prediction', prediction);
   handle('mse', 'target', target);
+  checkSameDevice('mse', [['prediction', prediction], ['target', target]]);
   if (prediction.shape.join() !== target.shape.join()) {
     throw new ShapeError(
       `mse: prediction [${prediction.shape.join(', ')}] and target [${target.shape.join(', ')}] must have the same shape`,

@@ -3,13 +3,14 @@
 
 import { record, type Float } from '../autograd.js';
 import type { Tensor } from '../tensor.js';
-import { handle, nativeOp } from './call.js';
+import { checkSameDevice, handle, nativeOp } from './call.js';
 import { sumTo } from './reduce.js';
 import { transpose } from './views.js';
 
 export function matmul(a: Tensor<'float32'>, b: Tensor<'float32'>): Tensor<'float32'> {
   const ha = handle('matmul', 'a', a);
   const hb = handle('matmul', 'b', b);
+  checkSameDevice('matmul', [['a', a], ['b', b]]);
   const out = nativeOp((n) => n.matmul(ha, hb));
   const aShape = a.shape;
   const bShape = b.shape;

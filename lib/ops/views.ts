@@ -150,9 +150,9 @@ function padTo(g: Float, shape: readonly number[], starts: readonly number[]): F
     if (before === 0 && after === 0) return;
     const parts: Float[] = [];
     const padShape = (n: number): number[] => out.shape.map((s, i) => (i === axis ? n : s));
-    if (before > 0) parts.push(zeros(padShape(before)));
+    if (before > 0) parts.push(zeros(padShape(before), { device: g.device }));
     parts.push(out);
-    if (after > 0) parts.push(zeros(padShape(after)));
+    if (after > 0) parts.push(zeros(padShape(after), { device: g.device }));
     const next = concat(parts, axis);
     for (const p of parts) p.dispose();
     out = next;

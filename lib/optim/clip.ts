@@ -1,10 +1,11 @@
 // Gradient clipping in place, with no round trip to the host: the total norm is computed and the
 // gradients scaled in one native task; the norm comes back as a tensor (read it when you need it).
 
-import { describe } from '../dtype.js';
+import { defaultDevice } from '../device.js';
+import { describe, type Device } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import type { Parameter } from '../nn/module.js';
-import { callNative, handle, nativeOp } from '../ops/call.js';
+import { callNative, checkSameDevice, handle, nativeOp } from '../ops/call.js';
 import { zeros } from '../ops/creation.js';
 import { Tensor } from '../tensor.js';
 
@@ -21,6 +22,12 @@ function gradsOf(op: string, params: unknown): Tensor<'float32'>[] {
     i++;
   }
   return grads;
+}
+
+/** The device of the first parameter (the norm of no gradients is a zero there), else the default. */
+function firstDevice(params: Iterable<Parameter> | Parameter): Device {
+  const first = params instanceof Tensor ? params : (params as Iterable<Parameter>)[Symbol.iterator]().next().value;
+  return first instanceof Tensor ? first.device : defaultDevice();
 }
 
 /**
@@ -40,8 +47,9 @@ export function clipGradNorm(params: Iterable<Parameter> | Parameter, maxNorm: n
     throw new ArgumentError(`${op}: normType must be a number > 0 or Infinity, got ${describe(normType)}`);
   }
   const grads = gradsOf(op, params);
-  if (grads.length === 0) return zeros([]);
+  if (grads.length === 0) return zeros([], { device: firstDevice(params) });
   const handles = grads.map((g, i) => handle(op, `gradient ${i}`, g));
+  checkSameDevice(op, grads.map((g, i) => [`gradient ${i}`, g] as const));
   return nativeOp((n) => n.clipGradNorm(handles, maxNorm, normType));
 }
 
@@ -54,5 +62,6 @@ export function clipGradValue(params: Iterable<Parameter> | Parameter, clipValue
   const grads = gradsOf(op, params);
   if (grads.length === 0) return;
   const handles = grads.map((g, i) => handle(op, `gradient ${i}`, g));
+  checkSameDevice(op, grads.map((g, i) => [`gradient ${i}`, g] as const));
   callNative((n) => n.clampInPlace(handles, -clipValue, clipValue));
 }

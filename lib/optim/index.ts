@@ -14,6 +14,7 @@ export {
   type AdagradOptions,
 } from './optimizers.js';
 export { clipGradNorm, clipGradValue } from './clip.js';
+export { GradScaler, type GradScalerOptions, type GradScalerState, type ScalableOptimizer } from './grad-scaler.js';
 export {
   LRSchedule,
   StepLR,

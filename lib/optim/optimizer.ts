@@ -2,14 +2,17 @@
 // tinygrad's nn/optim.py do. step() updates every parameter that has a gradient with one fused
 // native call (one stream task), in place: parameters that are views into a shared buffer (an
 // RNN's flat weights) update that buffer. State tensors are created lazily on a parameter's first
-// step and belong to the optimizer (no tidy() scope frees them; dispose() does).
+// step, on the parameter's device (they follow it when the model moves), and belong to the
+// optimizer (no tidy() scope frees them; dispose() does).
 
 import { checkOptions } from '../args.js';
 import type { NativeTensor, OptimizerHyper, OptimizerKind } from '../binding.js';
 import { describe } from '../dtype.js';
 import { ArgumentError, CheckpointError, DisposedError, DTypeError } from '../errors.js';
-import { callNative, handle } from '../ops/call.js';
+import { callNative, checkSameDevice, handle } from '../ops/call.js';
 import { full, tensor } from '../ops/creation.js';
+import { copyTo } from '../ops/device.js';
+import { range } from '../profile.js';
 import type { Parameter } from '../nn/module.js';
 import { untracked } from '../scope.js';
 import { Tensor } from '../tensor.js';
@@ -116,6 +119,10 @@ export abstract class Optimizer {
    * a gradient are skipped (their step counts do not advance). Queued: returns at once.
    */
   step(): void {
+    range(`${this.#kind}.step`, () => this.#step());
+  }
+
+  #step(): void {
     const op = `${this.name}.step`;
     this.#checkLive('step');
     const idx: number[] = [];
@@ -129,12 +136,19 @@ export abstract class Optimizer {
       const p = this.params[i]!;
       params.push(handle(op, `params[${i}]`, p));
       grads.push(handle(op, `params[${i}].grad`, p.grad));
+      checkSameDevice(op, [[`params[${i}]`, p], [`params[${i}].grad`, p.grad]]);
     }
+    checkSameDevice(op, idx.map((i) => [`params[${i}]`, this.params[i]!] as const));
     const names = this.stateNames();
     for (const i of idx) {
-      if (this.#state[i] === null) {
-        const p = this.params[i]!;
+      const p = this.params[i]!;
+      const state = this.#state[i] ?? null;
+      if (state === null) {
         this.#state[i] = untracked(() => names.map((n) => full(p.shape, this.initialValue(n), { device: p.device })));
+      } else if (state.some((t) => t.device !== p.device)) {
+        // The model moved (Module.to) since the last step: the state follows its parameter.
+        this.#state[i] = untracked(() => state.map((t) => copyTo(op, t, p.device)));
+        state.forEach((t) => t.dispose());
       }
     }
     const states = idx.map((i) => this.#state[i]!.map((t, k) => handle(op, `state ${names[k]} of params[${i}]`, t)));
@@ -231,12 +245,8 @@ export abstract class Optimizer {
       this.#steps[i] = 0;
       const entries = byParam.get(i);
       if (entries === undefined) continue;
-      this.#state[i] = untracked(() =>
-        names.map((n) => {
-          const h = handle(op, `state.${i}.${n}`, entries.get(n));
-          return new Tensor<'float32'>(callNative((b) => b.contiguous(h)));
-        }),
-      );
+      const p = this.params[i]!;
+      this.#state[i] = untracked(() => names.map((n) => copyTo(op, entries.get(n) as Tensor<'float32'>, p.device)));
       this.#steps[i] = steps.get(i)!;
     }
   }

@@ -1,17 +1,22 @@
-// fit(): the training loop. Each epoch: batches from the data source, forward, loss, backward,
-// optional gradient clipping, optimizer step; then evaluation on the validation data; callbacks
-// see every epoch and may stop training. Every step runs in a tidy() scope and reads its loss
-// with `await`, so memory stays flat and the event loop keeps running.
+// fit(): the training loop. Each epoch: batches from the data source (moved to the model's
+// device), forward, loss, backward, optional gradient clipping, optimizer step (through a
+// GradScaler for fp16); then evaluation on the validation data; callbacks see every epoch and may
+// stop training. Every step runs in a tidy() scope and reads its loss with `await`, so memory
+// stays flat and the event loop keeps running. Each training step is an NVTX range ("step 12").
 
-import { checkInteger, checkOptions } from '../args.js';
+import { checkBoolean, checkInteger, checkOptions } from '../args.js';
 import { noGrad } from '../autograd.js';
-import { describe } from '../dtype.js';
-import { ArgumentError } from '../errors.js';
+import { defaultDevice } from '../device.js';
+import { describe, type Device } from '../dtype.js';
+import { ArgumentError, DeviceError } from '../errors.js';
 import { clipGradNorm } from '../optim/clip.js';
+import { GradScaler } from '../optim/grad-scaler.js';
+import { range } from '../profile.js';
 import { seed } from '../random.js';
 import { tidy } from '../scope.js';
 import type { Tensor } from '../tensor.js';
-import type { Module } from '../nn/module.js';
+import type { Module, Parameter } from '../nn/module.js';
+import { RecurrentLayer } from '../nn/rnn.js';
 import type { Batch, DataSource } from './dataset.js';
 import type { Metric } from './metrics.js';
 import { Progress, type ProgressMode } from './progress.js';
@@ -82,10 +87,17 @@ export interface FitOptions {
   initialEpoch?: number;
   /** 'auto' (default): a bar on a terminal, lines otherwise; 'off' prints nothing. */
   progress?: ProgressMode;
+  /**
+   * Loss scaling for fp16 training: a GradScaler, true for a new default one, or false for none.
+   * Default: a GradScaler when a recurrent layer of the model has precision 'fp16'. The optimizer
+   * must then be an rnnkit optimizer (the scaler unscales its parameters' gradients).
+   */
+  gradScaler?: GradScaler | boolean;
 }
 
 const FIT_OPTIONS = [
   'data', 'validationData', 'epochs', 'optimizer', 'loss', 'metrics', 'clipGradNorm', 'callbacks', 'seed', 'initialEpoch', 'progress',
+  'gradScaler',
 ] as const;
 
 function checkSource(arg: string, value: unknown): DataSource {
@@ -93,6 +105,77 @@ function checkSource(arg: string, value: unknown): DataSource {
     throw new ArgumentError(`fit: ${arg} must be a data source with batches(epoch), got ${describe(value)}`);
   }
   return value as DataSource;
+}
+
+/** The one device of the model's parameters (the default device for a model without any). */
+function modelDevice(model: Module): Device {
+  const params = model.namedParameters();
+  const [firstName, first] = params[0] ?? [];
+  if (first === undefined) return defaultDevice();
+  for (const [name, p] of params) {
+    if (p.device !== first.device) {
+      throw new DeviceError(
+        `fit: the model's parameters are on different devices (${firstName} on ${first.device}, ${name} on ${p.device}); move the model with model.to(device)`,
+      );
+    }
+  }
+  return first.device;
+}
+
+/** The batch with its tensors on `device`. fit() owns batches, so moved originals are disposed. */
+function batchOn(batch: Batch, device: Device): Batch {
+  const inputs = batch.inputs.to(device);
+  const targets = batch.targets.to(device);
+  if (inputs !== batch.inputs) batch.inputs.dispose();
+  if (targets !== batch.targets) batch.targets.dispose();
+  return { ...batch, inputs, targets };
+}
+
+/** options.gradScaler resolved: the scaler to train with, or null. */
+function scalerFor(model: Module, optimizer: OptimizerLike, value: unknown): GradScaler | null {
+  const fp16 = () => model.modules().some((m) => m instanceof RecurrentLayer && m.config.precision === 'fp16');
+  const scaler =
+    value instanceof GradScaler
+      ? value
+      : (value === undefined ? fp16() : checkBoolean('fit', 'options.gradScaler', value))
+        ? new GradScaler()
+        : null;
+  if (scaler !== null && !Array.isArray((optimizer as { params?: unknown }).params)) {
+    throw new ArgumentError('fit: loss scaling (options.gradScaler, or an fp16 layer) needs an rnnkit optimizer, whose params it unscales');
+  }
+  return scaler;
+}
+
+/** One training step on a batch: forward, backward, clipping, optimizer step. Returns the output and the (unscaled) loss. */
+async function trainStep(
+  model: TrainableModule,
+  batch: Batch,
+  loss: LossFn,
+  optimizer: OptimizerLike,
+  params: Parameter[],
+  maxNorm: number | undefined,
+  scaler: GradScaler | null,
+): Promise<{ output: Tensor<'float32'>; value: Tensor<'float32'> }> {
+  optimizer.zeroGrad();
+  const result = tidy(() => {
+    const out = model.forward(batch.inputs, { lengths: batch.lengths });
+    const l = loss(out, batch);
+    (scaler === null ? l : scaler.scale(l)).backward();
+    return { output: out, value: l };
+  });
+  if (scaler === null) {
+    if (maxNorm !== undefined) clipGradNorm(params, maxNorm).dispose();
+    optimizer.step();
+  } else {
+    const scaled = optimizer as OptimizerLike & { params: readonly Parameter[] };
+    if (maxNorm !== undefined) {
+      scaler.unscale(scaled);
+      clipGradNorm(params, maxNorm).dispose();
+    }
+    await scaler.step(scaled);
+    scaler.update();
+  }
+  return result;
 }
 
 /** Runs the data once without gradients: mean loss per batch and the metrics. */
@@ -107,9 +190,11 @@ export async function evaluate(
   let total = 0;
   let batches = 0;
   const wasTraining = model.training;
+  const device = modelDevice(model);
   model.eval();
   try {
-    for await (const batch of data.batches(epoch)) {
+    for await (const raw of data.batches(epoch)) {
+      const batch = batchOn(raw, device);
       const { output, value } = noGrad(() =>
         tidy(() => {
           const out = model.forward(batch.inputs, { lengths: batch.lengths });
@@ -157,6 +242,8 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
   const context = { epoch: initialEpoch, model, optimizer, history, stop: (reason: string) => void (stopReason = reason) };
   const progress = new Progress((opts.progress ?? 'auto') as ProgressMode);
   const params = model.parameters();
+  const device = modelDevice(model);
+  const scaler = scalerFor(model, optimizer, opts.gradScaler);
   let step = 0;
 
   for (let epoch = initialEpoch; epoch < epochs && stopReason === undefined; epoch++) {
@@ -168,16 +255,11 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
     let batches = 0;
     let tokens = 0;
     progress.startEpoch(epoch, epochs, data.numBatches);
-    for await (const batch of data.batches(epoch)) {
-      optimizer.zeroGrad();
-      const { output, value } = tidy(() => {
-        const out = model.forward(batch.inputs, { lengths: batch.lengths });
-        const l = loss(out, batch);
-        l.backward();
-        return { output: out, value: l };
-      });
-      if (maxNorm !== undefined) clipGradNorm(params, maxNorm).dispose();
-      optimizer.step();
+    for await (const raw of data.batches(epoch)) {
+      const batch = batchOn(raw, device);
+      const { output, value } = await range(`step ${step + 1}`, () =>
+        trainStep(model, batch, loss, optimizer, params, maxNorm, scaler),
+      );
       const lossValue = (await value.data())[0]!;
       for (const m of metrics) await m.update(output, batch.targets);
       for (const t of [output, value, batch.inputs, batch.targets]) t.dispose();

@@ -324,7 +324,7 @@ describe('LSTM cell clipping (cellClip)', () => {
   describe('bad input', () => {
     const config = (over: Partial<RnnConfig>): RnnConfig => ({
       mode: 'lstm', inputSize: 2, hiddenSize: 3, projSize: 0, numLayers: 1, bidirectional: false, bias: true,
-      batchFirst: true, dropout: 0, cellClip: 0, ...over,
+      batchFirst: true, dropout: 0, cellClip: 0, precision: 'fp32', ...over,
     });
     const code = (fn: () => unknown): string | undefined => {
       try {
