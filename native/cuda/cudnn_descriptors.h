@@ -35,9 +35,6 @@ class TensorDescriptor
     : public CudnnDescriptor<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor,
                              cudnnDestroyTensorDescriptor> {
  public:
-  TensorDescriptor() = default;
-  TensorDescriptor(cudnnDataType_t type, const std::vector<int>& dims) { set(type, dims); }
-
   void set(cudnnDataType_t type, const std::vector<int>& dims) {
     std::vector<int> strides(dims.size(), 1);
     for (size_t i = dims.size() - 1; i-- > 0;) strides[i] = strides[i + 1] * dims[i + 1];
