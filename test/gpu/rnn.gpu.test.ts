@@ -368,9 +368,8 @@ describe.skipIf(!gpu)('recurrent layers on CUDA (cuDNN)', () => {
       };
       const a = runSeeded(11);
       const b = runSeeded(11);
-      expect(b.output).toEqual(a.output);
-      expect(b.h).toEqual(a.h);
-      for (const [name, g] of a.grads) expect(b.grads.get(name), name).toEqual(g);
+      // Other masks would move values by ~0.1; 1e-6 leaves room only for summation order.
+      expectResults(b, a, { forward: 1e-6, grad: 1e-6, rtol: 0 });
       const c = runSeeded(12);
       expect(c.output).not.toEqual(a.output);
       layer.eval();
