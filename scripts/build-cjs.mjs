@@ -17,7 +17,7 @@ const out = path.join(dist, 'cjs');
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-await build({
+const { warnings } = await build({
   entryPoints: [path.join(root, 'lib/index.ts')],
   outfile: path.join(out, 'index.js'),
   bundle: true,
@@ -29,6 +29,9 @@ await build({
   banner: { js: 'const __rnnkitModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: 'warning',
 });
+// A warning here is a bug in the CommonJS build (e.g. an import.meta property other than url,
+// which would be undefined there): esbuild has printed it; stop.
+if (warnings.length) process.exit(1);
 for (const rel of readdirSync(dist, { recursive: true, encoding: 'utf8' })) {
   if (!rel.endsWith('.d.ts') || rel.startsWith(`cjs${path.sep}`)) continue;
   mkdirSync(path.join(out, path.dirname(rel)), { recursive: true });
