@@ -48,10 +48,14 @@ constexpr int kProjectionId = 8;
 
 cudnnRNNMode_t cellMode(RnnMode mode) {
   switch (mode) {
-    case RnnMode::RnnTanh: return CUDNN_RNN_TANH;
-    case RnnMode::RnnRelu: return CUDNN_RNN_RELU;
-    case RnnMode::Lstm: return CUDNN_LSTM;
-    case RnnMode::Gru: return CUDNN_GRU;
+    case RnnMode::RnnTanh:
+      return CUDNN_RNN_TANH;
+    case RnnMode::RnnRelu:
+      return CUDNN_RNN_RELU;
+    case RnnMode::Lstm:
+      return CUDNN_LSTM;
+    case RnnMode::Gru:
+      return CUDNN_GRU;
   }
   return CUDNN_LSTM;
 }
@@ -59,17 +63,23 @@ cudnnRNNMode_t cellMode(RnnMode mode) {
 /** The element type cuDNN runs on. */
 cudnnDataType_t runType(RnnPrecision precision) {
   switch (precision) {
-    case RnnPrecision::Bf16: return CUDNN_DATA_BFLOAT16;
-    case RnnPrecision::Fp16: return CUDNN_DATA_HALF;
-    default: return CUDNN_DATA_FLOAT;
+    case RnnPrecision::Bf16:
+      return CUDNN_DATA_BFLOAT16;
+    case RnnPrecision::Fp16:
+      return CUDNN_DATA_HALF;
+    default:
+      return CUDNN_DATA_FLOAT;
   }
 }
 
 cudnnMathType_t mathType(RnnPrecision precision) {
   switch (precision) {
-    case RnnPrecision::Fp32: return CUDNN_FMA_MATH;   // no TF32
-    case RnnPrecision::Tf32: return CUDNN_DEFAULT_MATH;  // TF32 tensor cores on sm80+
-    default: return CUDNN_TENSOR_OP_MATH;
+    case RnnPrecision::Fp32:
+      return CUDNN_FMA_MATH;  // no TF32
+    case RnnPrecision::Tf32:
+      return CUDNN_DEFAULT_MATH;  // TF32 tensor cores on sm80+
+    default:
+      return CUDNN_TENSOR_OP_MATH;
   }
 }
 
@@ -129,8 +139,8 @@ void setRnnDescriptor(cudnnRNNDescriptor_t desc, const RnnConfig& cfg, cudnnData
                       cfg.bias ? CUDNN_RNN_DOUBLE_BIAS : CUDNN_RNN_NO_BIAS,
                       cfg.bidirectional ? CUDNN_BIDIRECTIONAL : CUDNN_UNIDIRECTIONAL,
                       CUDNN_LINEAR_INPUT, type, CUDNN_DATA_FLOAT, math, toInt(cfg.inputSize),
-                      toInt(cfg.hiddenSize), toInt(cfg.hiddenOut()), toInt(cfg.numLayers),
-                      dropout, CUDNN_RNN_PADDED_IO_ENABLED));
+                      toInt(cfg.hiddenSize), toInt(cfg.hiddenOut()), toInt(cfg.numLayers), dropout,
+                      CUDNN_RNN_PADDED_IO_ENABLED));
   if (cfg.cellClip > 0) {
     CUDNN_CHECK(cudnnRNNSetClip_v9(desc, CUDNN_RNN_CLIP_MINMAX, -cfg.cellClip, cfg.cellClip));
   }
@@ -324,7 +334,8 @@ std::vector<WeightRun> weightRuns(const RnnLayout& full, const RnnLayout& half) 
   for (size_t i = 0; i < full.params.size(); ++i) {
     runs.push_back({full.params[i].offset, half.params[i].offset, numel(full.params[i].shape)});
   }
-  std::sort(runs.begin(), runs.end(), [](const WeightRun& a, const WeightRun& b) { return a.full < b.full; });
+  std::sort(runs.begin(), runs.end(),
+            [](const WeightRun& a, const WeightRun& b) { return a.full < b.full; });
   std::vector<WeightRun> merged;
   for (const WeightRun& run : runs) {
     if (!merged.empty() && merged.back().full + merged.back().count == run.full &&
@@ -362,13 +373,17 @@ void checkSupported(const CudaContext& context, const RnnProblem& problem) {
   }
   if (problem.config.precision != RnnPrecision::Bf16) return;
   if (context.properties.major < 8) {
-    fail(Error::Code::Argument, "rnn: config.precision 'bf16' needs a GPU of compute capability 8.0 "
-         "or newer, and ", context.properties.name, " is ", context.properties.major, ".",
-         context.properties.minor, "; use 'fp16' (with a GradScaler) or 'fp32'");
+    fail(Error::Code::Argument,
+         "rnn: config.precision 'bf16' needs a GPU of compute capability 8.0 "
+         "or newer, and ",
+         context.properties.name, " is ", context.properties.major, ".", context.properties.minor,
+         "; use 'fp16' (with a GradScaler) or 'fp32'");
   }
   if (cudnnGetVersion() < kBf16RnnVersion) {
-    fail(Error::Code::Backend, "rnn: config.precision 'bf16' needs cuDNN 9.13 or newer (its RNN takes "
-         "no bfloat16 before), and this process loaded cuDNN ", cudnnGetVersion(),
+    fail(Error::Code::Backend,
+         "rnn: config.precision 'bf16' needs cuDNN 9.13 or newer (its RNN takes "
+         "no bfloat16 before), and this process loaded cuDNN ",
+         cudnnGetVersion(),
          "; use 'fp16' (with a GradScaler) or 'tf32', or point CUDNN_ROOT at a newer cuDNN");
   }
 }
@@ -447,10 +462,12 @@ DeviceData weightsFor(CudaContext& context, CudnnRnnCall& call, const RnnConfig&
   setNoDropout(context.cudnn, none.get());
   RnnDescriptor full;
   setRnnDescriptor(full.get(), cfg, CUDNN_DATA_FLOAT, layoutMathType(cfg.precision), none.get());
-  call.weightRuns = weightRuns(locateParams(context.cudnn, full.get(), cfg, 4),
-                               locateParams(context.cudnn, call.rnn.get(), cfg, typeBytes(call.type)));
+  call.weightRuns =
+      weightRuns(locateParams(context.cudnn, full.get(), cfg, 4),
+                 locateParams(context.cudnn, call.rnn.get(), cfg, typeBytes(call.type)));
   DeviceData half = allocateBytes(weights.device, call.weightBytes);
-  convertRuns(context, call.weightRuns, weights.data<float>(), CUDNN_DATA_FLOAT, half.data, call.type);
+  convertRuns(context, call.weightRuns, weights.data<float>(), CUDNN_DATA_FLOAT, half.data,
+              call.type);
   return half;
 }
 
@@ -464,7 +481,8 @@ RnnLayout cudnnRnnLayout(CudaContext& context, const RnnConfig& config) {
   setNoDropout(context.cudnn, none.get());
   RnnDescriptor desc;
   // Parameters are float32 whatever the precision: the float32 space is the canonical one.
-  setRnnDescriptor(desc.get(), config, CUDNN_DATA_FLOAT, layoutMathType(config.precision), none.get());
+  setRnnDescriptor(desc.get(), config, CUDNN_DATA_FLOAT, layoutMathType(config.precision),
+                   none.get());
   return locateParams(context.cudnn, desc.get(), config, 4);
 }
 
@@ -487,12 +505,12 @@ void cudnnRnnForward(CudaContext& context, const RnnProblem& problem, const RnnI
   if (lstm) cy = outputFor(*out.c, type);
   DeviceBuffer<char> work(context, call->workBytes);
 
-  RNN_CHECK(type, cudnnRNNForward(context.cudnn, call->rnn.get(), call->mode, call->lengths(),
-                                  call->xDesc->get(), call->x.data, call->yDesc->get(),
-                                  call->y.data, call->hDesc.get(), call->h0.data, hy.data,
-                                  call->cDesc.get(), call->c0.data, cy.data, call->weightBytes,
-                                  call->weights.data, work.bytes(), work.data(),
-                                  call->reserveBytes, call->reserve.data));
+  RNN_CHECK(type,
+            cudnnRNNForward(context.cudnn, call->rnn.get(), call->mode, call->lengths(),
+                            call->xDesc->get(), call->x.data, call->yDesc->get(), call->y.data,
+                            call->hDesc.get(), call->h0.data, hy.data, call->cDesc.get(),
+                            call->c0.data, cy.data, call->weightBytes, call->weights.data,
+                            work.bytes(), work.data(), call->reserveBytes, call->reserve.data));
   finishOutput(context, call->y, out.output, type);
   finishOutput(context, hy, out.h, type);
   if (lstm) finishOutput(context, cy, *out.c, type);
@@ -500,12 +518,12 @@ void cudnnRnnForward(CudaContext& context, const RnnProblem& problem, const RnnI
 }
 
 void cudnnRnnBackward(CudaContext& context, const RnnProblem& problem, const RnnInputs& in,
-                      const RnnReserve& reserve, const RnnGrads& grads,
-                      const RnnInputGrads& out) {
+                      const RnnReserve& reserve, const RnnGrads& grads, const RnnInputGrads& out) {
   (void)in;  // the forward's own buffers (call->x, h0, c0, weights) are what cuDNN wants again
   const auto* call = dynamic_cast<const CudnnRnnCall*>(reserve.saved.get());
   if (!call) {
-    fail(Error::Code::Backend, "rnnBackward: the training forward that made this reserve did not complete");
+    fail(Error::Code::Backend,
+         "rnnBackward: the training forward that made this reserve did not complete");
   }
   const RnnConfig& cfg = problem.config;
   const bool lstm = cfg.mode == RnnMode::Lstm;
@@ -513,11 +531,11 @@ void cudnnRnnBackward(CudaContext& context, const RnnProblem& problem, const Rnn
   const Device device = problem.device;
 
   // Incoming gradients in `type`; absent state gradients stay null (cuDNN reads them as zeros).
-  DeviceData dy = grads.dOutput
-                      ? contiguousAs(context, *grads.dOutput, type)
-                      : zerosOf(context, device,
-                                static_cast<size_t>(problem.batch * problem.time * cfg.directions() *
-                                                    cfg.hiddenOut()) * typeBytes(type));
+  DeviceData dy = grads.dOutput ? contiguousAs(context, *grads.dOutput, type)
+                                : zerosOf(context, device,
+                                          static_cast<size_t>(problem.batch * problem.time *
+                                                              cfg.directions() * cfg.hiddenOut()) *
+                                              typeBytes(type));
   DeviceData dhy, dcy;
   if (grads.dh) dhy = contiguousAs(context, *grads.dh, type);
   if (lstm && grads.dc) dcy = contiguousAs(context, *grads.dc, type);
@@ -534,8 +552,9 @@ void cudnnRnnBackward(CudaContext& context, const RnnProblem& problem, const Rnn
                       call->reserveBytes, call->reserve.data));
 
   // CUDNN_WGRAD_MODE_ADD into a zeroed space (so gaps between parameters, if any, are zero too).
-  DeviceData dWeights = type == CUDNN_DATA_FLOAT ? DeviceData{out.dWeights.data<float>(), out.dWeights.storage}
-                                                 : allocateBytes(device, call->weightBytes);
+  DeviceData dWeights = type == CUDNN_DATA_FLOAT
+                            ? DeviceData{out.dWeights.data<float>(), out.dWeights.storage}
+                            : allocateBytes(device, call->weightBytes);
   CUDA_CHECK(cudaMemsetAsync(dWeights.data, 0, call->weightBytes, context.stream));
   RNN_CHECK(type, cudnnRNNBackwardWeights_v8(
                       context.cudnn, call->rnn.get(), CUDNN_WGRAD_MODE_ADD, call->lengths(),

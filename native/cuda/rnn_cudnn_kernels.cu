@@ -33,14 +33,16 @@ __global__ void copyConvertKernel(const Src* __restrict__ src, Dims dims, Dst* _
     int64_t rest = i / dims.shape[2];
     int64_t j = rest % dims.shape[1];
     int64_t h = rest / dims.shape[1];
-    float v = static_cast<float>(src[h * dims.strides[0] + j * dims.strides[1] + k * dims.strides[2]]);
+    float v =
+        static_cast<float>(src[h * dims.strides[0] + j * dims.strides[1] + k * dims.strides[2]]);
     dst[i] = Dst(v);
   }
 }
 
 template <class Src, class Dst>
 void launchCopy(cudaStream_t stream, const StridedView& src, void* dst) {
-  Dims dims{{src.shape[0], src.shape[1], src.shape[2]}, {src.strides[0], src.strides[1], src.strides[2]}};
+  Dims dims{{src.shape[0], src.shape[1], src.shape[2]},
+            {src.strides[0], src.strides[1], src.strides[2]}};
   int64_t n = dims.shape[0] * dims.shape[1] * dims.shape[2];
   if (n == 0) return;
   copyConvertKernel<Src, Dst><<<blocksFor(n), kThreads, 0, stream>>>(
@@ -51,10 +53,14 @@ void launchCopy(cudaStream_t stream, const StridedView& src, void* dst) {
 template <class Src>
 void launchFrom(cudaStream_t stream, const StridedView& src, void* dst, cudnnDataType_t dstType) {
   switch (dstType) {
-    case CUDNN_DATA_FLOAT: return launchCopy<Src, float>(stream, src, dst);
-    case CUDNN_DATA_HALF: return launchCopy<Src, __half>(stream, src, dst);
-    case CUDNN_DATA_BFLOAT16: return launchCopy<Src, __nv_bfloat16>(stream, src, dst);
-    default: break;
+    case CUDNN_DATA_FLOAT:
+      return launchCopy<Src, float>(stream, src, dst);
+    case CUDNN_DATA_HALF:
+      return launchCopy<Src, __half>(stream, src, dst);
+    case CUDNN_DATA_BFLOAT16:
+      return launchCopy<Src, __nv_bfloat16>(stream, src, dst);
+    default:
+      break;
   }
   fail(Error::Code::Backend, "copyConvert: unsupported destination type ", int(dstType));
 }
@@ -76,10 +82,14 @@ __global__ void zeroPaddingKernel(float* __restrict__ data, bool batchFirst, int
 void copyConvert(cudaStream_t stream, const StridedView& src, cudnnDataType_t srcType, void* dst,
                  cudnnDataType_t dstType) {
   switch (srcType) {
-    case CUDNN_DATA_FLOAT: return launchFrom<float>(stream, src, dst, dstType);
-    case CUDNN_DATA_HALF: return launchFrom<__half>(stream, src, dst, dstType);
-    case CUDNN_DATA_BFLOAT16: return launchFrom<__nv_bfloat16>(stream, src, dst, dstType);
-    default: break;
+    case CUDNN_DATA_FLOAT:
+      return launchFrom<float>(stream, src, dst, dstType);
+    case CUDNN_DATA_HALF:
+      return launchFrom<__half>(stream, src, dst, dstType);
+    case CUDNN_DATA_BFLOAT16:
+      return launchFrom<__nv_bfloat16>(stream, src, dst, dstType);
+    default:
+      break;
   }
   fail(Error::Code::Backend, "copyConvert: unsupported source type ", int(srcType));
 }

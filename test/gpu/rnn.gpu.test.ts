@@ -133,7 +133,7 @@ function expectResults(got: Results, want: Results, bounds: Bounds): void {
     try {
       expectClose(a, b, bound, bounds.rtol);
     } catch (err) {
-      throw new Error(`${what}: ${(err as Error).message}`);
+      throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
     }
   };
   check('output', got.output, want.output, bounds.forward);

@@ -24,8 +24,8 @@ namespace {
 using rk::Error;
 using rk::RnnConfig;
 using rk::RnnLayout;
-using rk::Tensor;
 using rk::str;
+using rk::Tensor;
 
 constexpr int kSkip = 77;
 
@@ -71,8 +71,10 @@ Result reference(const Problem& p, const RnnLayout& layout, const std::vector<do
           std::vector<double> gates(static_cast<size_t>(4 * H));
           for (int64_t j = 0; j < 4 * H; ++j) {
             double v = w[static_cast<size_t>(o.biasIh + j)] + w[static_cast<size_t>(o.biasHh + j)];
-            for (int64_t i = 0; i < C; ++i) v += w[static_cast<size_t>(o.weightIh + j * C + i)] * at(input, T, C, b, t, i);
-            for (int64_t i = 0; i < H; ++i) v += w[static_cast<size_t>(o.weightHh + j * H + i)] * h[static_cast<size_t>(i)];
+            for (int64_t i = 0; i < C; ++i)
+              v += w[static_cast<size_t>(o.weightIh + j * C + i)] * at(input, T, C, b, t, i);
+            for (int64_t i = 0; i < H; ++i)
+              v += w[static_cast<size_t>(o.weightHh + j * H + i)] * h[static_cast<size_t>(i)];
             gates[static_cast<size_t>(j)] = v;
           }
           for (int64_t j = 0; j < H; ++j) {
@@ -113,7 +115,8 @@ std::vector<double> random(std::mt19937& gen, size_t n, double scale) {
 
 Tensor upload(const std::vector<double>& v, const rk::Shape& shape, rk::Device device) {
   std::vector<float> f = toFloat(v);
-  return rk::ops::fromHost(f.data(), static_cast<int64_t>(f.size()), rk::DType::Float32, shape, device);
+  return rk::ops::fromHost(f.data(), static_cast<int64_t>(f.size()), rk::DType::Float32, shape,
+                           device);
 }
 
 std::vector<double> download(const Tensor& t) {
@@ -227,8 +230,9 @@ int main() {
   int count = 0;
   cudaError_t status = cudaGetDeviceCount(&count);
   if (status != cudaSuccess || count == 0) {
-    std::printf("SKIP rnn_cudnn_test: no CUDA device (%s)\n",
-                status != cudaSuccess ? cudaGetErrorString(status) : "the driver reports 0 devices");
+    std::printf("SKIP rnn_cudnn_test: no CUDA device (%s)\n", status != cudaSuccess
+                                                                  ? cudaGetErrorString(status)
+                                                                  : "the driver reports 0 devices");
     return kSkip;
   }
   try {
