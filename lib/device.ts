@@ -68,6 +68,14 @@ export function checkDevice(op: string, arg: string, value: unknown): Device {
 }
 
 /**
+ * The device `name` normalised ('cuda' → 'cuda:0'), checked to work here: `rk.device('cuda')`
+ * gives 'cuda:0' or a DeviceError that says why the GPU cannot be used.
+ */
+export function device(name: Device): Device {
+  return checkDevice('device', 'name', name);
+}
+
+/**
  * Where tensors, layers and loaded checkpoints go when no device is given: setDefaultDevice()'s
  * choice, else the RNNKIT_DEVICE environment variable, else the first working CUDA device, else 'cpu'.
  */

@@ -18,7 +18,7 @@ export {
 export { tidy, keep } from './scope.js';
 export { noGrad, isGradEnabled, backward, type BackwardOptions } from './autograd.js';
 export { memory, sync, backends, type MemoryInfo } from './memory.js';
-export { defaultDevice, setDefaultDevice } from './device.js';
+export { device, defaultDevice, setDefaultDevice } from './device.js';
 export * as profile from './profile.js';
 export { tensor, full, zeros, ones, type TensorOptions, type FillOptions, type TensorData, type NestedArray } from './ops/creation.js';
 export { add, sub, mul, div, neg, tanh, sigmoid, relu, exp, log } from './ops/elementwise.js';

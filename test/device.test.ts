@@ -37,7 +37,11 @@ describe('device names', () => {
     t.dispose();
   });
 
-  it("'cpu' is accepted everywhere a device is", async () => {
+  it("'cpu' is accepted everywhere a device is; device(name) checks and normalises a name", async () => {
+    expect(rk.device('cpu')).toBe('cpu');
+    expect(() => rk.device('gpu' as rk.Device)).toThrow(/^device: name must be 'cpu', 'cuda' or 'cuda:N', got 'gpu'/);
+    if (gpuDevice !== null) expect(rk.device('cuda')).toBe('cuda:0');
+    else expect(() => rk.device('cuda')).toThrow(`device: name is 'cuda', but device 'cuda:0' is not available: ${noGpuReason}`);
     const t = rk.tensor([1, 2], { device: 'cpu' });
     expect(t.device).toBe('cpu');
     expect(rk.full([2], 3, { device: 'cpu' }).device).toBe('cpu');
