@@ -63,7 +63,7 @@ function sameAsCpu(label: string, leaves: Leaf[], fn: (...xs: Float[]) => Float,
     try {
       expectClose(values, want[i]!, tol.atol, tol.rtol);
     } catch (err) {
-      throw new Error(`${label}: ${i === 0 ? 'output' : `gradient of input ${i - 1}`}: ${(err as Error).message}`);
+      throw new Error(`${label}: ${i === 0 ? 'output' : `gradient of input ${i - 1}`}: ${(err as Error).message}`, { cause: err });
     }
   });
 }
@@ -80,7 +80,7 @@ function sameValues(label: string, fn: (device: rk.Device) => rk.Tensor[], tol: 
     try {
       expectClose(values, want[i]!, tol.atol, tol.rtol);
     } catch (err) {
-      throw new Error(`${label}: result ${i}: ${(err as Error).message}`);
+      throw new Error(`${label}: result ${i}: ${(err as Error).message}`, { cause: err });
     }
   });
 }
@@ -347,7 +347,7 @@ describeGpu('CUDA ops against the CPU backend', () => {
         try {
           expectClose(v, want[i]!, 1e-6, 1e-5);
         } catch (err) {
-          throw new Error(`${name}: tensor ${i}: ${(err as Error).message}`);
+          throw new Error(`${name}: tensor ${i}: ${(err as Error).message}`, { cause: err });
         }
       });
     }
@@ -407,14 +407,14 @@ describeGpu('CUDA ops against the CPU backend', () => {
       try {
         expectClose(g, want.grads[i]![1], 1e-4);
       } catch (err) {
-        throw new Error(`gradient of ${name}: ${(err as Error).message}`);
+        throw new Error(`gradient of ${name}: ${(err as Error).message}`, { cause: err });
       }
     });
     got.after.forEach(([name, p], i) => {
       try {
         expectClose(p, want.after[i]![1], 1e-5);
       } catch (err) {
-        throw new Error(`${name} after the step: ${(err as Error).message}`);
+        throw new Error(`${name} after the step: ${(err as Error).message}`, { cause: err });
       }
     });
   });
@@ -461,7 +461,7 @@ describeGpu('CUDA ops against the CPU backend', () => {
       try {
         expectClose(p.dataSync(), ref.parameters()[i]!.dataSync(), 1e-5);
       } catch (err) {
-        throw new Error(`${name}: ${(err as Error).message}`);
+        throw new Error(`${name}: ${(err as Error).message}`, { cause: err });
       }
     });
     opt.dispose();
