@@ -1,6 +1,7 @@
 // The typed shape of the native addon (native/napi). Only lib/native.ts loads it; only lib/ops,
-// lib/tensor and lib/memory call it. Every function validates its arguments natively as well, so a
-// wrong call from JS throws a JS error and never crashes the process.
+// lib/tensor, lib/memory, lib/device and lib/profile call it. Every function validates its
+// arguments natively as well, so a wrong call from JS throws a JS error and never crashes the
+// process.
 //
 // Native errors carry `code`, one of NativeErrorCode; lib/errors.ts turns them into typed classes.
 //
