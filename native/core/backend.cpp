@@ -11,6 +11,4 @@ void requireCudaDevice(Device device) {
   if (device.kind == DeviceKind::Cuda) cudaBackend(device.index);
 }
 
-RnnLayout Backend::rnnLayout(const RnnConfig& config) { return rk::rnnLayout(config); }
-
 }  // namespace rk

@@ -92,12 +92,14 @@ class Backend {
                             const Tensor& norm) = 0;
   virtual void clampInPlace(const std::vector<Tensor>& tensors, double min, double max) = 0;
 
-  // With defaults, so a backend overrides only what differs.
+  // With defaults, so a backend overrides only what differs. Every virtual is pure or inline:
+  // Backend then has no key function, and the CUDA module, which does not compile backend.cpp,
+  // gets its own copy of Backend's vtable and type info.
   /**
    * Where each canonical parameter sits in this backend's flat weight buffer for a validated
    * config (default: rk::rnnLayout, the canonical consecutive order). Called on the JS thread.
    */
-  virtual RnnLayout rnnLayout(const RnnConfig& config);
+  virtual RnnLayout rnnLayout(const RnnConfig& config) { return rk::rnnLayout(config); }
   /**
    * Called in a stream task by reads and syncs: returns when the device has finished all the work
    * queued before it, and throws the device's failure if asynchronous work failed. The CPU runs

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <mutex>
 
 #include "core/cuda_libraries.h"
@@ -35,7 +36,11 @@ std::string packageDeps(const std::string& addonDir) {
   std::string dir = addonDir;
   for (int up = 0; up < 4; ++up) {
     std::string candidate = dir + "/.deps/cuda/lib";
-    if (access(candidate.c_str(), F_OK) == 0) return candidate;
+    if (char* resolved = realpath(candidate.c_str(), nullptr)) {
+      std::string path = resolved;
+      free(resolved);
+      return path;
+    }
     dir += "/..";
   }
   return "";
@@ -53,8 +58,6 @@ LoadedModule load() {
   m.reason = preloadCudaLibraries(cudaLibraryFolders(packageDeps(dir)), RNNKIT_CUBLAS_MAJOR,
                                   RNNKIT_CUDNN_MAJOR);
   if (!m.reason.empty()) return m;
-  m.reason = loadCudaDriver();
-  if (!m.reason.empty()) return m;
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char* error = dlerror();
@@ -70,6 +73,10 @@ LoadedModule load() {
                    "with `npx cmake-js build --CDRNNKIT_CUDA=ON`");
     return m;
   }
+  // The module loads without the driver (the runtime is static and finds libcuda.so.1 on its
+  // first call); checking for it ourselves gives a clearer reason than the runtime's.
+  m.reason = loadCudaDriver();
+  if (!m.reason.empty()) return m;
   m.api = api;
   m.devices = api->deviceCount(m.reason);
   return m;
