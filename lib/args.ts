@@ -24,6 +24,17 @@ export function checkFinite(op: string, arg: string, value: unknown): number {
   return value;
 }
 
+/** True when a typed array's buffer was transferred away (structuredClone / postMessage transfer). */
+export function isDetached(view: ArrayBufferView): boolean {
+  if (view.byteLength !== 0) return false;
+  try {
+    new Uint8Array(view.buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** A shape: an array of non-negative integers. */
 export function checkShape(op: string, arg: string, value: unknown): number[] {
   if (!Array.isArray(value)) {

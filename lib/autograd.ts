@@ -4,6 +4,7 @@
 // nodes in reverse topological order, adds leaf gradients into `grad`, and frees the saved tensors.
 
 import { ArgumentError, DeviceError, ShapeError, DTypeError } from './errors.js';
+import { describe } from './dtype.js';
 import { untracked } from './scope.js';
 import { Tensor } from './tensor.js';
 import { callNative, handle } from './ops/call.js';
@@ -39,6 +40,7 @@ let gradDisabled = 0;
 
 /** Runs fn without recording anything on the tape (inference, optimizer updates). */
 export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new ArgumentError(`noGrad: fn must be a function, got ${describe(fn)}`);
   gradDisabled++;
   try {
     return fn();

@@ -2,7 +2,7 @@
 // seed(n) makes a run repeatable (PyTorch's torch.manual_seed habit).
 
 import { checkInteger } from './args.js';
-import { ArgumentError } from './errors.js';
+import { ArgumentError, OutOfMemoryError } from './errors.js';
 
 /** A seeded generator of uniform values in [0, 1) (mulberry32) whose state can be saved. */
 export class Random {
@@ -58,16 +58,28 @@ export function nextSeed(): number {
   return Math.floor(nextRandom() * 4294967296);
 }
 
+/**
+ * A Float32Array of n values for initial parameters. JS cannot hold more than a few billion
+ * elements in one array: a larger layer is an OutOfMemoryError, not V8's RangeError.
+ */
+function floats(n: number): Float32Array {
+  try {
+    return new Float32Array(n);
+  } catch (err) {
+    throw new OutOfMemoryError(`cannot allocate ${n} float32 values for initial parameters: ${(err as Error).message}`);
+  }
+}
+
 /** n values uniform in [lo, hi). */
 export function uniformArray(n: number, lo: number, hi: number): Float32Array {
-  const out = new Float32Array(n);
+  const out = floats(n);
   for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * nextRandom();
   return out;
 }
 
 /** n values from the standard normal distribution (Box-Muller). */
 export function normalArray(n: number, mean = 0, std = 1): Float32Array {
-  const out = new Float32Array(n);
+  const out = floats(n);
   for (let i = 0; i < n; i += 2) {
     const u = 1 - nextRandom(); // (0, 1]: log stays finite
     const r = Math.sqrt(-2 * Math.log(u));

@@ -1,6 +1,6 @@
 // Creating tensors: from TypedArrays, nested arrays or flat arrays with a shape; filled tensors.
 
-import { checkBoolean, checkFinite, checkOptions, checkShape } from '../args.js';
+import { checkBoolean, checkFinite, checkOptions, checkShape, isDetached } from '../args.js';
 import { checkDevice, defaultDevice } from '../device.js';
 import { checkDType, describe, type DType, type Device } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
@@ -77,6 +77,9 @@ export function tensor(data: TensorData, options?: TensorOptions): Tensor {
   let shape: number[];
   let values: ArrayLike<number>;
   if (isTyped) {
+    if (isDetached(data)) {
+      throw new ArgumentError(`tensor: data is a ${data.constructor.name} whose ArrayBuffer was transferred away (detached); pass an array that still owns its buffer`);
+    }
     values = data;
     shape = opts.shape === undefined ? [data.length] : checkShape('tensor', 'options.shape', opts.shape);
   } else if (typeof data === 'number' || Array.isArray(data)) {
@@ -101,9 +104,18 @@ export function tensor(data: TensorData, options?: TensorOptions): Tensor {
     isTyped && (dtype === 'float32') === data instanceof Float32Array
       ? (data as Float32Array | Int32Array)
       : toTypedArray(values, dtype);
+  const requiresGrad = checkRequiresGrad('tensor', opts.requiresGrad, dtype);
   const t = nativeOp<DType>((n) => n.fromArray(typed, shape, device));
-  if (opts.requiresGrad !== undefined) t.requiresGrad = checkBoolean('tensor', 'options.requiresGrad', opts.requiresGrad);
+  if (requiresGrad !== undefined) t.requiresGrad = requiresGrad;
   return t;
+}
+
+/** options.requiresGrad, checked before the tensor exists (so a bad value cannot leak it). */
+function checkRequiresGrad(op: string, value: unknown, dtype: DType): boolean | undefined {
+  if (value === undefined) return undefined;
+  const on = checkBoolean(op, 'options.requiresGrad', value);
+  if (on && dtype !== 'float32') throw new DTypeError(`${op}: only float32 tensors can require gradients, this one is ${dtype}`);
+  return on;
 }
 
 export interface FillOptions<D extends DType = DType> {
@@ -129,8 +141,9 @@ export function full<D extends DType = 'float32'>(
   if (dtype === 'int32' && !Number.isSafeInteger(checkFinite('full', 'value', value))) {
     throw new DTypeError(`full: value ${value} is not an integer, which an int32 tensor needs`);
   }
+  const requiresGrad = checkRequiresGrad('full', opts.requiresGrad, dtype);
   const t = nativeOp<D>((n) => n.full(dims, value, dtype, device));
-  if (opts.requiresGrad !== undefined) t.requiresGrad = checkBoolean('full', 'options.requiresGrad', opts.requiresGrad);
+  if (requiresGrad !== undefined) t.requiresGrad = requiresGrad;
   return t;
 }
 

@@ -95,6 +95,7 @@ export function permute<D extends DType>(x: Tensor<D>, axes: readonly number[]):
 
 /** Swaps two axes. */
 export function transpose<D extends DType>(x: Tensor<D>, axis0 = -2, axis1 = -1): Tensor<D> {
+  handle('transpose', 'x', x);
   if (x.rank < 2 && axis0 === -2 && axis1 === -1) {
     throw new ShapeError(`transpose: needs a tensor of rank >= 2, got shape ${fmt(x.shape)}`);
   }
@@ -135,6 +136,7 @@ export function slice<D extends DType>(x: Tensor<D>, begin: readonly number[], s
 
 /** length elements from start along one axis. */
 export function narrow<D extends DType>(x: Tensor<D>, axis: number, start: number, length: number): Tensor<D> {
+  handle('narrow', 'x', x);
   const a = checkAxis('narrow', 'axis', axis, x.rank);
   const begin = x.shape.map((_, i) => (i === a ? checkInteger('narrow', 'start', start) : 0));
   const size = x.shape.map((_, i) => (i === a ? checkInteger('narrow', 'length', length) : -1));

@@ -1,0 +1,539 @@
+// The API fuzzer shared by test/reliability/fuzz.test.ts (short form, in `npm test`) and
+// scripts/reliability/fuzz.mjs (long form): fast-check draws calls across rnnkit's public API
+// (tensor creation, every op, tensor methods, autograd, nn layers, optimizers, losses, io, the
+// random generator) with wrong shapes, dtypes and devices, NaN/Inf, negative and huge sizes,
+// disposed tensors, SharedArrayBuffer-backed and detached typed arrays, wrong lengths and wrong
+// option types. Each call must return or throw an RnnkitError; anything else is a finding.
+//
+// The library is passed in (`rk`), so the test runs the TypeScript sources and the script the
+// built package. Calls are plain data (specs) until run, so a seed reproduces a run exactly and
+// fast-check can shrink a finding to its smallest call.
+//
+// "Huge" sizes are chosen so that no allocation can succeed on a real machine (>= 2^42 elements,
+// or beyond rnnkit's 2^48 limit): the fuzzer must never make the host swap.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Sizes no tensor may or can have (never between 2^31 and 2^42 elements: those would allocate). */
+const WEIRD_SIZES = [-1, -7, 2 ** 42, 2 ** 48, 2 ** 48 + 1, 2 ** 53, 2 ** 64, 1e300, Infinity, -Infinity, NaN, 0.5, 2.5, -0];
+const DEVICES = ['cpu', 'cuda', 'cuda:0', 'cuda:7', 'tpu', 'CPU', 'cpu:0', '', 'cuda:-1', 'cuda:x'];
+const FILLS = ['random', 'random', 'random', 'zero', 'nan', 'inf', '-inf', 'huge', 'ints'];
+
+/** Values of the wrong type for any argument. */
+function junkValue(fc) {
+  return fc.oneof(
+    fc.constantFrom(undefined, null, true, false, 0, -1, 1, 3, NaN, Infinity, -Infinity, 1e300, -0, 0.5, 2 ** 53, 2 ** 64),
+    fc.constantFrom('', 'x', 'cpu', 'cuda', 'cuda:7', 'tpu', 'float32', 'int32', 'float64', 'mean', '3'),
+    fc.constantFrom('obj', 'arr', 'nestedArr', 'fn', 'symbol', 'bigint', 'date', 'map', 'f64', 'u8', 'sabF32', 'sabI32', 'detachedF32', 'detachedI32', 'f32', 'i32')
+      .map((kind) => ({ $junk: kind })),
+  );
+}
+
+/** Turns a junk spec into its value (fresh each time, so a detached buffer is detached now). */
+function junkOf(spec) {
+  if (spec === null || typeof spec !== 'object' || !('$junk' in spec)) return spec;
+  switch (spec.$junk) {
+    case 'obj': return { a: 1 };
+    case 'arr': return [1, 2];
+    case 'nestedArr': return [[1], [2, 3]];
+    case 'fn': return () => 1;
+    case 'symbol': return Symbol('fuzz');
+    case 'bigint': return 3n;
+    case 'date': return new Date(0);
+    case 'map': return new Map([[1, 2]]);
+    case 'f64': return new Float64Array([1, 2, 3, 4]);
+    case 'u8': return new Uint8Array([1, 2, 3, 4]);
+    case 'sabF32': return new Float32Array(new SharedArrayBuffer(16)).fill(1.5);
+    case 'sabI32': return new Int32Array(new SharedArrayBuffer(16)).fill(2);
+    case 'detachedF32': return detached(new Float32Array(4));
+    case 'detachedI32': return detached(new Int32Array([1, 2, 3, 4]));
+    case 'f32': return new Float32Array([1, 2, 3, 4]);
+    case 'i32': return new Int32Array([1, 2, 3, 4]);
+    default: throw new Error(`fuzz: unknown junk ${spec.$junk}`);
+  }
+}
+
+/** A typed array whose buffer has been transferred away (length 0, buffer detached). */
+function detached(array) {
+  structuredClone(array.buffer, { transfer: [array.buffer] });
+  return array;
+}
+
+function arbitraries(fc) {
+  const junk = junkValue(fc);
+  const size = fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 4 }) }, { weight: 1, arbitrary: fc.constantFrom(...WEIRD_SIZES) });
+  const goodShape = fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 3 });
+  const shape = fc.oneof({ weight: 8, arbitrary: goodShape }, { weight: 2, arbitrary: fc.array(size, { maxLength: 4 }) }, { weight: 1, arbitrary: junk });
+  const axis = fc.oneof({ weight: 20, arbitrary: fc.integer({ min: -3, max: 3 }) }, { weight: 1, arbitrary: junk });
+  const device = fc.oneof({ weight: 12, arbitrary: fc.constant('cpu') }, { weight: 4, arbitrary: fc.constantFrom(...DEVICES) }, { weight: 1, arbitrary: junk });
+  const dtype = fc.oneof({ weight: 8, arbitrary: fc.constantFrom('float32', 'int32') }, { weight: 2, arbitrary: fc.constantFrom('float64', 'bfloat16', 'float16', 'int64') }, { weight: 1, arbitrary: junk });
+  const bool = fc.oneof({ weight: 30, arbitrary: fc.boolean() }, { weight: 1, arbitrary: junk });
+  const number = fc.oneof(
+    { weight: 6, arbitrary: fc.double({ min: -4, max: 4, noNaN: true }) },
+    { weight: 2, arbitrary: fc.constantFrom(0, 1, -1, 0.5, 0.999, 1e-8, NaN, Infinity, -Infinity, 1e300, -1e300, 2 ** 31, -(2 ** 31) - 1) },
+    { weight: 1, arbitrary: junk },
+  );
+
+  // A real tensor argument: made before the call, maybe a view, maybe disposed.
+  const tensorSpec = fc.record({
+    shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 4 }),
+    dtype: fc.constantFrom('float32', 'float32', 'float32', 'int32'),
+    fill: fc.constantFrom(...FILLS),
+    view: fc.constantFrom('none', 'none', 'none', 'transpose', 'slice', 'expand'),
+    requiresGrad: fc.boolean(),
+    disposed: fc.constantFrom(false, false, false, false, false, false, false, false, false, true),
+    seed: fc.integer({ min: 0, max: 1e6 }),
+  }).map((t) => ({ $tensor: t }));
+  const arg = fc.oneof({ weight: 30, arbitrary: tensorSpec }, { weight: 2, arbitrary: number }, { weight: 1, arbitrary: junk });
+  const tensorArg = fc.oneof({ weight: 30, arbitrary: tensorSpec }, { weight: 1, arbitrary: junk });
+  const options = (record) => fc.oneof({ weight: 30, arbitrary: fc.record(record, { requiredKeys: [] }) }, { weight: 1, arbitrary: junk },
+    { weight: 1, arbitrary: fc.constant({ typoOption: 1 }) });
+
+  // Data for tensor(): typed arrays of any kind, nested arrays (ragged too), numbers, junk.
+  const data = fc.oneof(
+    fc.record({ kind: fc.constantFrom('f32', 'i32', 'f64', 'u8', 'sabF32', 'sabI32', 'detachedF32', 'detachedI32', 'flat', 'nested', 'ragged', 'strings', 'number'),
+      length: fc.integer({ min: 0, max: 12 }), fill: fc.constantFrom(...FILLS), seed: fc.integer({ min: 0, max: 1e6 }) }).map((d) => ({ $data: d })),
+    junk,
+  );
+
+  // Recurrent layers: mostly valid and small, sometimes wrong; x usually fits the layer.
+  const small = fc.oneof({ weight: 30, arbitrary: fc.integer({ min: 1, max: 4 }) }, { weight: 1, arbitrary: fc.constantFrom(0, -1, 1.5, NaN, 2 ** 40, '3') });
+  const cellOptions = (cell) => fc.record({
+    inputSize: small, hiddenSize: small,
+    numLayers: fc.oneof({ weight: 30, arbitrary: fc.integer({ min: 1, max: 2 }) }, { weight: 1, arbitrary: fc.constantFrom(0, -2, 2.5, 2 ** 40) }),
+    bidirectional: bool, dropout: fc.oneof({ weight: 20, arbitrary: fc.constantFrom(0, 0.3) }, { weight: 1, arbitrary: fc.constantFrom(1, -0.1, NaN, '0.5') }),
+    bias: bool, batchFirst: bool,
+    ...(cell === 'LSTM' ? { projSize: fc.constantFrom(0, 0, 0, 0, 1, 1, 1, -1, 99), cellClip: fc.constantFrom(0, 0, 0, 1, 1, 1, -1, NaN) } : {}),
+    ...(cell === 'RNN' ? { nonlinearity: fc.constantFrom('tanh', 'tanh', 'relu', 'relu', 'relu', 'gelu') } : {}),
+  }, { requiredKeys: ['inputSize', 'hiddenSize'] });
+  const rnnSpec = fc.constantFrom('LSTM', 'GRU', 'RNN').chain((cell) => fc.record({
+    cell: fc.constant(cell),
+    options: fc.oneof({ weight: 30, arbitrary: cellOptions(cell) }, { weight: 1, arbitrary: junk }),
+  }));
+  const lengths = fc.oneof(
+    { weight: 12, arbitrary: fc.record({ kind: fc.constantFrom('i32', 'i32', 'i32', 'array', 'f32', 'sab', 'detached', 'junkArray'), values: fc.array(fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 4 }) }, { weight: 1, arbitrary: fc.integer({ min: -2, max: 6 }) }), { maxLength: 4 }) })
+      .map((l) => ({ $lengths: l })) },
+    { weight: 1, arbitrary: junk },
+  );
+  const state = fc.oneof(fc.record({ h: tensorArg, c: tensorArg }, { requiredKeys: [] }), junk);
+  // An input made to fit the layer it goes to (its sizes are read off the layer at run time).
+  const fitting = fc.record({ batch: fc.integer({ min: 1, max: 3 }), time: fc.integer({ min: 1, max: 4 }), seed: fc.integer({ min: 0, max: 1e6 }) }).map((f) => ({ $fitting: f }));
+
+  const call = (name, args) => fc.record(args).map((a) => ({ name, args: a }));
+  const unary = ['neg', 'tanh', 'sigmoid', 'relu', 'exp', 'log', 'contiguous', 'softmax', 'logSoftmax'];
+  const binary = ['add', 'sub', 'mul', 'div', 'matmul', 'gather', 'mse'];
+  return fc.oneof(
+    call('tensor', { data, options: options({ shape, dtype, device, requiresGrad: bool }) }),
+    call('full', { fn: fc.constantFrom('full', 'zeros', 'ones'), shape, value: number, options: options({ dtype, device, requiresGrad: bool }) }),
+    call('unary', { fn: fc.constantFrom(...unary), x: arg, axis: fc.option(axis) }),
+    call('binary', { fn: fc.constantFrom(...binary), a: arg, b: arg, options: options({ reduction: fc.constantFrom('mean', 'sum', 'none', 'max') }) }),
+    call('reduce', { fn: fc.constantFrom('sum', 'mean', 'max'), x: arg, axis: fc.option(fc.oneof(axis, fc.array(axis, { maxLength: 3 }))), options: options({ keepDims: bool }) }),
+    call('concat', { list: fc.oneof(fc.array(arg, { maxLength: 3 }), junk), axis: fc.option(axis) }),
+    call('view', { fn: fc.constantFrom('reshape', 'permute', 'transpose', 'slice', 'narrow'), x: arg, shape, a: axis, b: axis, c: size, sizes: fc.option(shape) }),
+    call('crossEntropy', { logits: arg, targets: arg, options: options({ ignoreIndex: number, reduction: fc.constantFrom('mean', 'sum', 'none', 'avg'), labelSmoothing: number, lengths }) }),
+    call('dropout', { x: arg, p: number, options: options({ training: bool }) }),
+    call('method', { fn: fc.constantFrom('item', 'dataSync', 'data', 'dispose', 'requiresGrad', 'toString', 'backward', 'using'), x: tensorArg, value: bool, gradient: fc.option(arg), retainGraph: bool }),
+    call('backward', { fn: fc.constantFrom(...unary, 'sum', 'mean', 'max', 'mul', 'add', 'dropout'), x: tensorArg, other: arg, gradient: fc.option(arg), twice: fc.boolean() }),
+    call('rnn', { layer: rnnSpec, x: fc.oneof({ weight: 3, arbitrary: fitting }, { weight: 1, arbitrary: tensorArg }), forward: options({ lengths, state }), eval: fc.boolean(), backward: fc.boolean() }),
+    call('layer', { fn: fc.constantFrom('Linear', 'Embedding', 'Dropout', 'Sequential', 'SequenceClassifier', 'LanguageModel'), a: small, b: small, c: number,
+      x: fc.oneof({ weight: 3, arbitrary: fitting }, { weight: 1, arbitrary: tensorArg }), lengths: fc.option(lengths), opt: bool }),
+    call('optim', { fn: fc.constantFrom('SGD', 'Adam', 'AdamW', 'RMSprop', 'Adagrad'), params: fc.oneof(fc.array(tensorArg, { maxLength: 3 }), junk),
+      options: options({ lr: number, momentum: number, betas: fc.oneof(fc.tuple(number, number), junk), eps: number, weightDecay: number, alpha: number, centered: bool, nesterov: bool, maximize: bool, lrDecay: number }),
+      action: fc.constantFrom('step', 'zeroGrad', 'lr', 'stateDict', 'loadStateDict', 'dispose', 'clipNorm', 'clipValue'), value: number, grads: fc.boolean() }),
+    call('io', { fn: fc.constantFrom('encode', 'decode', 'saveTensors', 'loadTensors', 'save', 'load'), tensors: fc.oneof(fc.dictionary(fc.constantFrom('a', 'b', '__metadata__', 'optim.x', ''), arg, { maxKeys: 3 }), junk),
+      metadata: fc.option(fc.oneof(fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(fc.string({ maxLength: 4 }), junk), { maxKeys: 2 }), junk)),
+      bytes: fc.oneof(fc.uint8Array({ maxLength: 64 }), junk), path: fc.constantFrom('file', 'missing-dir', 'dir', '', 'url', 'junk'),
+      options: options({ file: junk, convert64: bool, device, strict: bool }) }),
+    call('global', { fn: fc.constantFrom('seed', 'setRandomState', 'sync', 'tidy', 'noGrad', 'memory', 'backends', 'getRandomState', 'keep'), value: fc.oneof(number, fc.constantFrom(...DEVICES)) }),
+  );
+}
+
+function fillValues(n, fill, dtype, seed) {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) {
+    if (dtype === 'int32') out[i] = fill === 'huge' ? 2147483647 : fill === 'ints' || fill === 'random' ? Math.floor(next() * 8) - 2 : 0;
+    else out[i] = { random: next() * 4 - 2, zero: 0, nan: i % 2 ? NaN : 1, inf: Infinity, '-inf': -Infinity, huge: 3e38, ints: Math.floor(next() * 8) - 2 }[fill];
+  }
+  return out;
+}
+
+/** Runs calls against rk, owning every tensor and module it makes. */
+class Runner {
+  constructor(rk) {
+    this.rk = rk;
+    this.owned = [];
+    this.dir = mkdtempSync(join(tmpdir(), 'rnnkit-fuzz-'));
+    this.file = join(this.dir, 'ckpt.safetensors');
+  }
+
+  own(value) {
+    collectTensors(this.rk, value, this.owned);
+    return value;
+  }
+
+  /** A spec's value: a live tensor, a fresh junk value, or the value itself. */
+  make(spec) {
+    const rk = this.rk;
+    if (spec !== null && typeof spec === 'object' && '$tensor' in spec) {
+      const t = spec.$tensor;
+      const n = t.shape.reduce((a, b) => a * b, 1);
+      const values = fillValues(n, t.fill, t.dtype, t.seed);
+      let x = this.own(rk.tensor(values, { shape: t.shape, dtype: t.dtype }));
+      if (t.view === 'transpose' && t.shape.length >= 2) x = this.own(x.transpose());
+      else if (t.view === 'slice' && t.shape.length >= 1 && t.shape[0] > 1) x = this.own(x.narrow(0, 1, t.shape[0] - 1));
+      else if (t.view === 'expand' && t.shape.length >= 1) x = this.own(rk.reshape(x, [1, ...x.shape]));
+      if (t.requiresGrad && t.dtype === 'float32' && x.gradFn === null) x.requiresGrad = true;
+      if (t.disposed) x.dispose();
+      return x;
+    }
+    if (spec !== null && typeof spec === 'object' && '$fitting' in spec) return spec;
+    if (spec !== null && typeof spec === 'object' && '$data' in spec) return this.data(spec.$data);
+    if (spec !== null && typeof spec === 'object' && '$lengths' in spec) return lengthsOf(spec.$lengths);
+    if (Array.isArray(spec)) return spec.map((s) => this.make(s));
+    if (spec !== null && typeof spec === 'object' && !('$junk' in spec) && isPlain(spec)) {
+      return Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, this.make(v)]));
+    }
+    return junkOf(spec);
+  }
+
+  data(d) {
+    const values = fillValues(d.length, d.fill, d.kind === 'i32' || d.kind === 'sabI32' || d.kind === 'detachedI32' ? 'int32' : 'float32', d.seed);
+    switch (d.kind) {
+      case 'f32': return Float32Array.from(values);
+      case 'i32': return Int32Array.from(values);
+      case 'f64': return Float64Array.from(values);
+      case 'u8': return Uint8Array.from(values);
+      case 'sabF32': { const a = new Float32Array(new SharedArrayBuffer(4 * d.length)); a.set(values); return a; }
+      case 'sabI32': { const a = new Int32Array(new SharedArrayBuffer(4 * d.length)); a.set(values); return a; }
+      case 'detachedF32': return detached(Float32Array.from(values));
+      case 'detachedI32': return detached(Int32Array.from(values));
+      case 'flat': return values;
+      case 'nested': return d.length >= 2 ? [values.slice(0, d.length >> 1), values.slice(d.length >> 1, 2 * (d.length >> 1))] : [values];
+      case 'ragged': return [values.slice(0, 1), values.slice(1)];
+      case 'strings': return values.map(String);
+      case 'number': return values[0] ?? NaN;
+      default: throw new Error(`fuzz: unknown data ${d.kind}`);
+    }
+  }
+
+  path(kind) {
+    switch (kind) {
+      case 'file': return this.file;
+      case 'missing-dir': return join(this.dir, 'no', 'such', 'dir', 'x.safetensors');
+      case 'dir': return this.dir;
+      case 'url': return new URL(`file://${this.file}`);
+      case '': return '';
+      default: return { path: this.file };
+    }
+  }
+
+  async run(call) {
+    const rk = this.rk;
+    const a = this.make(call.args);
+    const own = (v) => this.own(v);
+    switch (call.name) {
+      case 'tensor': return own(rk.tensor(a.data, a.options));
+      case 'full': return own(a.fn === 'full' ? rk.full(a.shape, a.value, a.options) : rk[a.fn](a.shape, a.options));
+      case 'unary': return own(a.fn === 'softmax' || a.fn === 'logSoftmax' ? rk[a.fn](a.x, a.axis ?? undefined) : rk[a.fn](a.x));
+      case 'binary': return own(a.fn === 'mse' ? rk.mse(a.a, a.b, a.options) : rk[a.fn](a.a, a.b));
+      case 'reduce': return own(rk[a.fn](a.x, a.axis ?? undefined, a.options));
+      case 'concat': return own(rk.concat(a.list, a.axis ?? undefined));
+      case 'view':
+        switch (a.fn) {
+          case 'reshape': return own(rk.reshape(a.x, a.shape));
+          case 'permute': return own(rk.permute(a.x, a.shape));
+          case 'transpose': return own(rk.transpose(a.x, a.a, a.b));
+          case 'slice': return own(rk.slice(a.x, a.shape, a.sizes ?? undefined));
+          default: return own(rk.narrow(a.x, a.a, a.b, a.c));
+        }
+      case 'crossEntropy': return own(rk.crossEntropy(a.logits, a.targets, a.options));
+      case 'dropout': return own(rk.dropout(a.x, a.p, a.options));
+      case 'method': return this.method(a);
+      case 'backward': return this.backward(a);
+      case 'rnn': return this.rnn(a);
+      case 'layer': return this.layer(a);
+      case 'optim': return this.optim(a);
+      case 'io': return this.io(a);
+      case 'global': return this.global(a);
+      default: throw new Error(`fuzz: unknown call ${call.name}`);
+    }
+  }
+
+  async method(a) {
+    const x = a.x;
+    if (x === null || typeof x !== 'object' || typeof x.dispose !== 'function') {
+      // A method of a non-tensor is the user's TypeError, not ours: call through a tensor op instead.
+      return this.own(this.rk.contiguous(x));
+    }
+    switch (a.fn) {
+      case 'item': return x.item();
+      case 'dataSync': return x.dataSync();
+      case 'data': return await x.data();
+      case 'dispose': x.dispose(); x.dispose(); return x.disposed;
+      case 'requiresGrad': x.requiresGrad = a.value; return x.requiresGrad;
+      case 'toString': return String(x);
+      case 'using': { const y = this.rk.contiguous(x); y[Symbol.dispose](); return y.disposed; }
+      default: return x.backward({ gradient: a.gradient ?? undefined, retainGraph: a.retainGraph });
+    }
+  }
+
+  /** An op on a tensor that may require grad, then backward() (sometimes twice). */
+  backward(a) {
+    const rk = this.rk;
+    let y;
+    if (['sum', 'mean', 'max'].includes(a.fn)) y = rk[a.fn](a.x);
+    else if (a.fn === 'mul' || a.fn === 'add') y = rk[a.fn](a.x, a.other);
+    else if (a.fn === 'dropout') y = rk.dropout(a.x, 0.5);
+    else if (a.fn === 'softmax' || a.fn === 'logSoftmax') y = rk[a.fn](a.x);
+    else y = rk[a.fn](a.x);
+    this.own(y);
+    try {
+      y.backward({ gradient: a.gradient ?? undefined, retainGraph: a.twice });
+      if (a.twice) y.backward({ gradient: a.gradient ?? undefined });
+    } finally {
+      this.ownGrads([a.x, a.other]);
+    }
+    return y;
+  }
+
+  ownGrads(values) {
+    for (const v of values) if (v instanceof this.rk.Tensor && v.grad) this.owned.push(v.grad);
+  }
+
+  /** x, or for a $fitting spec a float32 [batch, time, features] (int32 ids below vocab for ids). */
+  fit(x, features, { ids = false, rank = 3 } = {}) {
+    if (x === null || typeof x !== 'object' || !('$fitting' in x)) return x;
+    const { batch, time, seed } = x.$fitting;
+    const shape = rank === 3 ? [batch, time, features] : rank === 2 ? [batch, ids ? time : features] : [features];
+    const n = shape.reduce((p, d) => p * d, 1);
+    const values = ids ? fillValues(n, 'ints', 'int32', seed).map((v) => Math.abs(v) % Math.max(features, 1)) : fillValues(n, 'random', 'float32', seed);
+    return this.own(this.rk.tensor(values, { shape, dtype: ids ? 'int32' : 'float32' }));
+  }
+
+  rnn(a) {
+    const { cell, options } = a.layer;
+    const layer = new this.rk.nn[cell](options);
+    if (a.eval) layer.eval();
+    this.ownModule(layer);
+    const x = this.fit(a.x, layer.config.inputSize);
+    const out = this.own(layer.forward(x, a.forward));
+    if (a.backward && out.output.requiresGrad) {
+      const loss = this.own(this.rk.sum(out.output));
+      loss.backward();
+    }
+    return out;
+  }
+
+  ownModule(module) {
+    // Parameters are freed with their module by garbage collection (modules have no dispose());
+    // gradients are ours to free.
+    this.modules = (this.modules ?? []);
+    this.modules.push(module);
+  }
+
+  layer(a) {
+    const { nn } = this.rk;
+    let m;
+    switch (a.fn) {
+      case 'Linear': m = new nn.Linear(a.a, a.b, a.opt === true ? { bias: false } : undefined); break;
+      case 'Embedding': m = new nn.Embedding(a.a, a.b, typeof a.c === 'number' && a.opt === true ? { paddingIdx: Math.trunc(a.c) } : undefined); break;
+      case 'Dropout': m = new nn.Dropout(a.c); break;
+      case 'Sequential': m = new nn.Sequential(new nn.Linear(a.a, a.b), a.opt === true ? new nn.Dropout(0.1) : a.c); break;
+      case 'SequenceClassifier': m = new nn.SequenceClassifier({ vocabSize: a.a, numClasses: a.b, embeddingDim: 3, hiddenSize: 3, pooling: a.opt === true ? 'max' : 'last' }); break;
+      default: m = new nn.LanguageModel({ vocabSize: a.a, embeddingDim: a.b, hiddenSize: a.b, tieWeights: a.opt === true });
+    }
+    this.ownModule(m);
+    const options = a.lengths === null ? undefined : { lengths: a.lengths };
+    const ids = a.fn === 'Embedding' || a.fn === 'SequenceClassifier' || a.fn === 'LanguageModel';
+    const x = this.fit(a.x, ids || a.fn === 'Sequential' || a.fn === 'Linear' ? a.a : 3, { ids, rank: ids ? 2 : 3 });
+    const out = this.own(a.fn === 'SequenceClassifier' || a.fn === 'LanguageModel' ? m.forward(x, options) : m.forward(x));
+    return out;
+  }
+
+  optim(a) {
+    const rk = this.rk;
+    const Opt = rk.optim[a.fn];
+    const { options, params } = a;
+    if (a.grads && Array.isArray(params)) {
+      for (const p of params) {
+        if (p instanceof rk.Tensor && !p.disposed && p.requiresGrad && p.size > 0) {
+          this.own(rk.sum(rk.mul(p, p))).backward();
+        }
+      }
+    }
+    try {
+      const opt = new Opt(params, options);
+      switch (a.action) {
+        case 'step': opt.step(); break;
+        case 'zeroGrad': opt.zeroGrad(); break;
+        case 'lr': opt.lr = a.value; break;
+        case 'stateDict': { const s = opt.stateDict(); this.own(s); opt.step(); const s2 = opt.stateDict(); this.own(s2); opt.loadStateDict(s); break; }
+        case 'loadStateDict': opt.loadStateDict(this.make({ a: a.value })); break;
+        case 'dispose': opt.dispose(); opt.step(); break;
+        case 'clipNorm': this.own(rk.optim.clipGradNorm(params, a.value)); break;
+        default: rk.optim.clipGradValue(params, a.value);
+      }
+      opt.dispose?.();
+    } finally {
+      this.ownGrads(Array.isArray(params) ? params : []);
+    }
+  }
+
+  async io(a) {
+    const rk = this.rk;
+    const { io } = rk;
+    const path = this.path(a.path);
+    switch (a.fn) {
+      case 'encode': return await io.encode(a.tensors, a.metadata ?? undefined);
+      case 'decode': return this.own(io.decode(a.bytes, a.options));
+      case 'saveTensors': return await io.saveTensors(path, a.tensors, a.metadata ?? undefined);
+      case 'loadTensors': return this.own(await io.loadTensors(path, a.options));
+      case 'save': return await io.save(path, { tensors: a.tensors, metadata: a.metadata ?? undefined });
+      default: {
+        if (a.bytes instanceof Uint8Array && a.path === 'file') writeFileSync(this.file, a.bytes);
+        return this.own(await io.load(path, a.options));
+      }
+    }
+  }
+
+  async global(a) {
+    const rk = this.rk;
+    switch (a.fn) {
+      case 'seed': return rk.seed(a.value);
+      case 'setRandomState': return rk.setRandomState(a.value);
+      case 'sync': return await rk.sync(a.value);
+      case 'tidy': return rk.tidy(a.value);
+      case 'noGrad': return rk.noGrad(a.value);
+      case 'memory': return rk.memory();
+      case 'backends': return rk.backends();
+      case 'keep': return rk.keep(a.value);
+      default: return rk.getRandomState();
+    }
+  }
+
+  /** Whether any tensor of the call requires grad (its tape may hold tensors until collected). */
+  usedGrad() {
+    return this.owned.some((t) => t.requiresGrad || t.gradFn !== null);
+  }
+
+  /** Disposes every tensor made so far (and every gradient the calls left on them). */
+  release() {
+    for (const t of this.owned) {
+      if (t.grad) { t.grad.dispose(); t.grad = null; }
+      t.dispose();
+    }
+    this.owned = [];
+    for (const m of this.modules ?? []) {
+      for (const p of m.parameters()) { p.grad?.dispose(); p.grad = null; }
+    }
+    this.modules = [];
+  }
+
+  close() {
+    this.release();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A plain object (fast-check's records may have a null prototype). */
+function isPlain(v) {
+  const proto = Object.getPrototypeOf(v);
+  return proto === null || proto === Object.prototype;
+}
+
+function lengthsOf(l) {
+  switch (l.kind) {
+    case 'i32': return Int32Array.from(l.values);
+    case 'array': return l.values;
+    case 'f32': return Float32Array.from(l.values);
+    case 'sab': { const a = new Int32Array(new SharedArrayBuffer(4 * l.values.length)); a.set(l.values); return a; }
+    case 'detached': return detached(Int32Array.from(l.values));
+    default: return l.values.map((v, i) => (i === 0 ? String(v) : v));
+  }
+}
+
+/** Every Tensor in a result (tensors, arrays, plain objects, Decoded), into out. */
+function collectTensors(rk, value, out, seen = new Set()) {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return;
+  seen.add(value);
+  if (value instanceof rk.Tensor) { out.push(value); return; }
+  if (Array.isArray(value)) for (const v of value) collectTensors(rk, v, out, seen);
+  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collectTensors(rk, v, out, seen);
+}
+
+/** A short, one-line rendering of a call for reports. */
+export function describeCall(call) {
+  const seen = new WeakSet();
+  const text = JSON.stringify(call, (k, v) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+    if (typeof v === 'bigint') return `${v}n`;
+    if (typeof v === 'symbol' || typeof v === 'function') return String(v);
+    if (v instanceof Uint8Array) return `Uint8Array(${v.length})`;
+    if (v && typeof v === 'object') { if (seen.has(v)) return '[cycle]'; seen.add(v); }
+    return v;
+  });
+  return text.length > 600 ? `${text.slice(0, 600)}…` : text;
+}
+
+/**
+ * Runs `runs` random calls (seeded). Returns the tally by outcome ('ok' or the error's class
+ * name) and by call, and the findings: calls that threw something other than an RnnkitError (or
+ * a BackendError for a bad argument, which hides the real cause), each with its error and call.
+ * onProgress(done) is called every 100 calls.
+ */
+export async function fuzzApi(rk, fc, { runs, seed, onProgress, onCall } = {}) {
+  const runner = new Runner(rk);
+  const outcomes = {};
+  const byCall = {};
+  const findings = new Map();
+  let done = 0;
+  const tally = (name, outcome) => {
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    byCall[name] ??= {};
+    byCall[name][outcome] = (byCall[name][outcome] ?? 0) + 1;
+  };
+  try {
+    await fc.assert(
+      fc.asyncProperty(arbitraries(fc), async (call) => {
+        onCall?.(call);
+        let outcome = 'ok';
+        const note = (kind, message, stack = '') => {
+          const key = `${call.name}/${call.args.fn ?? ''}: ${kind}: ${message.replace(/\d+/g, 'N').slice(0, 160)}`;
+          if (!findings.has(key)) findings.set(key, { outcome: kind, message, stack, call: describeCall(call) });
+        };
+        const liveBefore = rk.memory().tensors;
+        try {
+          await runner.run(call);
+        } catch (err) {
+          outcome = err instanceof rk.RnnkitError ? err.name : `NOT-RNNKIT ${err?.constructor?.name ?? typeof err}`;
+          if (process.env.FUZZ_TRACE === call.name) console.log(outcome, String(err?.message).slice(0, 200), describeCall(call));
+          // A BackendError for a bad argument hides what was wrong: a finding too.
+          if (!(err instanceof rk.RnnkitError) || err.name === 'BackendError') note(outcome, String(err?.message ?? err), String(err?.stack ?? ''));
+        } finally {
+          // Tensors the autograd tape saved and parameters of the call's modules are freed by
+          // garbage collection (the backstop the design allows); everything else must be gone now.
+          const gcOwned = runner.usedGrad() || ['rnn', 'layer', 'optim', 'backward'].includes(call.name);
+          runner.release();
+          const leaked = rk.memory().tensors - liveBefore;
+          if (leaked > 0 && !gcOwned) note('leak', `${leaked} tensor(s) left alive after the call (${outcome}) and after disposing its inputs and outputs`);
+        }
+        tally(call.name === 'layer' || call.name === 'optim' || call.name === 'io' || call.name === 'global' ? `${call.name}.${call.args.fn}` : call.name, outcome);
+        done++;
+        if (done % 100 === 0) onProgress?.(done);
+      }),
+      { numRuns: runs, seed, endOnFailure: true, verbose: 0 },
+    );
+  } finally {
+    runner.close();
+  }
+  return { runs: done, seed, outcomes, byCall, findings: [...findings.values()] };
+}

@@ -1,0 +1,54 @@
+// Bad inputs the API fuzzer found, each once, with the typed error it must give and no tensor
+// left behind: these used to throw V8's TypeError / RangeError or leak the tensor being made.
+
+import { describe, expect, it } from 'vitest';
+import * as rk from '../../lib/index.js';
+
+/** A typed array whose buffer was transferred away. */
+function detached<T extends Float32Array | Int32Array>(array: T): T {
+  structuredClone(array.buffer, { transfer: [array.buffer as ArrayBuffer] });
+  return array;
+}
+
+function expectNoLeak(fn: () => unknown, Err: new (...args: never[]) => Error, message: RegExp): void {
+  const before = rk.memory().tensors;
+  expect(fn).toThrow(Err);
+  expect(fn).toThrow(message);
+  expect(rk.memory().tensors).toBe(before);
+}
+
+describe('typed errors for inputs the fuzzer found', () => {
+  it('noGrad of a non-function is an ArgumentError', () => {
+    expectNoLeak(() => rk.noGrad(3 as never), rk.ArgumentError, /^noGrad: fn must be a function, got 3$/);
+  });
+
+  it('transpose and narrow of a non-tensor are ArgumentErrors naming x', () => {
+    expectNoLeak(() => rk.transpose(-1 as never, 0, 1), rk.ArgumentError, /^transpose: x must be a Tensor, got -1$/);
+    expectNoLeak(() => rk.narrow('x' as never, 0, 0, 1), rk.ArgumentError, /^narrow: x must be a Tensor, got 'x'$/);
+  });
+
+  it('a detached typed array is an ArgumentError, whatever the dtype asked', () => {
+    expectNoLeak(() => rk.tensor(detached(new Float32Array(4))), rk.ArgumentError, /^tensor: data is a Float32Array whose ArrayBuffer was transferred away/);
+    expectNoLeak(() => rk.tensor(detached(new Int32Array(2)), { dtype: 'float32', shape: [0] }), rk.ArgumentError, /detached/);
+  });
+
+  it('a SharedArrayBuffer-backed typed array is read like any other', () => {
+    const shared = new Float32Array(new SharedArrayBuffer(12));
+    shared.set([1.5, -2, 3]);
+    const t = rk.tensor(shared);
+    expect(Array.from(t.dataSync())).toEqual([1.5, -2, 3]);
+    t.dispose();
+  });
+
+  it('a bad requiresGrad leaves no tensor behind', () => {
+    expectNoLeak(() => rk.tensor([1, 2], { requiresGrad: 'yes' as never }), rk.ArgumentError, /^tensor: options\.requiresGrad must be true or false, got 'yes'$/);
+    expectNoLeak(() => rk.tensor(new Int32Array([1]), { requiresGrad: true } as never), rk.DTypeError, /^tensor: only float32 tensors can require gradients, this one is int32$/);
+    expectNoLeak(() => rk.full([2], 1, { dtype: 'int32', requiresGrad: true } as never), rk.DTypeError, /^full: only float32 tensors/);
+    expectNoLeak(() => rk.zeros([2], { requiresGrad: 1 as never }), rk.ArgumentError, /^full: options\.requiresGrad/);
+  });
+
+  it('a layer too large for a JS array is an OutOfMemoryError', () => {
+    expectNoLeak(() => new rk.nn.Linear(3, 2 ** 40), rk.OutOfMemoryError, /cannot allocate \d+ float32 values for initial parameters/);
+    expectNoLeak(() => new rk.nn.Embedding(3, 2 ** 40), rk.OutOfMemoryError, /cannot allocate/);
+  });
+});
