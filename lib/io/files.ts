@@ -1,11 +1,8 @@
 // Checkpoint files: save() and load() a model's parameters, an optimizer's state and run metadata
 // as one safetensors file; saveTensors() and loadTensors() for plain name → tensor files.
-// Writes are atomic: a temp file in the same folder, fsync, rename over the target, fsync the
-// folder. A failed save leaves the previous file as it was and no temp file behind.
+// Writes are atomic (see atomic.ts).
 
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { checkBoolean, checkOptions } from '../args.js';
 import { checkDevice, defaultDevice } from '../device.js';
@@ -13,6 +10,7 @@ import { describe, type Device } from '../dtype.js';
 import { ArgumentError, CheckpointError } from '../errors.js';
 import { Module } from '../nn/module.js';
 import { Tensor } from '../tensor.js';
+import { errorText, writeAtomic } from './atomic.js';
 import { decodeAs, encode, type Decoded } from './safetensors.js';
 
 /** A file path: a string or a file: URL. */
@@ -98,50 +96,6 @@ function toPath(op: string, path: unknown): string {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/**
- * Writes bytes to path atomically: a temp file `.<name>.tmp-<pid>-<random>` in the same folder,
- * fsync, rename over path, fsync the folder. On failure the temp file is removed and whatever was
- * at path before is untouched.
- */
-async function writeAtomic(op: string, path: string, bytes: Uint8Array): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  let created = false;
-  try {
-    const fh = await open(tmp, 'wx');
-    created = true;
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-    created = false;
-  } catch (err) {
-    if (created) await unlink(tmp).catch(() => undefined);
-    throw new CheckpointError(`${op}: cannot write ${path}: ${errorText(err)}`, { cause: err });
-  }
-  // The rename is only durable once the folder is synced. Some platforms cannot open or sync a
-  // folder (Windows); there the rename is as durable as the platform makes it.
-  let dh;
-  try {
-    dh = await open(dir, 'r');
-    await dh.sync();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (!['EISDIR', 'EPERM', 'EACCES', 'EINVAL', 'ENOTSUP', 'EBADF'].includes(code ?? '')) {
-      throw new CheckpointError(`${op}: wrote ${path}, but syncing its folder failed: ${errorText(err)}`, { cause: err });
-    }
-  } finally {
-    await dh?.close();
-  }
 }
 
 async function readBytes(op: string, path: string): Promise<Uint8Array> {
