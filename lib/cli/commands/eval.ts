@@ -1,0 +1,55 @@
+// `rnnkit eval`: a checkpoint's loss and metric on a file: accuracy on a labelled CSV / JSONL for a
+// classifier, perplexity on a text for a language model; the same loop as validation in training.
+
+import { bucketByLength } from '../../data/batching.js';
+import type { Device } from '../../dtype.js';
+import type { DataSource } from '../../train/dataset.js';
+import { evaluate } from '../../train/fit.js';
+import { requireFlag } from '../argv.js';
+import { loadCheckpoint } from '../checkpoint.js';
+import { encodeLabelled, readLabelled } from '../labelled-data.js';
+import type { Command } from '../main.js';
+import { formatMetric, taskLoss, taskMetrics } from '../objective.js';
+import { windowSource } from '../train/lm.js';
+
+const FLAGS = {
+  checkpoint: { type: 'string', value: 'DIR', description: "checkpoint folder (or .safetensors file) from 'rnnkit train'" },
+  data: { type: 'string', value: 'FILE', description: 'labelled CSV / .jsonl (classifier) or text file (language model)' },
+  batch: { type: 'integer', min: 1, default: 64, description: 'examples per batch' },
+  device: { type: 'string', default: 'cpu', description: 'cpu, or cuda / cuda:N where the CUDA backend is built' },
+} as const;
+
+export const command: Command<typeof FLAGS> = {
+  usage: 'rnnkit eval --checkpoint DIR --data FILE',
+  description: [
+    "Evaluates a checkpoint: accuracy on a labelled file (same layout as in training) for a",
+    'classifier, perplexity on a text file for a language model.',
+    '',
+    'Examples:',
+    '  rnnkit eval --checkpoint news --data test.csv',
+    '  rnnkit eval --checkpoint book-lm --data chapter.txt',
+  ].join('\n'),
+  flags: FLAGS,
+  async run(flags) {
+    const checkpoint = requireFlag(flags.checkpoint, 'checkpoint');
+    const file = requireFlag(flags.data, 'data');
+    const run = await loadCheckpoint(checkpoint, ['classify', 'lm'], 'eval');
+    run.model.to(flags.device as Device);
+    let data: DataSource;
+    let count: string;
+    if (run.config.task === 'classify') {
+      const layout = run.config.data;
+      const examples = encodeLabelled(await readLabelled(file, layout, layout.numClasses), run.tokenizer, layout.maxLength);
+      data = bucketByLength(examples, { batchSize: flags.batch, shuffle: false });
+      count = `${examples.length} texts`;
+    } else {
+      const time = run.config.data.time;
+      const windows = await windowSource(file, run.tokenizer, time, flags.batch, 0, false);
+      data = windows;
+      count = `${windows.windows} windows of ${time} tokens`;
+    }
+    const result = await evaluate(run.model, data, 0, taskLoss, taskMetrics(run.config.task));
+    const [name, value] = Object.entries(result.metrics)[0]!;
+    process.stdout.write(`${name} ${formatMetric(name, value)}  loss ${result.loss.toFixed(4)}  (${count} of ${file})\n`);
+  },
+};

@@ -1,0 +1,61 @@
+// The plan of `rnnkit train --task lm`: a character (or word) tokenizer built from the text file,
+// windows of --time tokens streamed from the file each epoch (a corpus of any size trains in
+// bounded memory), an LSTM language model, and validation on --val when given.
+
+import { streamText } from '../../data/files.js';
+import { CharTokenizer, WordTokenizer, type Tokenizer } from '../../data/tokenizers.js';
+import { streamTokens, StreamingTextWindows } from '../../data/windows.js';
+import { ArgumentError } from '../../errors.js';
+import { LanguageModel } from '../../nn/language-model.js';
+import type { DataSource } from '../../train/dataset.js';
+import type { LanguageModelConfig } from '../checkpoint.js';
+import type { Settings, TrainFlags } from './flags.js';
+import type { Plan } from './run.js';
+
+const DEFAULT_TIME = 100;
+
+/** Tokens in a file, counted in one streamed pass. */
+async function countTokens(file: string, tokenizer: Tokenizer): Promise<number> {
+  let n = 0;
+  for await (const ids of streamTokens(tokenizer, streamText(file))) n += ids.length;
+  return n;
+}
+
+/** Streamed windows of a file, with the batch count for the progress bar; the file must hold one window. */
+export async function windowSource(file: string, tokenizer: Tokenizer, time: number, batchSize: number, seed: number, shuffle: boolean): Promise<DataSource & { windows: number }> {
+  const tokens = await countTokens(file, tokenizer);
+  if (tokens === 0) throw new ArgumentError(`${file}: the file has no ${tokenizer.kind === 'char' ? 'characters' : 'words'}`);
+  if (tokens < time + 1) throw new ArgumentError(`${file}: ${tokens} tokens are too few for one window of --time ${time} (needs ${time + 1}); use a smaller --time`);
+  const stream = new StreamingTextWindows(file, { tokenizer, time, batchSize, seed, shuffleBuffer: shuffle ? 1024 : 0 });
+  const windows = Math.floor((tokens - time - 1) / time) + 1;
+  return { windows, numBatches: Math.ceil(windows / batchSize), batches: (epoch) => stream.batches(epoch) };
+}
+
+export async function lmPlan(flags: TrainFlags, settings: Settings): Promise<Plan> {
+  const file = flags.data!;
+  const time = flags.time ?? DEFAULT_TIME;
+  const maxTokens = flags['max-tokens'];
+  const cap = maxTokens === undefined ? {} : { maxTokens };
+  const tokenizer =
+    (flags.tokenizer ?? 'char') === 'char'
+      ? await CharTokenizer.fromCorpusAsync(streamText(file), cap)
+      : await WordTokenizer.fromCorpusAsync(streamText(file), cap);
+  const train = await windowSource(file, tokenizer, time, settings.batch, settings.seed, true);
+  const validation = flags.val === undefined ? undefined : await windowSource(flags.val, tokenizer, time, settings.batch, 0, false);
+  const config: LanguageModelConfig = {
+    task: 'lm',
+    model: { vocabSize: tokenizer.vocabSize, embeddingDim: settings.embedding, hiddenSize: settings.hidden, numLayers: settings.layers, dropout: settings.dropout },
+    tokenizer: tokenizer.toJSON(),
+    data: { time },
+  };
+  const about = [`${file}: ${train.windows} windows of ${time} tokens, streamed from the file each epoch${validation ? `; validating on ${flags.val} (${validation.windows} windows)` : ''}`];
+  about.push(`${tokenizer.kind} tokenizer with ${tokenizer.vocabSize} entries`);
+  return {
+    config,
+    model: new LanguageModel(config.model),
+    train,
+    validation,
+    about,
+    next: (out) => `generate: rnnkit generate --checkpoint ${out} --prompt "Once"`,
+  };
+}
