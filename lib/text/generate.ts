@@ -114,7 +114,7 @@ function findStop(text: string, stops: readonly string[], from: number): number 
 function step(model: LanguageModel, ids: Int32Array, state: RecurrentState | undefined): { logits: Tensor<'float32'>; state: RecurrentState } {
   return noGrad(() =>
     tidy(() => {
-      const out = model.run(tensor(ids, { shape: [1, ids.length] }), state ? { state } : {});
+      const out = model.run(tensor(ids, { shape: [1, ids.length], device: model.embedding.weight.device }), state ? { state } : {});
       return { logits: out.logits.narrow(1, ids.length - 1, 1), state: out.state };
     }),
   );
