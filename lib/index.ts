@@ -31,6 +31,7 @@ export { gather } from './ops/gather.js';
 export { reshape, transpose, permute, slice, narrow, contiguous } from './ops/views.js';
 export { crossEntropy, mse, type CrossEntropyOptions, type MseOptions } from './ops/loss.js';
 export { seed, getRandomState, setRandomState } from './random.js';
+export { setDeterministic, isDeterministic, type DeterministicOptions } from './determinism.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as train from './train/index.js';

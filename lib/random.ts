@@ -28,6 +28,8 @@ export function createRandom(seedValue: number): () => number {
 }
 
 const global = new Random(Date.now() ^ 0x9e3779b9);
+/** Whether seed() or setRandomState() has set the generator (else it started from the clock). */
+let seeded = false;
 
 /**
  * Seeds rnnkit's global generator (any safe integer): parameter initialisation, dropout masks
@@ -35,6 +37,12 @@ const global = new Random(Date.now() ^ 0x9e3779b9);
  */
 export function seed(value: number): void {
   global.state = checkInteger('seed', 'value', value) >>> 0;
+  seeded = true;
+}
+
+/** True once seed() or setRandomState() has set the global generator. */
+export function isSeeded(): boolean {
+  return seeded;
 }
 
 /** The global generator's state, for checkpoints (setRandomState restores it). */
@@ -46,6 +54,7 @@ export function setRandomState(state: number): void {
   const s = checkInteger('setRandomState', 'state', state);
   if (s < 0 || s > 0xffffffff) throw new ArgumentError(`setRandomState: state must be a 32-bit unsigned integer, got ${s}`);
   global.state = s;
+  seeded = true;
 }
 
 /** The next uniform value in [0, 1) from the global generator. */
