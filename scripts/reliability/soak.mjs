@@ -1,0 +1,94 @@
+// Soak: `node scripts/reliability/soak.mjs [--steps 20000] [--every 1000] [--warmup 2000]`
+// (after `npm run build`). Trains a small bidirectional-LSTM classifier (seeded data, Adam,
+// dropout, gradient clipping) with train.fit() for --steps steps and samples memory() and the
+// process RSS every --every steps (after a garbage collection, so the figures are what is kept,
+// not what is waiting to be collected). Prints the table. Passes when, after --warmup steps,
+// memory() (live tensors and bytes) never changes and RSS grows by less than 5%; exit 1 otherwise.
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+// The samples need a collection first: re-run with --expose-gc when it was not given.
+if (typeof globalThis.gc !== 'function') {
+  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
+const rk = await import('rnnkit');
+const { values: args } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '20000' },
+    every: { type: 'string', default: '1000' },
+    warmup: { type: 'string', default: '2000' },
+  },
+});
+const STEPS = Number(args.steps);
+const EVERY = Number(args.every);
+const WARMUP = Number(args.warmup);
+
+// Data: 256 sequences of 4..12 tokens over 50 ids; the class is whether id 7 occurs.
+const VOCAB = 50;
+const BATCH = 16;
+rk.setDeterministic(true, { seed: 2026 });
+let s = 12345;
+const next = () => {
+  s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+  return s / 2 ** 32;
+};
+const examples = Array.from({ length: 256 }, () => {
+  const input = Array.from({ length: 4 + Math.floor(next() * 9) }, () => 1 + Math.floor(next() * (VOCAB - 1)));
+  return { input, target: input.includes(7) ? 1 : 0 };
+});
+const data = new rk.train.SequenceDataset(examples, { batchSize: BATCH, seed: 1 });
+const model = new rk.nn.SequenceClassifier({ vocabSize: VOCAB, numClasses: 2, embeddingDim: 16, hiddenSize: 16, numLayers: 2, bidirectional: true, dropout: 0.2 });
+const optimizer = new rk.optim.Adam(model.parameters(), { lr: 3e-3 });
+const stepsPerEpoch = Math.ceil(examples.length / BATCH);
+const epochs = Math.ceil(STEPS / stepsPerEpoch);
+
+const samples = [];
+const sample = async (step, loss) => {
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await rk.sync();
+  const m = rk.memory();
+  samples.push({ step, tensors: m.tensors, bytes: m.bytes, rss: process.memoryUsage().rss, loss });
+  const last = samples.at(-1);
+  console.log(`${String(step).padStart(6)}  ${String(last.tensors).padStart(7)}  ${String(last.bytes).padStart(9)}  ${(last.rss / 2 ** 20).toFixed(1).padStart(8)}  ${loss.toFixed(4)}  ${((performance.now() - started) / 1000).toFixed(0).padStart(5)}`);
+};
+
+console.log(`soak: ${STEPS} steps of a 2-layer BiLSTM classifier (embedding 16, hidden 16, batch ${BATCH}), ${epochs} epochs of ${stepsPerEpoch} steps; sample every ${EVERY}`);
+console.log('  step  tensors      bytes  RSS MiB  loss     secs');
+const started = performance.now();
+await sample(0, NaN);
+await rk.train.fit(model, {
+  data,
+  epochs,
+  optimizer,
+  loss: (output, batch) => rk.crossEntropy(output, batch.targets),
+  clipGradNorm: 1,
+  progress: 'off',
+  callbacks: [
+    {
+      async onStepEnd(step, loss, context) {
+        if (step % EVERY === 0) await sample(step, loss);
+        if (step >= STEPS) context.stop(`reached ${STEPS} steps`);
+      },
+    },
+  ],
+});
+
+const after = samples.filter((x) => x.step >= WARMUP);
+const base = after[0];
+const last = samples.at(-1);
+const flat = after.every((x) => x.tensors === base.tensors && x.bytes === base.bytes);
+const rssGrowth = (last.rss - base.rss) / base.rss;
+const rssMax = Math.max(...after.map((x) => x.rss));
+console.log(`\nsteps run: ${last.step} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+console.log(`memory() after warm-up (step ${base.step}): ${base.tensors} tensors, ${base.bytes} bytes; ${flat ? 'the same at every later sample' : 'CHANGED later'}`);
+console.log(`RSS at step ${base.step}: ${(base.rss / 2 ** 20).toFixed(1)} MiB; at step ${last.step}: ${(last.rss / 2 ** 20).toFixed(1)} MiB (growth ${(rssGrowth * 100).toFixed(2)}%); highest after warm-up ${(rssMax / 2 ** 20).toFixed(1)} MiB`);
+const ok = flat && rssGrowth < 0.05 && last.step >= STEPS;
+console.log(ok ? 'PASS' : 'FAIL');
+process.exit(ok ? 0 : 1);
