@@ -38,9 +38,10 @@ const binaryGrads: Record<BinaryOp, BinaryGrads> = {
 function binary<D extends DType>(op: BinaryOp, a: Tensor<D> | number, b: Tensor<D> | number): Tensor<D> {
   const ta = operand(op, 'a', a, b);
   const tb = operand(op, 'b', b, a);
-  const ha = handle(op, 'a', ta);
-  const hb = handle(op, 'b', tb);
   try {
+    // Inside the try: a disposed operand must not leak the scalar made for the other one.
+    const ha = handle(op, 'a', ta);
+    const hb = handle(op, 'b', tb);
     checkSameDevice(op, [['a', ta], ['b', tb]]);
     const out = nativeOp<D>((n) => n.binary(op, ha, hb));
     const aShape = ta.shape;

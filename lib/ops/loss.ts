@@ -96,6 +96,9 @@ export function mse(prediction: Tensor<'float32'>, target: Tensor<'float32'>, op
   const reduction = checkOneOf('mse', 'options.reduction', opts.reduction ?? 'mean', REDUCTIONS);
   handle('mse', 'prediction', prediction);
   handle('mse', 'target', target);
+  for (const [arg, t] of [['prediction', prediction], ['target', target]] as const) {
+    if (t.dtype !== 'float32') throw new DTypeError(`mse: ${arg} must be float32, got ${t.dtype}`);
+  }
   checkSameDevice('mse', [['prediction', prediction], ['target', target]]);
   if (prediction.shape.join() !== target.shape.join()) {
     throw new ShapeError(

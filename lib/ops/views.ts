@@ -3,7 +3,7 @@
 
 import { checkAxis, checkInteger, checkShape } from '../args.js';
 import { record, type Float } from '../autograd.js';
-import type { DType } from '../dtype.js';
+import { describe, type DType } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import type { NativeTensor } from '../binding.js';
 import type { Tensor } from '../tensor.js';
@@ -111,7 +111,7 @@ export function transpose<D extends DType>(x: Tensor<D>, axis0 = -2, axis1 = -1)
 export function slice<D extends DType>(x: Tensor<D>, begin: readonly number[], size?: readonly number[]): Tensor<D> {
   const h = handle('slice', 'x', x);
   if (!Array.isArray(begin) || begin.length > x.rank) {
-    throw new ArgumentError(`slice: begin must be an array of at most ${x.rank} starts, got ${String(begin)}`);
+    throw new ArgumentError(`slice: begin must be an array of at most ${x.rank} starts, got ${describe(begin)}`);
   }
   if (size !== undefined && (!Array.isArray(size) || size.length !== begin.length)) {
     throw new ArgumentError(`slice: size must be an array as long as begin (${begin.length})`);

@@ -51,4 +51,25 @@ describe('typed errors for inputs the fuzzer found', () => {
     expectNoLeak(() => new rk.nn.Linear(3, 2 ** 40), rk.OutOfMemoryError, /cannot allocate \d+ float32 values for initial parameters/);
     expectNoLeak(() => new rk.nn.Embedding(3, 2 ** 40), rk.OutOfMemoryError, /cannot allocate/);
   });
+
+  it('a disposed operand beside a number leaks no scalar tensor', () => {
+    const x = rk.tensor([1, 2]);
+    x.dispose();
+    expectNoLeak(() => rk.div(x, 0.5), rk.DisposedError, /^div: a is a disposed tensor/);
+    expectNoLeak(() => rk.add(3, x), rk.DisposedError, /^add: b is a disposed tensor/);
+  });
+
+  it('mse of int32 tensors is a DTypeError that leaks nothing', () => {
+    const a = rk.tensor(new Int32Array([1, 2]));
+    const b = rk.tensor(new Int32Array([3, 4]));
+    expectNoLeak(() => rk.mse(a as never, b as never), rk.DTypeError, /^mse: prediction must be float32, got int32$/);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('slice with a detached begin array names it instead of failing to print it', () => {
+    const x = rk.ones([2, 2]);
+    expectNoLeak(() => rk.slice(x, detached(new Int32Array([0])) as never), rk.ArgumentError, /^slice: begin must be an array of at most 2 starts, got a Int32Array$/);
+    x.dispose();
+  });
 });
