@@ -1,8 +1,8 @@
 // Optimizer steps over every parameter in ONE kernel launch (multi-tensor apply): the host lays
 // out a table of parameters and a table of fixed-size chunks; each block updates one chunk. The
 // per-element math is the CPU's optim.cpp operation by operation (torch.optim's order, float32,
-// fused multiply-adds exactly where torch fuses them; the file is compiled with --fmad=false so
-// nvcc adds no others), so both devices give the same bits.
+// fused multiply-adds exactly where torch fuses them; the kernels are compiled with --fmad=false
+// so nvcc adds no others), so both devices agree to the last bit or so.
 #include <cmath>
 #include <cstring>
 #include <vector>
