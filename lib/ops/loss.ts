@@ -1,7 +1,7 @@
 // Losses: cross-entropy from logits with class-index targets (fused log-softmax + NLL; ignored
 // targets, per-sequence lengths and label smoothing in the same native kernel), and mse.
 
-import { checkInteger, checkOneOf, checkOptions } from '../args.js';
+import { checkInteger, checkOneOf, checkOptions, isDetached } from '../args.js';
 import { describe } from '../dtype.js';
 import { record } from '../autograd.js';
 import type { Reduction } from '../binding.js';
@@ -36,6 +36,9 @@ function checkLengths(value: unknown, logitsShape: readonly number[]): Int32Arra
   const op = 'crossEntropy';
   if (!(value instanceof Int32Array) && !Array.isArray(value)) {
     throw new ArgumentError(`${op}: options.lengths must be an Int32Array or an array of integers, got ${describe(value)}`);
+  }
+  if (value instanceof Int32Array && isDetached(value)) {
+    throw new ArgumentError(`${op}: options.lengths is an Int32Array whose ArrayBuffer was transferred away (detached)`);
   }
   if (logitsShape.length !== 3) {
     throw new ShapeError(`${op}: options.lengths needs logits of shape [batch, time, classes], got [${logitsShape.join(', ')}]`);

@@ -61,6 +61,15 @@ function detached(array) {
   return array;
 }
 
+/** Each optimizer's own options (hyper: a hyper-parameter value, mostly valid). */
+const OPTIM_OPTIONS = {
+  SGD: (h, b) => ({ lr: h, momentum: h, dampening: h, nesterov: b, weightDecay: h, maximize: b }),
+  Adam: (h, b) => ({ lr: h, betas: h.map((v) => [v, 0.999]), eps: h, weightDecay: h, maximize: b }),
+  AdamW: (h, b) => ({ lr: h, betas: h.map((v) => [0.9, v]), eps: h, weightDecay: h, maximize: b }),
+  RMSprop: (h, b) => ({ lr: h, alpha: h, eps: h, momentum: h, centered: b, weightDecay: h, maximize: b }),
+  Adagrad: (h, b) => ({ lr: h, lrDecay: h, weightDecay: h, initialAccumulatorValue: h, eps: h, maximize: b }),
+};
+
 function arbitraries(fc) {
   const junk = junkValue(fc);
   const size = fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 4 }) }, { weight: 1, arbitrary: fc.constantFrom(...WEIRD_SIZES) });
@@ -86,6 +95,11 @@ function arbitraries(fc) {
     disposed: fc.constantFrom(false, false, false, false, false, false, false, false, false, true),
     seed: fc.integer({ min: 0, max: 1e6 }),
   }).map((t) => ({ $tensor: t }));
+  // An optimizer parameter: a float32 leaf that requires grad (sometimes disposed).
+  const param = fc.record({ shape: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }), seed: fc.integer({ min: 0, max: 1e6 }),
+    disposed: fc.constantFrom(false, false, false, false, false, false, false, false, false, true) })
+    .map((p) => ({ $tensor: { ...p, dtype: 'float32', fill: 'random', view: 'none', requiresGrad: true } }));
+  const hyper = fc.oneof({ weight: 12, arbitrary: fc.constantFrom(0, 0.001, 0.01, 0.1, 0.5, 0.9) }, { weight: 1, arbitrary: fc.constantFrom(-1, 1, 2, NaN, Infinity) }, { weight: 1, arbitrary: junk });
   const arg = fc.oneof({ weight: 30, arbitrary: tensorSpec }, { weight: 2, arbitrary: number }, { weight: 1, arbitrary: junk });
   const tensorArg = fc.oneof({ weight: 30, arbitrary: tensorSpec }, { weight: 1, arbitrary: junk });
   const options = (record) => fc.oneof({ weight: 30, arbitrary: fc.record(record, { requiredKeys: [] }) }, { weight: 1, arbitrary: junk },
@@ -132,6 +146,9 @@ function arbitraries(fc) {
     call('reduce', { fn: fc.constantFrom('sum', 'mean', 'max'), x: arg, axis: fc.option(fc.oneof(axis, fc.array(axis, { maxLength: 3 }))), options: options({ keepDims: bool }) }),
     call('concat', { list: fc.oneof(fc.array(arg, { maxLength: 3 }), junk), axis: fc.option(axis) }),
     call('view', { fn: fc.constantFrom('reshape', 'permute', 'transpose', 'slice', 'narrow'), x: arg, shape, a: axis, b: axis, c: size, sizes: fc.option(shape) }),
+    call('crossEntropyFit', { batch: fc.integer({ min: 1, max: 3 }), time: fc.option(fc.integer({ min: 1, max: 3 })), classes: fc.integer({ min: 1, max: 4 }),
+      target: fc.constantFrom('valid', 'valid', 'valid', 'ignored', 'negative', 'too large'), seed: fc.integer({ min: 0, max: 1e6 }),
+      options: options({ ignoreIndex: fc.constantFrom(-100, 0, 1, -1), reduction: fc.constantFrom('mean', 'sum', 'none'), labelSmoothing: fc.constantFrom(0, 0.1, 1, -0.5, NaN), lengths }) }),
     call('crossEntropy', { logits: arg, targets: arg, options: options({ ignoreIndex: number, reduction: fc.constantFrom('mean', 'sum', 'none', 'avg'), labelSmoothing: number, lengths }) }),
     call('dropout', { x: arg, p: number, options: options({ training: bool }) }),
     call('method', { fn: fc.constantFrom('item', 'dataSync', 'data', 'dispose', 'requiresGrad', 'toString', 'backward', 'using'), x: tensorArg, value: bool, gradient: fc.option(arg), retainGraph: bool }),
@@ -139,9 +156,11 @@ function arbitraries(fc) {
     call('rnn', { layer: rnnSpec, x: fc.oneof({ weight: 3, arbitrary: fitting }, { weight: 1, arbitrary: tensorArg }), forward: options({ lengths, state }), eval: fc.boolean(), backward: fc.boolean() }),
     call('layer', { fn: fc.constantFrom('Linear', 'Embedding', 'Dropout', 'Sequential', 'SequenceClassifier', 'LanguageModel'), a: small, b: small, c: number,
       x: fc.oneof({ weight: 3, arbitrary: fitting }, { weight: 1, arbitrary: tensorArg }), lengths: fc.option(lengths), opt: bool }),
-    call('optim', { fn: fc.constantFrom('SGD', 'Adam', 'AdamW', 'RMSprop', 'Adagrad'), params: fc.oneof(fc.array(tensorArg, { maxLength: 3 }), junk),
-      options: options({ lr: number, momentum: number, betas: fc.oneof(fc.tuple(number, number), junk), eps: number, weightDecay: number, alpha: number, centered: bool, nesterov: bool, maximize: bool, lrDecay: number }),
-      action: fc.constantFrom('step', 'zeroGrad', 'lr', 'stateDict', 'loadStateDict', 'dispose', 'clipNorm', 'clipValue'), value: number, grads: fc.boolean() }),
+    fc.constantFrom('SGD', 'Adam', 'AdamW', 'RMSprop', 'Adagrad').chain((fn) => call('optim', {
+      fn: fc.constant(fn),
+      params: fc.oneof({ weight: 10, arbitrary: fc.array(param, { minLength: 1, maxLength: 3 }) }, { weight: 2, arbitrary: fc.array(tensorArg, { maxLength: 3 }) }, { weight: 1, arbitrary: junk }),
+      options: fc.oneof({ weight: 20, arbitrary: fc.record(OPTIM_OPTIONS[fn](hyper, bool), { requiredKeys: fn === 'SGD' ? ['lr'] : [] }) }, { weight: 1, arbitrary: junk }),
+      action: fc.constantFrom('step', 'step', 'zeroGrad', 'lr', 'stateDict', 'loadStateDict', 'dispose', 'clipNorm', 'clipValue'), value: number, grads: fc.boolean() })),
     call('io', { fn: fc.constantFrom('encode', 'decode', 'saveTensors', 'loadTensors', 'save', 'load'), tensors: fc.oneof(fc.dictionary(fc.constantFrom('a', 'b', '__metadata__', 'optim.x', ''), arg, { maxKeys: 3 }), junk),
       metadata: fc.option(fc.oneof(fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(fc.string({ maxLength: 4 }), junk), { maxKeys: 2 }), junk)),
       bytes: fc.oneof(fc.uint8Array({ maxLength: 64 }), junk), path: fc.constantFrom('file', 'missing-dir', 'dir', '', 'url', 'junk'),
@@ -256,6 +275,7 @@ class Runner {
           default: return own(rk.narrow(a.x, a.a, a.b, a.c));
         }
       case 'crossEntropy': return own(rk.crossEntropy(a.logits, a.targets, a.options));
+      case 'crossEntropyFit': return this.crossEntropyFit(a);
       case 'dropout': return own(rk.dropout(a.x, a.p, a.options));
       case 'method': return this.method(a);
       case 'backward': return this.backward(a);
@@ -284,6 +304,23 @@ class Runner {
       case 'using': { const y = this.rk.contiguous(x); y[Symbol.dispose](); return y.disposed; }
       default: return x.backward({ gradient: a.gradient ?? undefined, retainGraph: a.retainGraph });
     }
+  }
+
+  /** crossEntropy on logits [batch, (time,) classes] and int32 targets of the fitting shape. */
+  crossEntropyFit(a) {
+    const rk = this.rk;
+    const shape = a.time === null ? [a.batch] : [a.batch, a.time];
+    const n = shape.reduce((p, d) => p * d, 1);
+    const logits = this.own(rk.tensor(fillValues(n * a.classes, 'random', 'float32', a.seed), { shape: [...shape, a.classes], requiresGrad: true }));
+    const targets = fillValues(n, 'ints', 'int32', a.seed + 1).map((v, i) => {
+      const valid = Math.abs(v) % a.classes;
+      if (i > 0) return valid;
+      return { valid, ignored: -100, negative: -3, 'too large': a.classes }[a.target];
+    });
+    const loss = this.own(rk.crossEntropy(logits, this.own(rk.tensor(Int32Array.from(targets), { shape })), a.options));
+    if (loss.size === 1) this.own(loss).backward();
+    this.ownGrads([logits]);
+    return loss;
   }
 
   /** An op on a tensor that may require grad, then backward() (sometimes twice). */

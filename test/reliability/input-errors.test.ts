@@ -72,4 +72,12 @@ describe('typed errors for inputs the fuzzer found', () => {
     expectNoLeak(() => rk.slice(x, detached(new Int32Array([0])) as never), rk.ArgumentError, /^slice: begin must be an array of at most 2 starts, got a Int32Array$/);
     x.dispose();
   });
+
+  it('crossEntropy with detached lengths is an ArgumentError', () => {
+    const logits = rk.ones([1, 2, 3]);
+    const targets = rk.tensor(new Int32Array([0, 1]), { shape: [1, 2] });
+    expectNoLeak(() => rk.crossEntropy(logits, targets, { lengths: detached(new Int32Array([2])) }), rk.ArgumentError, /^crossEntropy: options\.lengths is an Int32Array whose ArrayBuffer was transferred away/);
+    logits.dispose();
+    targets.dispose();
+  });
 });
