@@ -293,6 +293,21 @@ void testPoisoning() {
   }
 }
 
+void testOutOfMemory() {
+  ++gChecks;
+  bool typed = false;
+  try {
+    ops::full({int64_t{1} << 42}, 0, DType::Float32, kGpu);  // 16 TiB
+  } catch (const Error& e) {
+    typed = e.code() == Error::Code::OutOfMemory;
+  }
+  bool usable = values(ops::binary(BinaryOp::Add, floats(kGpu, {4}, 44), floats(kGpu, {4}, 45))).size() == 4;
+  if (!typed || !usable) {
+    std::printf("FAIL out of memory: RK_OUT_OF_MEMORY %d, usable afterwards %d\n", typed, usable);
+    ++gFailures;
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -315,6 +330,7 @@ int main() {
   testIndexing();
   testOptimizers();
   testPoisoning();
+  testOutOfMemory();
   std::printf("%d of %d checks failed\n", gFailures, gChecks);
   shutdownStreams();
   return gFailures == 0 ? 0 : 1;
