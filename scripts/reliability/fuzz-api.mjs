@@ -552,7 +552,6 @@ export async function fuzzApi(rk, fc, { runs, seed, onProgress, onCall } = {}) {
           await runner.run(call);
         } catch (err) {
           outcome = err instanceof rk.RnnkitError ? err.name : `NOT-RNNKIT ${err?.constructor?.name ?? typeof err}`;
-          if (process.env.FUZZ_TRACE === call.name) console.log(outcome, String(err?.message).slice(0, 200), describeCall(call));
           // A BackendError for a bad argument hides what was wrong: a finding too.
           if (!(err instanceof rk.RnnkitError) || err.name === 'BackendError') note(outcome, String(err?.message ?? err), String(err?.stack ?? ''));
         } finally {
