@@ -209,3 +209,23 @@ describe('generate: sampling filters', () => {
     await expect(rk.generate(lm, other, { prompt: 'a' })).rejects.toThrow(/the model's vocabulary has 7 tokens, the tokenizer's 3/);
   });
 });
+
+describe('examples/generate.mjs', () => {
+  it('learns the rhyme and continues the prompt greedily, sampled and streamed', async () => {
+    const lines: string[] = [];
+    let streamed = '';
+    const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((streamed += String(chunk)), true));
+    try {
+      const specifier = '../examples/generate.mjs';
+      await import(specifier);
+    } finally {
+      log.mockRestore();
+      write.mockRestore();
+    }
+    expect(lines[0]).toBe('greedy: how I wonder what you are. twinkle, twinkle, li');
+    const sampled = /^sampled: (.*)$/.exec(lines[1]!)![1]!;
+    expect(sampled).toHaveLength('how I w'.length + 40);
+    expect(streamed).toMatch(/^streamed: how I w[^.]*\.\n$/);
+  });
+});

@@ -12,13 +12,13 @@ export const DEFAULT_CLASSES = 4;
 
 /** The demo's fixed settings (the train command's flags may override the training ones). */
 export const DEFAULT_TASK = {
-  trainSize: 6000,
+  trainSize: 4000,
   validationSize: 1000,
   minLength: 8,
   maxLength: 40,
   seed: 1,
   model: { embeddingDim: 16, hiddenSize: 48, numLayers: 2, bidirectional: true, cell: 'lstm' } satisfies Partial<SequenceClassifierOptions>,
-  epochs: 6,
+  epochs: 3,
   batchSize: 32,
   lr: 0.006,
 } as const;

@@ -31,6 +31,15 @@ export async function windowSource(file: string, tokenizer: Tokenizer, time: num
   return { windows, numBatches: Math.ceil(windows / batchSize), batches: (epoch) => stream.batches(epoch) };
 }
 
+/** The first three words of a file: a prompt the model has seen, for the suggested command. */
+async function openingWords(file: string): Promise<string> {
+  for await (const chunk of streamText(file)) {
+    const words = chunk.trim().split(/\s+/).slice(0, 3);
+    return words.join(' ').replace(/["\\`$]/g, '');
+  }
+  return '';
+}
+
 export async function lmPlan(flags: TrainFlags, settings: Settings): Promise<Plan> {
   const file = flags.data!;
   const time = flags.time ?? DEFAULT_TIME;
@@ -48,6 +57,7 @@ export async function lmPlan(flags: TrainFlags, settings: Settings): Promise<Pla
     tokenizer: tokenizer.toJSON(),
     data: { time },
   };
+  const prompt = await openingWords(file);
   const about = [`${file}: ${train.windows} windows of ${time} tokens, streamed from the file each epoch${validation ? `; validating on ${flags.val} (${validation.windows} windows)` : ''}`];
   about.push(`${tokenizer.kind} tokenizer with ${tokenizer.vocabSize} entries`);
   return {
@@ -56,6 +66,6 @@ export async function lmPlan(flags: TrainFlags, settings: Settings): Promise<Pla
     train,
     validation,
     about,
-    next: (out) => `generate: rnnkit generate --checkpoint ${out} --prompt "Once"`,
+    next: (out) => `generate: rnnkit generate --checkpoint ${out} --prompt ${JSON.stringify(prompt)}`,
   };
 }
