@@ -16,5 +16,13 @@ export default defineConfig({
     // Memory tests collect garbage first, so tensors dropped by earlier tests cannot be finalized
     // in the middle of a measurement.
     execArgv: ['--expose-gc'],
+    env: {
+      // The suites name their devices: CPU suites stay on the CPU on a machine with a GPU (whose
+      // default device would otherwise be cuda:0); GPU suites ask for 'cuda' themselves.
+      RNNKIT_DEVICE: 'cpu',
+      // cuBLAS (inside cuDNN's RNN) repeats its results only with a fixed workspace size; it reads
+      // this when the CUDA backend creates its handles, before any test file runs.
+      CUBLAS_WORKSPACE_CONFIG: ':4096:8',
+    },
   },
 });

@@ -45,11 +45,11 @@ export function pickRows(rows) {
   return pick ? pick.split(',').map((i) => rows[Number(i)]) : rows;
 }
 
-/** Runs `step` (async) WARMUP times, then times ITERS runs: milliseconds each. */
-export async function timeSteps(step) {
-  for (let i = 0; i < WARMUP; i++) await step();
+/** Runs `step` (async) `warmup` times, then times `iters` runs: milliseconds each. */
+export async function timeSteps(step, { warmup = WARMUP, iters = ITERS } = {}) {
+  for (let i = 0; i < warmup; i++) await step();
   const times = [];
-  for (let i = 0; i < ITERS; i++) {
+  for (let i = 0; i < iters; i++) {
     const t0 = performance.now();
     await step();
     times.push(performance.now() - t0);
@@ -61,10 +61,10 @@ export async function timeSteps(step) {
  * Runs a PyTorch peer script of bench/peers with `args` (plus threads, warm-up and iterations) and
  * returns its JSON line, or `{ error }` naming why it could not run.
  */
-export function runPeer(script, args) {
+export function runPeer(script, args, { warmup = WARMUP, iters = ITERS } = {}) {
   const python = process.env.RNNKIT_BENCH_PYTHON ?? `${root}.venv-ref/bin/python`;
   if (!process.env.RNNKIT_BENCH_PYTHON && !existsSync(python)) return { error: 'no .venv-ref (see bench/peers/README.md)' };
-  const common = ['--threads', String(THREADS), '--warmup', String(WARMUP), '--iters', String(ITERS)];
+  const common = ['--threads', String(THREADS), '--warmup', String(warmup), '--iters', String(iters)];
   const r = spawnSync(python, [`${root}bench/peers/${script}`, ...args, ...common], { encoding: 'utf8' });
   if (r.status !== 0) return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop() };
   return JSON.parse(r.stdout.trim().split('\n').pop());

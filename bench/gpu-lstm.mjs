@@ -13,14 +13,10 @@
 // matrix products, twice that backward), I being the layer's input width (2H above the first
 // layer of a bidirectional stack). Exits with status 2 and the reason when no CUDA device works.
 
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as rk from 'rnnkit';
+import { median, pickRows, runPeer, timeSteps } from './common.mjs';
 
-const root = fileURLToPath(new URL('../', import.meta.url));
-const WARMUP = 3;
-const ITERS = Number(process.env.RNNKIT_BENCH_ITERS ?? 10);
+const TIMING = { warmup: 3, iters: Number(process.env.RNNKIT_BENCH_ITERS ?? 10) };
 const LR = 1e-3;
 
 // The issue's shapes: a 4-layer BiLSTM (H = input = 1024, T = 100, batch 64), and DeepBench's
@@ -49,8 +45,6 @@ function flopsPerStep(row) {
   return flops;
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 async function timeRnnkit(row) {
   rk.seed(0);
   const lstm = new rk.nn.LSTM({
@@ -77,14 +71,7 @@ async function timeRnnkit(row) {
     loss.dispose();
   };
   try {
-    for (let i = 0; i < WARMUP; i++) await step();
-    const times = [];
-    for (let i = 0; i < ITERS; i++) {
-      const t0 = performance.now();
-      await step();
-      times.push(performance.now() - t0);
-    }
-    return { ms: median(times) };
+    return { ms: median(await timeSteps(step, TIMING)) };
   } catch (err) {
     return { error: err.message.split('\n')[0] };
   } finally {
@@ -96,17 +83,12 @@ async function timeRnnkit(row) {
 }
 
 function timePytorch(row) {
-  const python = process.env.RNNKIT_BENCH_PYTHON ?? `${root}.venv-ref/bin/python`;
-  if (!process.env.RNNKIT_BENCH_PYTHON && !existsSync(python)) return { error: 'no .venv-ref (see bench/peers/README.md)' };
   const args = [
-    `${root}bench/peers/gpu_lstm.py`, '--layers', String(row.layers), ...(row.bidirectional ? ['--bidirectional'] : []),
+    '--layers', String(row.layers), ...(row.bidirectional ? ['--bidirectional'] : []),
     '--input', String(row.input), '--hidden', String(row.hidden), '--batch', String(row.batch),
-    '--time', String(row.time), '--precision', row.precision, '--warmup', String(WARMUP),
-    '--iters', String(ITERS), '--lr', String(LR),
+    '--time', String(row.time), '--precision', row.precision, '--lr', String(LR),
   ];
-  const r = spawnSync(python, args, { encoding: 'utf8' });
-  if (r.status !== 0) return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop() };
-  return JSON.parse(r.stdout.trim().split('\n').pop());
+  return runPeer('gpu_lstm.py', args, TIMING);
 }
 
 const cuda = rk.backends().filter((b) => b.name === 'cuda');
@@ -116,16 +98,12 @@ if (!gpu) {
   process.exit(2);
 }
 
-const arg = (name) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
-const rows = arg('--rows') ? arg('--rows').split(',').map((i) => ROWS[Number(i)]) : ROWS;
+const rows = pickRows(ROWS);
 const noPeer = process.argv.includes('--no-peer');
 const peak = PEAKS.find((p) => p.match.test(gpu.gpu?.name ?? ''));
 const v = gpu.versions;
 
-console.log(`rnnkit on ${gpu.gpu?.name ?? gpu.device} (sm ${gpu.gpu?.computeCapability}; CUDA ${v?.cudaRuntime}, driver ${v?.cudaDriver}, cuDNN ${v?.cudnn}, cuBLAS ${v?.cublas}); median of ${ITERS} steps after ${WARMUP} warm-up`);
+console.log(`rnnkit on ${gpu.gpu?.name ?? gpu.device} (sm ${gpu.gpu?.computeCapability}; CUDA ${v?.cudaRuntime}, driver ${v?.cudaDriver}, cuDNN ${v?.cudnn}, cuBLAS ${v?.cublas}); median of ${TIMING.iters} steps after ${TIMING.warmup} warm-up`);
 console.log(
   peak
     ? `% of peak against ${peak.name} dense peaks: fp32 ${peak.fp32}, tf32 ${peak.tf32}, bf16 ${peak.bf16} TFLOP/s`

@@ -3,7 +3,7 @@
 CUDA and print ONE JSON line.
 
     gpu_lstm.py --layers 4 --bidirectional --input 1024 --hidden 1024 --batch 64 --time 100 \
-                --precision fp32|tf32|bf16|fp16 [--warmup 3] [--iters 10] [--lr 1e-3] [--seed 0]
+                --precision fp32|tf32|bf16|fp16 [--warmup 3] [--iters 10] [--lr 1e-3] [--seed 0] [--threads 2]
 
 Per step: zero_grad(set_to_none), forward over the whole padded batch (every sequence of length
 T, no packing), loss = output.sum() + h_n.sum(), backward, Adam (lr, foreach). Precision:
@@ -16,13 +16,12 @@ torch.cuda.synchronize() calls.
 """
 
 import argparse
-import json
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn as nn
+
+from common import add_timing_args, emit, time_steps
 
 
 def main():
@@ -34,10 +33,9 @@ def main():
     ap.add_argument("--batch", type=int, required=True)
     ap.add_argument("--time", type=int, required=True)
     ap.add_argument("--precision", default="fp32", choices=["fp32", "tf32", "bf16", "fp16"])
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--iters", type=int, default=10)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--seed", type=int, default=0)
+    add_timing_args(ap)
+    ap.set_defaults(warmup=3, iters=10)
     a = ap.parse_args()
 
     if not torch.cuda.is_available():
@@ -69,25 +67,14 @@ def main():
             scaler.step(opt)
             scaler.update()
 
-    for _ in range(a.warmup):
-        step()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(a.iters):
-        torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        step()
-        torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-
-    print(json.dumps({
+    times = time_steps(step, a.warmup, a.iters, torch.cuda.synchronize)
+    emit({
         "peer": "pytorch",
         "torch": torch.__version__,
         "cudnn": torch.backends.cudnn.version(),
         "device": torch.cuda.get_device_name(dev),
         "precision": a.precision,
-        "ms_per_iter": round(statistics.median(times) * 1e3, 3),
-    }), flush=True)
+    }, a.batch * a.time, times)
     return 0
 
 

@@ -4,67 +4,22 @@
 // between layers, and random configs CPU-vs-GPU. Skipped, with the reason printed, when no CUDA
 // device works here.
 
-// cuBLAS (inside cuDNN's RNN) is only repeatable with one workspace size; set before the CUDA
-// backend starts (it reads the variable when its handles are created).
-process.env.CUBLAS_WORKSPACE_CONFIG ??= ':4096:8';
+// (vitest.config.ts sets CUBLAS_WORKSPACE_CONFIG, without which cuBLAS inside cuDNN's RNN is not
+// repeatable: the dropout test compares two runs.)
 
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as rk from '../../lib/index.js';
 import type { RnnConfig, RnnPrecision } from '../../lib/binding.js';
 import { expectClose, settledMemory, uniform } from '../helpers.js';
+import { type Encoded, makeLayer, type RecurrentLayer, type RnnCase, rnnCases, values } from '../rnn-fixtures.js';
+import { describeGpu, gpuDevice } from './helpers.js';
 
-const cudaEntries = rk.backends().filter((b) => b.name === 'cuda');
-const gpu = cudaEntries.find((b) => b.available);
-if (!gpu) {
-  console.log(
-    `test/gpu/rnn.gpu.test.ts skipped: no CUDA device works here: ${cudaEntries[0]?.detail ?? 'this build of rnnkit has no CUDA backend'}`,
-  );
-}
-
-// ---- PyTorch fixtures ---------------------------------------------------------------------------
-
-interface Encoded {
-  shape: number[];
-  data: string;
-}
-interface Case {
-  name: string;
-  config: RnnConfig;
-  lengths: number[] | null;
-  x: Encoded;
-  h0: Encoded | null;
-  c0: Encoded | null;
-  params: Record<string, Encoded>;
-  wOut: Encoded;
-  wH: Encoded;
-  wC: Encoded | null;
-  output: Encoded;
-  h: Encoded;
-  c: Encoded | null;
-  grads: Record<string, Encoded | null>;
-}
-
-const fixtures = JSON.parse(readFileSync(new URL('../fixtures/rnn.json', import.meta.url), 'utf8')) as { cases: Case[] };
-
-const values = (e: Encoded): Float32Array => {
-  const bytes = Buffer.from(e.data, 'base64');
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-};
+const gpu = rk.backends().find((b) => b.device === gpuDevice);
 
 // ---- Running a layer ----------------------------------------------------------------------------
 
-type Layer = rk.nn.RNN | rk.nn.LSTM | rk.nn.GRU;
+type Layer = RecurrentLayer;
 type Device = 'cpu' | 'cuda';
-
-/** A layer of `config` (any fields the fixtures leave out take their defaults) with `precision`. */
-function makeLayer(config: Partial<RnnConfig> & Pick<RnnConfig, 'mode' | 'inputSize' | 'hiddenSize'>, precision: RnnPrecision): Layer {
-  const { mode, inputSize, hiddenSize, numLayers, bidirectional, bias, batchFirst, dropout } = config;
-  const common = { inputSize, hiddenSize, numLayers, bidirectional, bias, batchFirst, dropout, precision };
-  if (mode === 'lstm') return new rk.nn.LSTM({ ...common, projSize: config.projSize ?? 0, cellClip: config.cellClip ?? 0 });
-  if (mode === 'gru') return new rk.nn.GRU(common);
-  return new rk.nn.RNN({ ...common, nonlinearity: mode === 'rnn_tanh' ? 'tanh' : 'relu' });
-}
 
 interface Data {
   values: Float32Array;
@@ -145,7 +100,7 @@ function expectResults(got: Results, want: Results, bounds: Bounds): void {
 }
 
 /** The fixture's inputs and PyTorch's results. */
-function fixtureInputs(fx: Case): { inputs: Inputs; expected: Results } {
+function fixtureInputs(fx: RnnCase): { inputs: Inputs; expected: Results } {
   const data = (e: Encoded): Data => ({ values: values(e), shape: e.shape });
   const inputs: Inputs = {
     x: data(fx.x),
@@ -236,14 +191,14 @@ const LOOSE: Record<Exclude<RnnPrecision, 'fp32'>, Bounds> = {
 
 // ---- The suite ----------------------------------------------------------------------------------
 
-describe.skipIf(!gpu)('recurrent layers on CUDA (cuDNN)', () => {
+describeGpu('recurrent layers on CUDA (cuDNN)', () => {
   let baseline: rk.MemoryInfo;
   beforeAll(async () => {
     baseline = await settledMemory();
   });
 
   describe('every PyTorch fixture in fp32 (TF32 off)', () => {
-    for (const fx of fixtures.cases) {
+    for (const fx of rnnCases) {
       it(fx.name, () => {
         const layer = makeLayer(fx.config, 'fp32').to('cuda');
         expect(layer.namedParameters().map(([name]) => name)).toEqual(Object.keys(fx.params));

@@ -2,49 +2,13 @@
 // test/fixtures/make_rnn_fixtures.py) loads PyTorch's weights by name, runs forward and backward,
 // and must match outputs and final states to 1e-5 and every gradient to 1e-4.
 
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as rk from '../../lib/index.js';
-import type { RnnConfig } from '../../lib/binding.js';
 import { expectClose, settledMemory } from '../helpers.js';
+import { type Encoded, makeLayer, rnnCases, values } from '../rnn-fixtures.js';
 
-interface Encoded {
-  shape: number[];
-  data: string;
-}
-interface Case {
-  name: string;
-  config: RnnConfig;
-  lengths: number[] | null;
-  x: Encoded;
-  h0: Encoded | null;
-  c0: Encoded | null;
-  params: Record<string, Encoded>;
-  wOut: Encoded;
-  wH: Encoded;
-  wC: Encoded | null;
-  output: Encoded;
-  h: Encoded;
-  c: Encoded | null;
-  grads: Record<string, Encoded | null>;
-}
-
-const fixtures = JSON.parse(readFileSync(new URL('../fixtures/rnn.json', import.meta.url), 'utf8')) as { cases: Case[] };
-
-const values = (e: Encoded): Float32Array => {
-  const bytes = Buffer.from(e.data, 'base64');
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-};
 const decode = (e: Encoded, requiresGrad = false): rk.Tensor<'float32'> =>
   rk.tensor(values(e), { shape: e.shape, requiresGrad });
-
-function makeLayer(config: RnnConfig): rk.nn.RNN | rk.nn.LSTM | rk.nn.GRU {
-  const { mode, inputSize, hiddenSize, numLayers, bidirectional, bias, batchFirst, dropout } = config;
-  const common = { inputSize, hiddenSize, numLayers, bidirectional, bias, batchFirst, dropout };
-  if (mode === 'lstm') return new rk.nn.LSTM({ ...common, projSize: config.projSize });
-  if (mode === 'gru') return new rk.nn.GRU(common);
-  return new rk.nn.RNN({ ...common, nonlinearity: mode === 'rnn_tanh' ? 'tanh' : 'relu' });
-}
 
 describe('recurrent layers equal PyTorch', () => {
   let baseline: rk.MemoryInfo;
@@ -53,7 +17,7 @@ describe('recurrent layers equal PyTorch', () => {
   });
 
   it('has fixtures covering every mode, both directions, projection, lengths and states', () => {
-    const cases = fixtures.cases;
+    const cases = rnnCases;
     expect(cases.length).toBeGreaterThanOrEqual(30);
     for (const mode of ['rnn_tanh', 'rnn_relu', 'lstm', 'gru']) expect(cases.some((c) => c.config.mode === mode)).toBe(true);
     expect(cases.some((c) => c.config.bidirectional && c.config.numLayers > 1)).toBe(true);
@@ -63,7 +27,7 @@ describe('recurrent layers equal PyTorch', () => {
     expect(cases.some((c) => c.c0 !== null)).toBe(true);
   });
 
-  for (const fx of fixtures.cases) {
+  for (const fx of rnnCases) {
     it(fx.name, () => {
       const layer = makeLayer(fx.config);
       expect(layer.namedParameters().map(([name]) => name)).toEqual(Object.keys(fx.params));
