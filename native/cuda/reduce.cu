@@ -65,6 +65,29 @@ __global__ void reduceKernel(ReduceOp op, StridedIndex<2> kept, int64_t outputs,
   }
 }
 
+// Many small groups (a sum over a short last dim): one thread per output, walking its group in
+// order, instead of a mostly idle block.
+template <class T, class Acc>
+__global__ void reduceSmallGroupsKernel(ReduceOp op, StridedIndex<2> kept, int64_t outputs,
+                                        StridedIndex<2> group, int64_t count, const T* x, T* out) {
+  RK_GRID_LOOP(o, outputs) {
+    int64_t at[2];
+    kept.offsets(o, at);
+    if (op == ReduceOp::Max) {
+      Best best{0.0, -1};
+      for (int64_t g = 0; g < count; ++g) {
+        best = BetterOp{}(best, Best{static_cast<double>(x[at[0] + group.offset(g)]), g});
+      }
+      out[at[1]] = x[at[0] + group.offset(best.at)];
+      continue;
+    }
+    Acc acc = 0;
+    for (int64_t g = 0; g < count; ++g) acc += x[at[0] + group.offset(g)];
+    out[at[1]] = op == ReduceOp::Mean ? static_cast<T>(static_cast<double>(acc) / static_cast<double>(count))
+                                      : static_cast<T>(acc);
+  }
+}
+
 // kept: (x, grad, out) offsets; group: (x, out) offsets within a group. out was zeroed.
 __global__ void maxBackwardKernel(StridedIndex<3> kept, int64_t outputs, StridedIndex<2> group,
                                   int64_t count, const float* x, const float* grad, float* out) {
@@ -118,6 +141,18 @@ void reduceOp(CudaContext& context, ReduceOp op, const Tensor& x, const std::vec
   auto kept = makeIndex<2>(s.keptShape, {s.keptX, contiguousStrides(s.keptShape)});
   auto group = makeIndex<2>(s.groupShape, {s.groupX, s.groupX});
   int64_t count = numel(s.groupShape);
+  // Groups this small leave a block mostly idle; max needs a non-empty group (core checked).
+  if (count <= 32 && outputs >= 1024 && (count > 0 || op != ReduceOp::Max)) {
+    if (x.dtype == DType::Float32) {
+      reduceSmallGroupsKernel<float, double><<<gridFor(outputs), kBlock, 0, context.stream>>>(
+          op, kept, outputs, group, count, x.data<const float>(), out.data<float>());
+    } else {
+      reduceSmallGroupsKernel<int32_t, long long><<<gridFor(outputs), kBlock, 0, context.stream>>>(
+          op, kept, outputs, group, count, x.data<const int32_t>(), out.data<int32_t>());
+    }
+    RK_CHECK_LAUNCH();
+    return;
+  }
   if (x.dtype == DType::Float32) {
     reduceKernel<float, double><<<blocksFor(outputs), kBlock, 0, context.stream>>>(
         op, kept, outputs, group, count, x.data<const float>(), out.data<float>());

@@ -173,6 +173,13 @@ void testReductions() {
       return out;
     });
   }
+  both("reduce over many small groups (one thread per output)", 1e-5, [](Device d) {
+    Tensor x = floats(d, {64, 20, 5}, 46);
+    Tensor i = ints(d, {1200, 2}, std::vector<int32_t>(2400, 7));
+    return std::vector<Tensor>{ops::reduce(ReduceOp::Sum, x, {-1}, false), ops::reduce(ReduceOp::Max, x, {2}, true),
+                               ops::reduce(ReduceOp::Mean, transposed(x), {1}, false),
+                               ops::reduce(ReduceOp::Sum, i, {1}, false)};
+  });
   both("reduce sum int32", 0, [](Device d) {
     return std::vector<Tensor>{ops::reduce(ReduceOp::Sum, ints(d, {2, 3}, {2147483647, 1, 5, -3, 4, 9}), {0}, false)};
   });
