@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as rk from '../../lib/index.js';
+import { deviceDetail } from '../../lib/cli/device.js';
 import { tempDir } from './fixtures.js';
 import { requireBuiltCli, rnnkit } from './run-cli.js';
 
@@ -43,10 +44,18 @@ describe('rnnkit', () => {
     expect(r.stdout).toContain(`rnnkit   ${version}\n`);
     expect(r.stdout).toContain(`node     ${process.version} (${process.platform}-${process.arch})\n`);
     for (const b of rk.backends()) {
-      expect(r.stdout).toContain(`  ${b.device.padEnd(6)}${b.name.padEnd(8)}${b.available ? 'available  ' : 'unavailable'}  ${b.detail}\n`);
+      expect(r.stdout).toContain(`  ${b.device.padEnd(8)}${b.available ? 'available  ' : 'unavailable'}  ${deviceDetail(b)}\n`);
     }
     expect(r.stdout).toMatch(/oneDNN \d+\.\d+/);
     expect((await rnnkit(['info', '--json'], { cwd })).code).toBe(2);
+  });
+
+  it('a device that cannot be used is one DeviceError line with exit code 1', async () => {
+    for (const device of ['cuda:99', 'tpu']) {
+      const r = await rnnkit(['bench', '--steps', '1', '--device', device], { cwd });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^rnnkit bench: DeviceError: rnnkit: --device (is '${device}', but device '${device}' is not available: |must be 'cpu', 'cuda' or 'cuda:N', got 'tpu')[^\\n]*\\n$`));
+    }
   });
 
   it('bench runs a few training steps and prints tokens/s', async () => {

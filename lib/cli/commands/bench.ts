@@ -1,7 +1,6 @@
 // `rnnkit bench`: a short training speed run: the demo's model (a 2-layer bidirectional LSTM
 // classifier) on batches of the demo task, after a warm-up; prints tokens/s and time per step.
 
-import type { Device } from '../../dtype.js';
 import { SequenceClassifier } from '../../nn/classifier.js';
 import { Adam } from '../../optim/optimizers.js';
 import { seed } from '../../random.js';
@@ -11,7 +10,8 @@ import type { Command } from '../main.js';
 import { DEFAULT_TASK, defaultTaskTexts } from '../default-task.js';
 import { taskLoss } from '../objective.js';
 import { demoConfig, demoTokenizer } from '../train/demo.js';
-import { deviceLine, describeModel } from '../train/run.js';
+import { describeModel } from '../train/run.js';
+import { DEVICE_FLAG, deviceLine, useDevice } from '../device.js';
 
 const WARMUP_STEPS = 3;
 
@@ -21,7 +21,7 @@ const FLAGS = {
   hidden: { type: 'integer', min: 1, default: 128, description: 'hidden units per layer and direction' },
   layers: { type: 'integer', min: 1, default: DEFAULT_TASK.model.numLayers, description: 'stacked layers' },
   length: { type: 'integer', min: 1, default: 64, description: 'longest sequence; lengths are uniform in [length/2, length]' },
-  device: { type: 'string', default: 'cpu', description: 'cpu, or cuda / cuda:N where the CUDA backend is built' },
+  device: DEVICE_FLAG,
 } as const;
 
 export const command: Command<typeof FLAGS> = {
@@ -29,9 +29,10 @@ export const command: Command<typeof FLAGS> = {
   description: 'Times training steps (forward, backward, Adam) of the demo model on variable-length batches and prints tokens/s.',
   flags: FLAGS,
   async run(flags) {
+    const device = useDevice(flags.device);
     seed(0);
     const config = demoConfig({ layers: flags.layers, hidden: flags.hidden, embedding: DEFAULT_TASK.model.embeddingDim, dropout: 0 });
-    const model = new SequenceClassifier(config.model).to(flags.device as Device);
+    const model = new SequenceClassifier(config.model);
     const tokenizer = demoTokenizer();
     const batches = (steps: number, seedValue: number) => {
       const rows = defaultTaskTexts(steps * flags.batch, seedValue, Math.max(1, Math.floor(flags.length / 2)), flags.length);
@@ -40,7 +41,7 @@ export const command: Command<typeof FLAGS> = {
     };
     const optimizer = new Adam(model.parameters(), { lr: DEFAULT_TASK.lr });
     const options = { epochs: 1, optimizer, loss: taskLoss, progress: 'off' } as const;
-    process.stdout.write(`rnnkit bench: ${describeModel(config)}, hidden ${flags.hidden}, batch ${flags.batch}, lengths ${Math.max(1, Math.floor(flags.length / 2))}-${flags.length}, on ${deviceLine(flags.device)}\n`);
+    process.stdout.write(`rnnkit bench: ${describeModel(config)}, hidden ${flags.hidden}, batch ${flags.batch}, lengths ${Math.max(1, Math.floor(flags.length / 2))}-${flags.length}, on ${deviceLine(device)}\n`);
     await fit(model, { ...options, data: batches(WARMUP_STEPS, 1) });
     const [log] = (await fit(model, { ...options, data: batches(flags.steps, 2) })).epochs;
     const msPerStep = (1000 * log!.seconds) / flags.steps;

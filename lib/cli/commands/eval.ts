@@ -2,12 +2,12 @@
 // classifier, perplexity on a text for a language model; the same loop as validation in training.
 
 import { bucketByLength } from '../../data/batching.js';
-import type { Device } from '../../dtype.js';
 import type { DataSource } from '../../train/dataset.js';
 import { evaluate } from '../../train/fit.js';
 import { requireFlag } from '../argv.js';
 import { loadCheckpoint } from '../checkpoint.js';
 import { encodeLabelled, readLabelled } from '../labelled-data.js';
+import { DEVICE_FLAG, useDevice } from '../device.js';
 import type { Command } from '../main.js';
 import { formatMetric, taskLoss, taskMetrics } from '../objective.js';
 import { windowSource } from '../train/lm.js';
@@ -16,7 +16,7 @@ const FLAGS = {
   checkpoint: { type: 'string', value: 'DIR', description: "checkpoint folder (or .safetensors file) from 'rnnkit train'" },
   data: { type: 'string', value: 'FILE', description: 'labelled CSV / .jsonl (classifier) or text file (language model)' },
   batch: { type: 'integer', min: 1, default: 64, description: 'examples per batch' },
-  device: { type: 'string', default: 'cpu', description: 'cpu, or cuda / cuda:N where the CUDA backend is built' },
+  device: DEVICE_FLAG,
 } as const;
 
 export const command: Command<typeof FLAGS> = {
@@ -33,8 +33,8 @@ export const command: Command<typeof FLAGS> = {
   async run(flags) {
     const checkpoint = requireFlag(flags.checkpoint, 'checkpoint');
     const file = requireFlag(flags.data, 'data');
+    useDevice(flags.device);
     const run = await loadCheckpoint(checkpoint, ['classify', 'lm'], 'eval');
-    run.model.to(flags.device as Device);
     let data: DataSource;
     let count: string;
     if (run.config.task === 'classify') {

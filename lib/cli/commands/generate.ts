@@ -1,10 +1,10 @@
 // `rnnkit generate`: continues a prompt with a language-model checkpoint, printing each token as
 // it is drawn.
 
-import type { Device } from '../../dtype.js';
 import { generateTokens } from '../../text/generate.js';
 import { requireFlag } from '../argv.js';
 import { loadCheckpoint } from '../checkpoint.js';
+import { DEVICE_FLAG, useDevice } from '../device.js';
 import type { Command } from '../main.js';
 
 const FLAGS = {
@@ -15,7 +15,7 @@ const FLAGS = {
   'top-k': { type: 'integer', min: 0, default: 0, description: 'sample among the k most likely tokens only (0: all)' },
   'top-p': { type: 'number', above: 0, max: 1, default: 1, description: 'nucleus sampling: the most likely tokens covering this probability' },
   seed: { type: 'integer', default: 0, description: 'sampling seed (the same seed gives the same text)' },
-  device: { type: 'string', default: 'cpu', description: 'cpu, or cuda / cuda:N where the CUDA backend is built' },
+  device: DEVICE_FLAG,
 } as const;
 
 export const command: Command<typeof FLAGS> = {
@@ -29,8 +29,8 @@ export const command: Command<typeof FLAGS> = {
   ].join('\n'),
   flags: FLAGS,
   async run(flags) {
+    useDevice(flags.device);
     const { model, tokenizer } = await loadCheckpoint(requireFlag(flags.checkpoint, 'checkpoint'), ['lm'], 'generate');
-    model.to(flags.device as Device);
     const prompt = requireFlag(flags.prompt, 'prompt');
     const tokens = generateTokens(model, tokenizer, {
       prompt,

@@ -1,8 +1,9 @@
 // `rnnkit info`: rnnkit's and Node's versions, the native addon in use, and each backend with its
-// device and library versions (or why it is unavailable).
+// device, GPU and library versions (or why it is unavailable).
 
 import { backends } from '../../memory.js';
 import { addonPath, native } from '../../native.js';
+import { deviceDetail } from '../device.js';
 import type { Command } from '../main.js';
 import { packageVersion } from '../version.js';
 
@@ -17,11 +18,9 @@ export const command: Command<Record<string, never>> = {
       `node     ${process.version} (${process.platform}-${process.arch})`,
       `addon    ${addonPath} (version ${native.version})`,
       'backends:',
-      ...list.map((b) => `  ${b.device.padEnd(6)}${b.name.padEnd(8)}${b.available ? 'available  ' : 'unavailable'}  ${b.detail}`),
+      ...list.map((b) => `  ${b.device.padEnd(8)}${b.available ? 'available  ' : 'unavailable'}  ${deviceDetail(b)}`),
     ];
-    if (!list.some((b) => b.device === 'cuda')) {
-      lines.push('  cuda  -       not built    this addon has no CUDA backend (rebuild with nvcc and cuDNN present, or RNNKIT_CUDA=ON)');
-    }
+    if (!list.some((b) => b.name === 'cuda')) lines.push(`  ${'cuda'.padEnd(8)}not built    this addon has no CUDA backend (it is built when nvcc and cuDNN are found)`);
     process.stdout.write(`${lines.join('\n')}\n`);
   },
 };

@@ -3,20 +3,20 @@
 
 import { createInterface } from 'node:readline';
 import { noGrad } from '../../autograd.js';
-import type { Device } from '../../dtype.js';
 import { ArgumentError } from '../../errors.js';
 import { checkFile, numberedLines } from '../../data/files.js';
 import { tidy } from '../../scope.js';
 import { padBatch } from '../../train/dataset.js';
 import { requireFlag } from '../argv.js';
 import { loadCheckpoint } from '../checkpoint.js';
+import { DEVICE_FLAG, useDevice } from '../device.js';
 import type { Command } from '../main.js';
 
 const FLAGS = {
   checkpoint: { type: 'string', value: 'DIR', description: "checkpoint folder (or .safetensors file) from 'rnnkit train'" },
   input: { type: 'string', value: 'FILE', description: 'texts, one per line (default: read stdin)' },
   batch: { type: 'integer', min: 1, default: 64, description: 'texts per batch' },
-  device: { type: 'string', default: 'cpu', description: 'cpu, or cuda / cuda:N where the CUDA backend is built' },
+  device: DEVICE_FLAG,
 } as const;
 
 /** Lines with their 1-based numbers, from a file (streamed) or stdin. */
@@ -41,8 +41,8 @@ export const command: Command<typeof FLAGS> = {
   ].join('\n'),
   flags: FLAGS,
   async run(flags) {
+    useDevice(flags.device);
     const { model, tokenizer, config } = await loadCheckpoint(requireFlag(flags.checkpoint, 'checkpoint'), ['classify'], 'predict');
-    model.to(flags.device as Device);
     const source = flags.input ?? 'stdin';
     const rows: { input: Int32Array; target: number }[] = [];
     for await (const { text, line } of inputLines(flags.input)) {

@@ -4,6 +4,7 @@
 import { seed } from '../../random.js';
 import type { ProgressMode } from '../../train/progress.js';
 import { checkOutDir } from '../checkpoint.js';
+import { useDevice } from '../device.js';
 import type { Command } from '../main.js';
 import { classifyPlan } from '../train/classify.js';
 import { demoPlan } from '../train/demo.js';
@@ -27,9 +28,10 @@ export const command: Command<typeof TRAIN_FLAGS> = {
   async run(flags) {
     const task = checkTaskFlags(flags);
     const settings = settingsFor(task, flags);
+    const device = useDevice(flags.device);
     await checkOutDir(flags.out, { task: task === 'lm' ? 'lm' : 'classify' });
     seed(settings.seed);
     const plan = task === 'default' ? demoPlan(settings) : task === 'classify' ? await classifyPlan(flags, settings) : await lmPlan(flags, settings);
-    await runPlan(plan, settings, flags.out, flags.device, flags.progress as ProgressMode);
+    await runPlan(plan, settings, flags.out, device, flags.progress as ProgressMode);
   },
 };

@@ -3,6 +3,7 @@
 import type { FlagSpecs, Flags } from '../argv.js';
 import { UsageError } from '../argv.js';
 import { DEFAULT_TASK } from '../default-task.js';
+import { DEVICE_FLAG } from '../device.js';
 
 export type TrainTask = 'default' | 'classify' | 'lm';
 
@@ -22,7 +23,7 @@ export const TRAIN_FLAGS = {
   batch: { type: 'integer', min: 1, description: `examples per batch (default 32)` },
   lr: { type: 'number', above: 0, description: `Adam learning rate (default: 0.002, demo ${DEFAULT_TASK.lr})` },
   seed: { type: 'integer', default: 0, description: 'seed of initialisation, shuffling and splits (runs repeat)' },
-  device: { type: 'string', default: 'cpu', description: 'cpu, or cuda / cuda:N where the CUDA backend is built' },
+  device: DEVICE_FLAG,
   tokenizer: { type: 'string', choices: ['word', 'char'], description: 'tokens: words (classify default) or characters (lm default)' },
   'max-tokens': { type: 'integer', min: 2, description: 'vocabulary size cap, counting padding and OOV (default: 20000 words, no cap for characters)' },
   'max-length': { type: 'integer', min: 1, description: 'cut each text to N tokens (classify; default no limit)' },

@@ -1,8 +1,6 @@
 // Runs a training plan: Adam with gradient-norm clipping, validation each epoch, a progress display
 // on stderr, the checkpoint saved at the end, and a summary on stdout.
 
-import { backends } from '../../memory.js';
-import type { Device } from '../../dtype.js';
 import type { SequenceClassifier } from '../../nn/classifier.js';
 import type { LanguageModel } from '../../nn/language-model.js';
 import { Adam } from '../../optim/optimizers.js';
@@ -10,6 +8,7 @@ import type { DataSource } from '../../train/dataset.js';
 import { fit, type EpochLog } from '../../train/fit.js';
 import type { ProgressMode } from '../../train/progress.js';
 import { saveCheckpoint, type RunConfig } from '../checkpoint.js';
+import { deviceLine } from '../device.js';
 import { formatMetric, taskLoss, taskMetrics } from '../objective.js';
 import type { Settings } from './flags.js';
 
@@ -32,18 +31,10 @@ const say = (line = ''): void => void process.stdout.write(`${line}\n`);
 
 /** 'a 2-layer bidirectional LSTM classifier (4 classes, vocabulary 18)' and the like. */
 export function describeModel(config: RunConfig): string {
-  const m = config.model;
-  const layers = `${m.numLayers ?? 1}-layer`;
-  if (config.task === 'lm') return `a ${layers} LSTM language model (vocabulary ${m.vocabSize})`;
+  const layers = `${config.model.numLayers ?? 1}-layer`;
+  if (config.task === 'lm') return `a ${layers} LSTM language model (vocabulary ${config.model.vocabSize})`;
   const c = config.model;
   return `a ${layers} ${c.bidirectional ? 'bidirectional ' : ''}${(c.cell ?? 'lstm').toUpperCase()} classifier (${c.numClasses} classes, vocabulary ${c.vocabSize})`;
-}
-
-/** The backend line of a device: 'cpu (oneDNN 2.6.3, 2 threads)'. */
-export function deviceLine(device: string): string {
-  const kind = device.startsWith('cuda') ? 'cuda' : 'cpu';
-  const backend = backends().find((b) => b.device === kind);
-  return backend ? `${device} (${backend.detail})` : device;
 }
 
 function totalTokensPerSecond(epochs: readonly EpochLog[]): number {
@@ -59,7 +50,6 @@ function totalTokensPerSecond(epochs: readonly EpochLog[]): number {
 export async function runPlan(plan: Plan, settings: Settings, out: string, device: string, progress: ProgressMode): Promise<void> {
   const started = performance.now();
   const { model, config } = plan;
-  model.to(device as Device);
   const parameters = model.parameters().reduce((n, p) => n + p.size, 0);
   say(`rnnkit train: ${describeModel(config)}, ${parameters.toLocaleString('en-US')} parameters, on ${deviceLine(device)}`);
   for (const line of plan.about) say(`  ${line}`);
