@@ -6,6 +6,7 @@
 #   bash scripts/reliability/sanitize.sh suite      # the CPU vitest suite on the ASan build
 #   bash scripts/reliability/sanitize.sh leaks      # the focused leak check (LeakSanitizer)
 #   bash scripts/reliability/sanitize.sh hostile    # the long hostile-checkpoint run on it
+#   bash scripts/reliability/sanitize.sh fuzz       # the long API fuzzer run on it
 #   bash scripts/reliability/sanitize.sh valgrind   # memcheck over a small subset (plain build)
 #
 # Stages:
@@ -19,6 +20,8 @@
 #     everything and collects garbage before exit, so every leak report with a frame in
 #     rnnkit.node is ours; reports inside node/V8 only are counted apart and not failed on.
 #  4. hostile: scripts/reliability/hostile-checkpoints.mjs (10,000+ files) on the ASan build.
+#     fuzz: scripts/reliability/fuzz.mjs (10,000 calls; its findings are counted by the script,
+#     this stage fails only on sanitizer reports or an abort).
 #  5. valgrind: memcheck (no leak check) over leak-check.mjs and 300 hostile checkpoints on a
 #     plain -O1 -g build (build-valgrind/, or VALGRIND_ADDON=<a plain rnnkit.node>): valgrind
 #     cannot run ASan binaries.
@@ -127,6 +130,19 @@ stage_hostile() {
   [ "$rc" -eq 0 ] && [ "$n" -eq 0 ] || status=1
 }
 
+stage_fuzz() {
+  need_asan_build
+  echo "== fuzz: fuzz.mjs (10,000 API calls) on the ASan build"
+  need_dist || { status=1; return; }
+  asan_run fuzz node scripts/reliability/fuzz.mjs --runs 10000 --seed "${FUZZ_SEED:-20261123}" >"$LOGS/fuzz.out" 2>&1
+  local rc=$?
+  grep -E "calls in|^memory|^findings|^PASS|^FAIL|^ABORT" "$LOGS/fuzz.out"
+  local n; n=$(count_reports fuzz)
+  echo "   exit $rc; ASan/UBSan reports: $n"
+  [ "$n" -eq 0 ] || status=1
+  if grep -q '^ABORT' "$LOGS/fuzz.out"; then status=1; fi
+}
+
 stage_valgrind() {
   if ! command -v valgrind >/dev/null; then
     echo "valgrind not found: sudo apt-get install valgrind"; status=1; return
@@ -167,8 +183,9 @@ case "$STAGE" in
   suite) stage_suite ;;
   leaks) stage_leaks ;;
   hostile) shift; HOSTILE_ARGS=("$@"); stage_hostile ;;
+  fuzz) stage_fuzz ;;
   valgrind) stage_valgrind ;;
-  all) stage_build; stage_suite; stage_leaks; stage_hostile; stage_valgrind ;;
-  *) echo "unknown stage '$STAGE' (build, suite, leaks, hostile, valgrind, all)"; exit 2 ;;
+  all) stage_build; stage_suite; stage_leaks; stage_hostile; stage_fuzz; stage_valgrind ;;
+  *) echo "unknown stage '$STAGE' (build, suite, leaks, hostile, fuzz, valgrind, all)"; exit 2 ;;
 esac
 exit $status
