@@ -40,7 +40,7 @@ describe('rnnkit train --task classify, predict, eval', () => {
     expect(trained.stdout).toMatch(/labels \(count\): 1: 60, 2: 60, 3: 60, 4: 60/);
     expect(trained.stdout).toMatch(/validation accuracy +\d+\.\d\d%/);
     expect(trained.stdout).toMatch(/tokens\/s +[\d,]+/);
-    expect(trained.stdout).toMatch(/\n  checkpoint +news\/model\.safetensors\n/);
+    expect(trained.stdout).toMatch(/\n {2}checkpoint +news\/model\.safetensors\n/);
     expect(existsSync(join(dir, 'news', 'model.safetensors'))).toBe(true);
   });
 

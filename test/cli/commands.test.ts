@@ -34,7 +34,7 @@ describe('rnnkit', () => {
     const r = await rnnkit([command, '--help'], { cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Usage: rnnkit ${command}`));
-    expect(r.stdout).toMatch(/\n  -h, --help +show this help\n/);
+    expect(r.stdout).toMatch(/\n {2}-h, --help +show this help\n/);
     expect((await rnnkit([command, '-h'], { cwd })).stdout).toBe(r.stdout);
   });
 
