@@ -5,7 +5,7 @@
 // move between rnnkit and PyTorch unchanged. Moving a layer to another device builds that
 // device's buffer and copies each parameter by name.
 
-import { checkBoolean, checkInteger, checkOneOf, checkOptions } from '../args.js';
+import { checkBoolean, checkInteger, checkOneOf, checkOptions, isDetached } from '../args.js';
 import { needsGrad, recordMulti, type Float } from '../autograd.js';
 import type { NativeTensor, RnnConfig, RnnMode, RnnParam, RnnPrecision, RnnReserve } from '../binding.js';
 import { defaultDevice } from '../device.js';
@@ -119,7 +119,12 @@ function toConfig(op: string, mode: RnnMode, options: unknown, extra: readonly s
 }
 
 function toLengths(op: string, value: unknown): Int32Array {
-  if (value instanceof Int32Array) return value.slice();
+  if (value instanceof Int32Array) {
+    if (isDetached(value)) {
+      throw new ArgumentError(`${op}: options.lengths is an Int32Array whose ArrayBuffer was transferred away (detached)`);
+    }
+    return value.slice();
+  }
   if (Array.isArray(value)) {
     return Int32Array.from(value, (v, i) => checkInteger(op, `options.lengths[${i}]`, v));
   }

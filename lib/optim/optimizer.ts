@@ -43,7 +43,13 @@ export function optionsOf<K extends string>(op: string, options: unknown, known:
 }
 
 function collectParams(op: string, params: unknown): Parameter[] {
-  if (params instanceof Tensor || typeof params !== 'object' || params === null || !(Symbol.iterator in params)) {
+  if (
+    params instanceof Tensor ||
+    ArrayBuffer.isView(params) ||
+    typeof params !== 'object' ||
+    params === null ||
+    !(Symbol.iterator in params)
+  ) {
     throw new ArgumentError(`${op}: params must be an array (or iterable) of parameter tensors, got ${describe(params)}`);
   }
   const list = [...(params as Iterable<unknown>)];

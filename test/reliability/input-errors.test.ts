@@ -80,4 +80,17 @@ describe('typed errors for inputs the fuzzer found', () => {
     logits.dispose();
     targets.dispose();
   });
+
+  it('detached lengths of a recurrent layer are an ArgumentError naming options.lengths', () => {
+    const lstm = new rk.nn.LSTM({ inputSize: 1, hiddenSize: 1 });
+    const x = rk.zeros([1, 2, 1]);
+    expectNoLeak(() => lstm.forward(x, { lengths: detached(new Int32Array([2])) }), rk.ArgumentError, /^lstm.forward: options.lengths is an Int32Array whose ArrayBuffer was transferred away \(detached\)$/);
+    x.dispose();
+    for (const p of lstm.parameters()) p.dispose();
+  });
+
+  it('a typed array as the params of an optimizer is an ArgumentError, detached or not', () => {
+    expectNoLeak(() => new rk.optim.Adam(detached(new Int32Array(2)) as never), rk.ArgumentError, /^Adam: params must be an array \(or iterable\) of parameter tensors/);
+    expectNoLeak(() => new rk.optim.SGD(new Float32Array(2) as never, { lr: 0.1 }), rk.ArgumentError, /^SGD: params must be an array/);
+  });
 });
