@@ -145,7 +145,7 @@ const noPeer = process.argv.includes('--no-peer');
 const dir = mkdtempSync(join(tmpdir(), 'rnnkit-bench-'));
 
 const rounds = ROUNDS > 1 ? `, ${ROUNDS} rounds alternating the two sides (median of all ${ROUNDS * ITERS})` : '';
-console.log(`rnnkit on ${rk.backends().map((b) => b.detail).join('; ')}; PyTorch with ${THREADS} threads; median of ${ITERS} steps after ${WARMUP} warm-up${rounds}`);
+console.log(`rnnkit on ${rk.backends().filter((b) => b.available).map((b) => b.detail).join('; ')}; PyTorch with ${THREADS} threads; median of ${ITERS} steps after ${WARMUP} warm-up${rounds}`);
 console.log(`Embedding(${VOCAB}, ${EMBED}) → 2-layer BiLSTM(H) → Linear(2H → ${CLASSES}) on the final states; cross-entropy; Adam lr ${LR}; zero grads + forward + backward + step\n`);
 console.log(TABLE_HEADER);
 const profiles = [];

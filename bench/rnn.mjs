@@ -59,7 +59,7 @@ function timePytorch(row, lengths) {
 
 const rows = pickRows(ROWS);
 
-console.log(`rnnkit on ${rk.backends().map((b) => b.detail).join('; ')}; PyTorch with ${THREADS} threads; median of ${ITERS} steps after ${WARMUP} warm-up`);
+console.log(`rnnkit on ${rk.backends().filter((b) => b.available).map((b) => b.detail).join('; ')}; PyTorch with ${THREADS} threads; median of ${ITERS} steps after ${WARMUP} warm-up`);
 console.log('2-layer bidirectional LSTM, input 128, forward + backward (input gradient included)\n');
 console.log(TABLE_HEADER);
 for (const row of rows) {

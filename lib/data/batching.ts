@@ -4,7 +4,6 @@
 import { checkBoolean, checkInteger, checkOptions } from '../args.js';
 import { describe } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
-import { tensor } from '../ops/creation.js';
 import { createRandom } from '../random.js';
 import { checkExamples, padBatch, permutation, type Batch, type DataSource, type Example } from '../train/dataset.js';
 

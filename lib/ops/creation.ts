@@ -18,7 +18,7 @@ export interface TensorOptions<D extends DType = DType> {
 }
 
 /** Nested arrays of numbers, any depth. */
-export interface NestedArray extends ReadonlyArray<number | NestedArray> {}
+export type NestedArray = ReadonlyArray<number | NestedArray>;
 export type TensorData = Float32Array | Int32Array | number | readonly number[] | NestedArray;
 
 const TENSOR_OPTIONS = ['shape', 'dtype', 'device', 'requiresGrad'] as const;

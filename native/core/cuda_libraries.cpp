@@ -21,7 +21,8 @@ std::string env(const char* name) {
   return value ? value : "";
 }
 
-/** Paths matching a glob pattern, sorted (newest python3.N last does not matter: first hit wins). */
+/** Paths matching a glob pattern, sorted (newest python3.N last does not matter: first hit wins).
+ */
 std::vector<std::string> globPaths(const std::string& pattern) {
   std::vector<std::string> paths;
   glob_t result{};
@@ -39,7 +40,8 @@ std::vector<std::string> filesLike(const std::string& folder, const std::string&
   if (DIR* dir = opendir(folder.c_str())) {
     while (dirent* entry = readdir(dir)) {
       std::string name = entry->d_name;
-      if (name.size() >= prefix.size() + suffix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
+      if (name.size() >= prefix.size() + suffix.size() &&
+          name.compare(0, prefix.size(), prefix) == 0 &&
           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
         names.push_back(name);
       }
@@ -99,8 +101,9 @@ std::string loadCudnnEngines(const std::string& folder, int major) {
   }
   // libcudnn_graph first: the others depend on it. Then the rest, retrying once for any whose
   // dependencies came later in the sorted order.
-  std::stable_partition(engines.begin(), engines.end(),
-                        [](const std::string& name) { return name.rfind("libcudnn_graph", 0) == 0; });
+  std::stable_partition(engines.begin(), engines.end(), [](const std::string& name) {
+    return name.rfind("libcudnn_graph", 0) == 0;
+  });
   std::vector<std::string> failed;
   for (int pass = 0; pass < 2; ++pass) {
     failed.clear();
@@ -114,7 +117,8 @@ std::string loadCudnnEngines(const std::string& folder, int major) {
     }
     if (failed.empty()) return "";
     engines = failed;
-    if (pass == 1) return str(folder, "/", failed[0], " could not be loaded: ", lastError, "; ", kLibraryFix);
+    if (pass == 1)
+      return str(folder, "/", failed[0], " could not be loaded: ", lastError, "; ", kLibraryFix);
   }
   return "";
 }
@@ -136,8 +140,10 @@ std::vector<std::string> cudaLibraryFolders(const std::string& packageDeps) {
     add(root + "/lib64");
   }
   std::vector<std::string> sitePatterns;
-  if (!env("VIRTUAL_ENV").empty()) sitePatterns.push_back(env("VIRTUAL_ENV") + "/lib/python3*/site-packages");
-  if (!env("HOME").empty()) sitePatterns.push_back(env("HOME") + "/.local/lib/python3*/site-packages");
+  if (!env("VIRTUAL_ENV").empty())
+    sitePatterns.push_back(env("VIRTUAL_ENV") + "/lib/python3*/site-packages");
+  if (!env("HOME").empty())
+    sitePatterns.push_back(env("HOME") + "/.local/lib/python3*/site-packages");
   for (const char* prefix : {"/usr/local/lib", "/usr/lib"}) {
     sitePatterns.push_back(str(prefix, "/python3*/site-packages"));
     sitePatterns.push_back(str(prefix, "/python3*/dist-packages"));
@@ -147,7 +153,8 @@ std::vector<std::string> cudaLibraryFolders(const std::string& packageDeps) {
     for (const std::string& site : globPaths(pattern)) {
       // cuDNN's wheel keeps nvidia/cudnn/lib; CUDA 13's cuBLAS wheel nvidia/cu13/lib (older
       // ones nvidia/cublas/lib).
-      for (const char* sub : {"/nvidia/cudnn/lib", "/nvidia/cublas/lib", "/nvidia/cu13/lib"}) add(site + sub);
+      for (const char* sub : {"/nvidia/cudnn/lib", "/nvidia/cublas/lib", "/nvidia/cu13/lib"})
+        add(site + sub);
     }
   }
   add(packageDeps);

@@ -69,8 +69,9 @@ LoadedModule load() {
   static const cuda::HostApi host{&Storage::allocate};
   const cuda::ModuleApi* api = entry ? entry(cuda::kModuleApiVersion, &host) : nullptr;
   if (!api) {
-    m.reason = str(path, " does not match this addon (another build's module); to fix: rebuild both ",
-                   "with `npx cmake-js build --CDRNNKIT_CUDA=ON`");
+    m.reason =
+        str(path, " does not match this addon (another build's module); to fix: rebuild both ",
+            "with `npx cmake-js build --CDRNNKIT_CUDA=ON`");
     return m;
   }
   // The module loads without the driver (the runtime is static and finds libcuda.so.1 on its
@@ -86,9 +87,10 @@ LoadedModule load() {
 
 LoadedModule load() {
   LoadedModule m;
-  m.reason = "this build of rnnkit has no CUDA backend (it was built without nvcc, cuDNN 9 and "
-             "cuBLAS); to fix: rebuild with `npx cmake-js build --CDRNNKIT_CUDA=ON` on a machine "
-             "with the CUDA toolkit (`npm run fetch:cuda-deps` fetches cuDNN and cuBLAS)";
+  m.reason =
+      "this build of rnnkit has no CUDA backend (it was built without nvcc, cuDNN 9 and "
+      "cuBLAS); to fix: rebuild with `npx cmake-js build --CDRNNKIT_CUDA=ON` on a machine "
+      "with the CUDA toolkit (`npm run fetch:cuda-deps` fetches cuDNN and cuBLAS)";
   return m;
 }
 
@@ -128,8 +130,8 @@ Backend& cudaBackend(int index) {
   std::string name = str("cuda:", index);
   if (m.devices == 0) fail(Error::Code::Device, "device '", name, "' is not available: ", m.reason);
   if (index >= m.devices) {
-    fail(Error::Code::Device, "device '", name, "' is not available: ", m.devices,
-         " CUDA device", m.devices == 1 ? " is" : "s are", " visible (cuda:0",
+    fail(Error::Code::Device, "device '", name, "' is not available: ", m.devices, " CUDA device",
+         m.devices == 1 ? " is" : "s are", " visible (cuda:0",
          m.devices > 1 ? str("..cuda:", m.devices - 1) : "", "); check CUDA_VISIBLE_DEVICES");
   }
   std::lock_guard<std::mutex> lock(gCreateMutex);
@@ -144,7 +146,8 @@ Backend& cudaBackend(int index) {
 std::vector<Device> cudaDevicesInUse() {
   std::vector<Device> devices;
   for (int i = 0; i < kMaxCudaDevices; ++i) {
-    if (gBackends[i].load(std::memory_order_acquire)) devices.push_back(Device{DeviceKind::Cuda, i});
+    if (gBackends[i].load(std::memory_order_acquire))
+      devices.push_back(Device{DeviceKind::Cuda, i});
   }
   return devices;
 }

@@ -24,8 +24,10 @@ int cudaOrdinal(const std::string& digits) {
 Device parseDevice(const std::string& name) {
   if (name == "cpu") return Device{};
   int index = -1;
-  if (name == "cuda") index = 0;
-  else if (name.compare(0, 5, "cuda:") == 0) index = cudaOrdinal(name.substr(5));
+  if (name == "cuda")
+    index = 0;
+  else if (name.compare(0, 5, "cuda:") == 0)
+    index = cudaOrdinal(name.substr(5));
   if (index < 0) {
     fail(Error::Code::Device, "unknown device '", name, "' (devices: 'cpu', 'cuda', 'cuda:N')");
   }

@@ -6,14 +6,22 @@ namespace rk {
 
 const char* errorCodeName(Error::Code code) {
   switch (code) {
-    case Error::Code::Shape: return "RK_SHAPE";
-    case Error::Code::DType: return "RK_DTYPE";
-    case Error::Code::Device: return "RK_DEVICE";
-    case Error::Code::OutOfMemory: return "RK_OUT_OF_MEMORY";
-    case Error::Code::Backend: return "RK_BACKEND";
-    case Error::Code::Argument: return "RK_ARGUMENT";
-    case Error::Code::Index: return "RK_INDEX";
-    case Error::Code::Disposed: return "RK_DISPOSED";
+    case Error::Code::Shape:
+      return "RK_SHAPE";
+    case Error::Code::DType:
+      return "RK_DTYPE";
+    case Error::Code::Device:
+      return "RK_DEVICE";
+    case Error::Code::OutOfMemory:
+      return "RK_OUT_OF_MEMORY";
+    case Error::Code::Backend:
+      return "RK_BACKEND";
+    case Error::Code::Argument:
+      return "RK_ARGUMENT";
+    case Error::Code::Index:
+      return "RK_INDEX";
+    case Error::Code::Disposed:
+      return "RK_DISPOSED";
   }
   return "RK_BACKEND";
 }

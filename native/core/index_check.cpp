@@ -9,8 +9,7 @@
 namespace rk {
 
 IndexCheck::IndexCheck(std::string op, std::string arg, Tensor indices, int64_t limit,
-                       std::optional<int64_t> ignore,
-                       std::optional<std::vector<int32_t>> lengths)
+                       std::optional<int64_t> ignore, std::optional<std::vector<int32_t>> lengths)
     : op_(std::move(op)),
       arg_(std::move(arg)),
       indices_(std::move(indices)),

@@ -10,8 +10,10 @@ namespace {
 template <class Enum, size_t N>
 using Names = std::array<std::pair<Enum, const char*>, N>;
 
-constexpr Names<BinaryOp, 4> kBinaryNames{
-    {{BinaryOp::Add, "add"}, {BinaryOp::Sub, "sub"}, {BinaryOp::Mul, "mul"}, {BinaryOp::Div, "div"}}};
+constexpr Names<BinaryOp, 4> kBinaryNames{{{BinaryOp::Add, "add"},
+                                           {BinaryOp::Sub, "sub"},
+                                           {BinaryOp::Mul, "mul"},
+                                           {BinaryOp::Div, "div"}}};
 constexpr Names<UnaryOp, 6> kUnaryNames{{{UnaryOp::Neg, "neg"},
                                          {UnaryOp::Tanh, "tanh"},
                                          {UnaryOp::Sigmoid, "sigmoid"},

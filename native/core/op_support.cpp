@@ -31,8 +31,8 @@ void requireSameDevice(const std::string& op, std::initializer_list<NamedTensor>
 
 void requireSameShape(const std::string& op, NamedTensor a, NamedTensor b) {
   if (a.tensor.shape != b.tensor.shape) {
-    fail(Error::Code::Shape, op, ": ", a.name, " ", shapeToString(a.tensor.shape), " and ",
-         b.name, " ", shapeToString(b.tensor.shape), " must have the same shape");
+    fail(Error::Code::Shape, op, ": ", a.name, " ", shapeToString(a.tensor.shape), " and ", b.name,
+         " ", shapeToString(b.tensor.shape), " must have the same shape");
   }
 }
 

@@ -24,16 +24,19 @@ static void complete(Device device, const char* op, std::function<void()> body, 
 
 void read(const Tensor& t, void* host, Completion done) {
   Backend& backend = backendFor(t.device);
-  complete(t.device, "read", [&backend, t, host] { backend.download(t, host); }, std::move(done));
+  complete(
+      t.device, "read", [&backend, t, host] { backend.download(t, host); }, std::move(done));
 }
 
 void sync(Device device, Completion done) {
   Backend& backend = backendFor(device);
-  complete(device, "sync", [&backend] { backend.synchronize(); }, std::move(done));
+  complete(
+      device, "sync", [&backend] { backend.synchronize(); }, std::move(done));
 }
 
 void injectFault(Device device, const std::string& message) {
-  streamFor(device).submit("injectFault", {}, [message] { throw Error(Error::Code::Backend, message); });
+  streamFor(device).submit("injectFault", {},
+                           [message] { throw Error(Error::Code::Backend, message); });
 }
 
 }  // namespace rk::ops

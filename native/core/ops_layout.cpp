@@ -81,8 +81,8 @@ Tensor concat(const std::vector<Tensor>& ts, int64_t axis) {
     for (size_t d = 0; fits && d < t.rank(); ++d) fits = d == dim || t.shape[d] == first.shape[d];
     if (!fits) {
       fail(Error::Code::Shape, "concat: ", name, " ", shapeToString(t.shape),
-           " does not fit ts[0] ", shapeToString(first.shape), " (sizes must match except along axis ",
-           dim, ")");
+           " does not fit ts[0] ", shapeToString(first.shape),
+           " (sizes must match except along axis ", dim, ")");
     }
     outShape[dim] += t.shape[dim];
   }

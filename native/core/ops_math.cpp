@@ -48,9 +48,8 @@ Tensor unaryBackward(UnaryOp op, const Tensor& grad, const Tensor& saved) {
   requireSameShape(name, {"grad", grad}, {"saved", saved});
   Tensor out = emptyTensor(grad.device, grad.dtype, grad.shape);
   Backend& backend = backendFor(grad.device);
-  launch(name, {&out}, [&backend, op, grad, saved, out] {
-    backend.unaryBackward(op, grad, saved, out);
-  });
+  launch(name, {&out},
+         [&backend, op, grad, saved, out] { backend.unaryBackward(op, grad, saved, out); });
   return out;
 }
 
@@ -74,8 +73,10 @@ std::vector<bool> reducedAxes(const std::string& name, const Tensor& x,
 Shape reducedShape(const Tensor& x, const std::vector<bool>& reduced, bool keepDims) {
   Shape outShape;
   for (size_t d = 0; d < x.rank(); ++d) {
-    if (!reduced[d]) outShape.push_back(x.shape[d]);
-    else if (keepDims) outShape.push_back(1);
+    if (!reduced[d])
+      outShape.push_back(x.shape[d]);
+    else if (keepDims)
+      outShape.push_back(1);
   }
   return outShape;
 }
@@ -122,9 +123,8 @@ Tensor maxBackward(const Tensor& grad, const Tensor& x, const std::vector<int64_
   requireNonEmptyGroups(name, x, reduced, outShape);
   Tensor out = emptyTensor(x.device, DType::Float32, x.shape);
   Backend& backend = backendFor(x.device);
-  launch(name, {&out}, [&backend, grad, x, reduced, out] {
-    backend.maxBackward(grad, x, reduced, out);
-  });
+  launch(name, {&out},
+         [&backend, grad, x, reduced, out] { backend.maxBackward(grad, x, reduced, out); });
   return out;
 }
 
@@ -134,9 +134,8 @@ DropoutResult dropout(const Tensor& x, double p, uint64_t seed) {
   Tensor out = emptyTensor(x.device, DType::Float32, x.shape);
   Tensor mask = emptyTensor(x.device, DType::Float32, x.shape);
   Backend& backend = backendFor(x.device);
-  launch("dropout", {&out, &mask}, [&backend, x, p, seed, out, mask] {
-    backend.dropout(x, p, seed, out, mask);
-  });
+  launch("dropout", {&out, &mask},
+         [&backend, x, p, seed, out, mask] { backend.dropout(x, p, seed, out, mask); });
   return {out, mask};
 }
 
@@ -159,9 +158,8 @@ Tensor softmaxBackward(const Tensor& grad, const Tensor& y, int64_t axis, bool l
   int64_t dim = normaliseAxis(name.c_str(), axis, y.rank());
   Tensor out = emptyTensor(y.device, y.dtype, y.shape);
   Backend& backend = backendFor(y.device);
-  launch(name, {&out}, [&backend, grad, y, dim, log, out] {
-    backend.softmaxBackward(grad, y, dim, log, out);
-  });
+  launch(name, {&out},
+         [&backend, grad, y, dim, log, out] { backend.softmaxBackward(grad, y, dim, log, out); });
   return out;
 }
 
@@ -188,8 +186,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   // oneDNN's limit (DNNL_MAX_NDIMS); checked here so the call throws instead of the task failing.
   constexpr size_t kMaxMatmulRank = 12;
   if (outShape.size() > kMaxMatmulRank) {
-    fail(Error::Code::Shape, "matmul: the output would have rank ", outShape.size(),
-         ", at most ", kMaxMatmulRank, " is supported (a is ", shapeToString(a.shape), ", b is ",
+    fail(Error::Code::Shape, "matmul: the output would have rank ", outShape.size(), ", at most ",
+         kMaxMatmulRank, " is supported (a is ", shapeToString(a.shape), ", b is ",
          shapeToString(b.shape), ")");
   }
   validateShape("matmul", "the output shape", outShape);

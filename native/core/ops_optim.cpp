@@ -12,11 +12,16 @@ namespace rk {
 
 const char* optimizerKindName(OptimizerKind kind) {
   switch (kind) {
-    case OptimizerKind::Sgd: return "sgd";
-    case OptimizerKind::Adam: return "adam";
-    case OptimizerKind::AdamW: return "adamw";
-    case OptimizerKind::RmsProp: return "rmsprop";
-    case OptimizerKind::Adagrad: return "adagrad";
+    case OptimizerKind::Sgd:
+      return "sgd";
+    case OptimizerKind::Adam:
+      return "adam";
+    case OptimizerKind::AdamW:
+      return "adamw";
+    case OptimizerKind::RmsProp:
+      return "rmsprop";
+    case OptimizerKind::Adagrad:
+      return "adagrad";
   }
   return "?";
 }
@@ -89,8 +94,8 @@ void requireNoOverlap(const std::string& op, std::vector<Extent> extents) {
     if (e.written && furthest && furthest->end > e.begin) clash = furthest;
     if (!e.written && furthestWritten && furthestWritten->end > e.begin) clash = furthestWritten;
     if (clash) {
-      fail(Error::Code::Argument, op, ": ", clash->name, " and ", e.name,
-           " share memory, and ", clash->written && e.written ? "both are" : "one is",
+      fail(Error::Code::Argument, op, ": ", clash->name, " and ", e.name, " share memory, and ",
+           clash->written && e.written ? "both are" : "one is",
            " updated in place (give each its own tensor)");
     }
     if (!furthest || e.end > furthest->end) furthest = &e;
@@ -108,8 +113,8 @@ void requireNoSelfOverlap(const std::string& op, const std::string& name, const 
   int64_t reach = 0;  // furthest offset the smaller-stride dims reach
   for (const auto& [stride, size] : dims) {
     if (stride <= reach) {
-      fail(Error::Code::Argument, op, ": ", name, " (shape ", shapeToString(t.shape),
-           ", strides ", shapeToString(t.strides),
+      fail(Error::Code::Argument, op, ": ", name, " (shape ", shapeToString(t.shape), ", strides ",
+           shapeToString(t.strides),
            ") reaches some elements twice, so it cannot be updated in place");
     }
     reach += (size - 1) * stride;
@@ -117,12 +122,14 @@ void requireNoSelfOverlap(const std::string& op, const std::string& name, const 
 }
 
 void requireFinite(const std::string& op, const char* name, double value) {
-  if (!std::isfinite(value)) fail(Error::Code::Argument, op, ": ", name, " must be finite, got ", value);
+  if (!std::isfinite(value))
+    fail(Error::Code::Argument, op, ": ", name, " must be finite, got ", value);
 }
 
 void requireAtLeast(const std::string& op, const char* name, double value, double min) {
   requireFinite(op, name, value);
-  if (value < min) fail(Error::Code::Argument, op, ": ", name, " must be >= ", min, ", got ", value);
+  if (value < min)
+    fail(Error::Code::Argument, op, ": ", name, " must be >= ", min, ", got ", value);
 }
 
 void requireUnitInterval(const std::string& op, const char* name, double value) {
@@ -140,8 +147,9 @@ void validateHyper(const std::string& op, OptimizerKind kind, const OptimizerHyp
       requireAtLeast(op, "hyper.momentum", h.momentum, 0);
       requireFinite(op, "hyper.dampening", h.dampening);
       if (h.nesterov && (h.momentum <= 0 || h.dampening != 0)) {
-        fail(Error::Code::Argument, op, ": nesterov needs momentum > 0 and dampening 0, got momentum ",
-             h.momentum, " and dampening ", h.dampening);
+        fail(Error::Code::Argument, op,
+             ": nesterov needs momentum > 0 and dampening 0, got momentum ", h.momentum,
+             " and dampening ", h.dampening);
       }
       break;
     case OptimizerKind::Adam:
@@ -202,10 +210,9 @@ void optimizerStep(OptimizerKind kind, const OptimizerHyper& hyper,
     if (u.states.size() != stateNames.size()) {
       std::string expected;
       for (const char* name : stateNames) expected += str(expected.empty() ? "" : ", ", name);
-      fail(Error::Code::Argument, op, ": states[", i, "] must hold ", stateNames.size(),
-           " tensor", stateNames.size() == 1 ? "" : "s", expected.empty() ? "" : " (",
-           expected, expected.empty() ? "" : ")", " for these hyperparameters, got ",
-           u.states.size());
+      fail(Error::Code::Argument, op, ": states[", i, "] must hold ", stateNames.size(), " tensor",
+           stateNames.size() == 1 ? "" : "s", expected.empty() ? "" : " (", expected,
+           expected.empty() ? "" : ")", " for these hyperparameters, got ", u.states.size());
     }
     extents.push_back(extentOf(p, u.param, true));
     extents.push_back(extentOf(g, u.grad, false));
@@ -223,16 +230,16 @@ void optimizerStep(OptimizerKind kind, const OptimizerHyper& hyper,
   }
   requireNoOverlap(op, std::move(extents));
   Backend& backend = backendFor(first.device);
-  launch(op, distinctStorages(written), [&backend, kind, hyper, updates] {
-    backend.optimizerStep(kind, hyper, updates);
-  });
+  launch(op, distinctStorages(written),
+         [&backend, kind, hyper, updates] { backend.optimizerStep(kind, hyper, updates); });
 }
 
 Tensor clipGradNorm(const std::vector<Tensor>& tensors, double maxNorm, double normType) {
   const char* op = "clipGradNorm";
   if (tensors.empty()) fail(Error::Code::Argument, op, ": needs at least one tensor");
   if (std::isnan(maxNorm) || maxNorm < 0) {
-    fail(Error::Code::Argument, op, ": maxNorm must be >= 0 (Infinity: measure only), got ", maxNorm);
+    fail(Error::Code::Argument, op, ": maxNorm must be >= 0 (Infinity: measure only), got ",
+         maxNorm);
   }
   if (std::isnan(normType) || normType <= 0) {
     fail(Error::Code::Argument, op, ": normType must be > 0 (or Infinity), got ", normType);
@@ -277,12 +284,12 @@ void clampInPlace(const std::vector<Tensor>& tensors, double min, double max) {
     written.push_back(&tensors[i]);
   }
   // Clamping twice gives the same value, but two threads writing one element is still a race.
-  for (size_t i = 0; i < tensors.size(); ++i) requireNoSelfOverlap(op, str("tensors[", i, "]"), tensors[i]);
+  for (size_t i = 0; i < tensors.size(); ++i)
+    requireNoSelfOverlap(op, str("tensors[", i, "]"), tensors[i]);
   requireNoOverlap(op, std::move(extents));
   Backend& backend = backendFor(tensors[0].device);
-  launch(op, distinctStorages(written), [&backend, tensors, min, max] {
-    backend.clampInPlace(tensors, min, max);
-  });
+  launch(op, distinctStorages(written),
+         [&backend, tensors, min, max] { backend.clampInPlace(tensors, min, max); });
 }
 
 }  // namespace ops

@@ -50,7 +50,8 @@ RnnProblem checkInputs(const char* op, const RnnConfig& config, const RnnInputs&
          " must have at least one sequence and one time step");
   }
   if (p.batch > INT32_MAX || p.time > INT32_MAX) {
-    fail(Error::Code::Shape, op, ": x ", shapeToString(x.shape), " has a batch or time dim of 2^31 or more");
+    fail(Error::Code::Shape, op, ": x ", shapeToString(x.shape),
+         " has a batch or time dim of 2^31 or more");
   }
 
   requireFloat(op, {"weights", in.weights}, x);

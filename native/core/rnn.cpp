@@ -10,10 +10,14 @@ namespace rk {
 
 const char* rnnModeName(RnnMode mode) {
   switch (mode) {
-    case RnnMode::RnnTanh: return "rnn_tanh";
-    case RnnMode::RnnRelu: return "rnn_relu";
-    case RnnMode::Lstm: return "lstm";
-    case RnnMode::Gru: return "gru";
+    case RnnMode::RnnTanh:
+      return "rnn_tanh";
+    case RnnMode::RnnRelu:
+      return "rnn_relu";
+    case RnnMode::Lstm:
+      return "lstm";
+    case RnnMode::Gru:
+      return "gru";
   }
   return "lstm";
 }
@@ -27,10 +31,14 @@ std::optional<RnnMode> parseRnnMode(const std::string& name) {
 
 const char* rnnPrecisionName(RnnPrecision precision) {
   switch (precision) {
-    case RnnPrecision::Fp32: return "fp32";
-    case RnnPrecision::Tf32: return "tf32";
-    case RnnPrecision::Bf16: return "bf16";
-    case RnnPrecision::Fp16: return "fp16";
+    case RnnPrecision::Fp32:
+      return "fp32";
+    case RnnPrecision::Tf32:
+      return "tf32";
+    case RnnPrecision::Bf16:
+      return "bf16";
+    case RnnPrecision::Fp16:
+      return "fp16";
   }
   return "fp32";
 }
@@ -45,9 +53,12 @@ std::optional<RnnPrecision> parseRnnPrecision(const std::string& name) {
 
 int64_t RnnConfig::gates() const {
   switch (mode) {
-    case RnnMode::Lstm: return 4;
-    case RnnMode::Gru: return 3;
-    default: return 1;
+    case RnnMode::Lstm:
+      return 4;
+    case RnnMode::Gru:
+      return 3;
+    default:
+      return 1;
   }
 }
 
@@ -64,8 +75,8 @@ constexpr int64_t kMaxRnnLayers = 4096;
 static void requireSize(const char* op, const char* field, int64_t value, int64_t min) {
   if (value < min || value > INT32_MAX) {
     fail(Error::Code::Argument, op, ": config.", field, " must be ",
-         min == 0 ? "a non-negative" : "a positive", " integer", value > INT32_MAX ? " below 2^31" : "",
-         ", got ", value);
+         min == 0 ? "a non-negative" : "a positive", " integer",
+         value > INT32_MAX ? " below 2^31" : "", ", got ", value);
   }
 }
 
@@ -88,8 +99,8 @@ void validateRnnConfig(const char* op, const RnnConfig& config) {
     fail(Error::Code::Argument, op, ": config.dropout must be in [0, 1), got ", config.dropout);
   }
   if (!(std::isfinite(config.cellClip) && config.cellClip >= 0)) {
-    fail(Error::Code::Argument, op, ": config.cellClip must be a finite number >= 0 (0: no clipping), got ",
-         config.cellClip);
+    fail(Error::Code::Argument, op,
+         ": config.cellClip must be a finite number >= 0 (0: no clipping), got ", config.cellClip);
   }
   if (config.cellClip > 0 && config.mode != RnnMode::Lstm) {
     fail(Error::Code::Argument, op, ": config.cellClip is only for an LSTM (mode '",
@@ -102,9 +113,11 @@ void validateRnnConfig(const char* op, const RnnConfig& config) {
   // An upper bound of the flat buffer's size, before rnnLayout adds it up in int64.
   long double gh = (long double)config.gates() * config.hiddenSize;
   long double in = std::max<long double>(config.inputSize, 2.0L * config.hiddenSize);
-  long double perLayer = gh * (in + config.hiddenSize + 2) + (long double)config.projSize * config.hiddenSize;
+  long double perLayer =
+      gh * (in + config.hiddenSize + 2) + (long double)config.projSize * config.hiddenSize;
   if (perLayer * config.directions() * config.numLayers > (long double)(int64_t(1) << 48)) {
-    fail(Error::Code::Argument, op, ": the weight buffer of this config would have more than 2^48 elements");
+    fail(Error::Code::Argument, op,
+         ": the weight buffer of this config would have more than 2^48 elements");
   }
 }
 
@@ -129,7 +142,8 @@ RnnLayout rnnLayout(const RnnConfig& config) {
         at.biasIh = add("bias_ih" + sfx, {gh});
         at.biasHh = add("bias_hh" + sfx, {gh});
       }
-      if (config.projSize > 0) at.weightHr = add("weight_hr" + sfx, {config.projSize, config.hiddenSize});
+      if (config.projSize > 0)
+        at.weightHr = add("weight_hr" + sfx, {config.projSize, config.hiddenSize});
       layout.offsets.push_back(at);
     }
   }

@@ -41,7 +41,8 @@ struct RnnConfig {
   bool bias = true;
   bool batchFirst = true;
   double dropout = 0;
-  double cellClip = 0;  // LSTM only: each step's cell state clamped to [-cellClip, cellClip]; 0 = none
+  double cellClip =
+      0;  // LSTM only: each step's cell state clamped to [-cellClip, cellClip]; 0 = none
   RnnPrecision precision = RnnPrecision::Fp32;
 
   /** Gates per cell: 4 (LSTM), 3 (GRU), 1 (vanilla RNN). */
@@ -73,11 +74,11 @@ struct RnnParam {
 
 /** Offsets (elements) of one layer and direction's parameters; -1 for an absent one. */
 struct RnnParamOffsets {
-  int64_t weightIh = -1;    // [G*H, inK]
-  int64_t weightHh = -1;    // [G*H, hOut]
-  int64_t biasIh = -1;      // [G*H]
-  int64_t biasHh = -1;      // [G*H]
-  int64_t weightHr = -1;    // [projSize, H]
+  int64_t weightIh = -1;  // [G*H, inK]
+  int64_t weightHh = -1;  // [G*H, hOut]
+  int64_t biasIh = -1;    // [G*H]
+  int64_t biasHh = -1;    // [G*H]
+  int64_t weightHr = -1;  // [projSize, H]
 };
 
 /** The flat buffer: every parameter in PyTorch's order, consecutive, each row-major. */
@@ -106,8 +107,8 @@ struct RnnProblem {
 
 /** A forward's tensors (validated: shapes, dtypes, devices). */
 struct RnnInputs {
-  Tensor x;        // [B, T, inputSize] or [T, B, inputSize], any strides
-  Tensor weights;  // the flat buffer, contiguous
+  Tensor x;                  // [B, T, inputSize] or [T, B, inputSize], any strides
+  Tensor weights;            // the flat buffer, contiguous
   std::optional<Tensor> h0;  // [L*D, B, hOut], any strides; none = zeros
   std::optional<Tensor> c0;  // [L*D, B, hiddenSize] (LSTM)
 };

@@ -13,7 +13,8 @@ namespace rk {
 
 class Storage {
  public:
-  /** Allocates `numel` elements (uninitialised) through the device's backend; RK_OUT_OF_MEMORY on failure. */
+  /** Allocates `numel` elements (uninitialised) through the device's backend; RK_OUT_OF_MEMORY on
+   * failure. */
   static std::shared_ptr<Storage> allocate(Device device, DType dtype, int64_t numel);
 
   ~Storage();

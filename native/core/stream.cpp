@@ -10,7 +10,8 @@ void Stream::submit(std::string op, std::vector<std::shared_ptr<Storage>> output
     stopping_ = false;
     worker_ = std::thread([this] { workerLoop(); });
   }
-  for (const auto& storage : outputs) storage->pendingWrites.fetch_add(1, std::memory_order_relaxed);
+  for (const auto& storage : outputs)
+    storage->pendingWrites.fetch_add(1, std::memory_order_relaxed);
   queue_.push_back(Entry{std::move(op), std::move(outputs), std::move(task)});
   wake_.notify_one();
 }

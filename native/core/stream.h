@@ -34,8 +34,9 @@ class Stream {
   Stream& operator=(const Stream&) = delete;
 
   /**
-   * Queues `task` under the op name `op` (the prefix of its errors). `outputs` count one more pending write until
-   * the task has run, whether or not it threw (Storage::ready). Starts the worker on first use.
+   * Queues `task` under the op name `op` (the prefix of its errors). `outputs` count one more
+   * pending write until the task has run, whether or not it threw (Storage::ready). Starts the
+   * worker on first use.
    */
   void submit(std::string op, std::vector<std::shared_ptr<Storage>> outputs, Task task);
 

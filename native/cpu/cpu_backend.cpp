@@ -21,7 +21,6 @@ Backend& cpuBackend() {
 
 namespace rk::cpu {
 
-
 std::string CpuBackend::detail() const {
   const dnnl_version_t* v = dnnl_version();
   return str("oneDNN ", v->major, ".", v->minor, ".", v->patch, ", ", omp_get_max_threads(),
@@ -41,15 +40,17 @@ void CpuBackend::fill(const Tensor& dst, double value) {
   withDType(dst.dtype, [&](auto tag) {
     using T = decltype(tag);
     T v = static_cast<T>(value);
-    mapElements(dst.shape, [v] { return v; }, Operand<T>{dst.data<T>(), dst.strides});
+    mapElements(
+        dst.shape, [v] { return v; }, Operand<T>{dst.data<T>(), dst.strides});
   });
 }
 
 void CpuBackend::download(const Tensor& src, void* host) {
   // Both dtypes are 4-byte words, so a download is a strided move of uint32.
-  mapElements(src.shape, [](uint32_t x) { return x; },
-              Operand<uint32_t>{static_cast<uint32_t*>(host), contiguousStrides(src.shape)},
-              Operand<const uint32_t>{src.data<const uint32_t>(), src.strides});
+  mapElements(
+      src.shape, [](uint32_t x) { return x; },
+      Operand<uint32_t>{static_cast<uint32_t*>(host), contiguousStrides(src.shape)},
+      Operand<const uint32_t>{src.data<const uint32_t>(), src.strides});
 }
 
 }  // namespace rk::cpu

@@ -32,13 +32,12 @@ class CpuBackend final : public Backend {
                        const Tensor& out) override;
   void matmul(const Tensor& a, const Tensor& b, const Tensor& out) override;
   void gather(const Tensor& table, const Tensor& indices, const Tensor& out) override;
-  void gatherBackward(const Tensor& grad, const Tensor& indices,
-                      std::optional<int64_t> paddingIdx, const Tensor& out) override;
+  void gatherBackward(const Tensor& grad, const Tensor& indices, std::optional<int64_t> paddingIdx,
+                      const Tensor& out) override;
   void dropout(const Tensor& x, double p, uint64_t seed, const Tensor& out,
                const Tensor& mask) override;  // dropout.cpp
-  void crossEntropy(const Tensor& logits, const Tensor& targets,
-                    const CrossEntropyOptions& options, const Tensor& loss,
-                    const Tensor& logProbs) override;
+  void crossEntropy(const Tensor& logits, const Tensor& targets, const CrossEntropyOptions& options,
+                    const Tensor& loss, const Tensor& logProbs) override;
   void crossEntropyBackward(const Tensor& gradLoss, const Tensor& logProbs, const Tensor& targets,
                             const CrossEntropyOptions& options, const Tensor& out) override;
   void rnnForward(const RnnProblem& problem, const RnnInputs& in, bool training, uint64_t seed,

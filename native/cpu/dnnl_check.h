@@ -18,11 +18,11 @@ namespace rk::cpu {
 #define DNNL_RETHROW(err) ::rk::cpu::failDnnl(__FILE__, __LINE__, (err).status, (err).what())
 
 /** Runs a statement of oneDNN C++ API calls, turning a dnnl::error into rk::Error. */
-#define DNNL_CHECK(statement)      \
-  do {                             \
-    try {                          \
-      statement;                   \
+#define DNNL_CHECK(statement)        \
+  do {                               \
+    try {                            \
+      statement;                     \
     } catch (const dnnl::error& e) { \
-      DNNL_RETHROW(e);             \
-    }                              \
+      DNNL_RETHROW(e);               \
+    }                                \
   } while (0)

@@ -10,7 +10,8 @@ void CpuBackend::dropout(const Tensor& x, double p, uint64_t seed, const Tensor&
   float* m = mask.data<float>();
   fillDropoutMask(m, mask.numel(), p, seed, kDropoutOpStream);
   mapElements(
-      x.shape, [](float v, float k) { return v * k; }, Operand<float>{out.data<float>(), out.strides},
+      x.shape, [](float v, float k) { return v * k; },
+      Operand<float>{out.data<float>(), out.strides},
       Operand<const float>{x.data<const float>(), x.strides},
       Operand<const float>{m, mask.strides});
 }

@@ -57,8 +57,9 @@ void CpuBackend::copy(const Tensor& src, const Tensor& dst) {
     withDType(dst.dtype, [&](auto dstTag) {
       using Src = decltype(srcTag);
       using Dst = decltype(dstTag);
-      mapElements(dst.shape, [](Src v) { return convert<Dst, Src>(v); }, output<Dst>(dst),
-                  input<Src>(src, dst.shape));
+      mapElements(
+          dst.shape, [](Src v) { return convert<Dst, Src>(v); }, output<Dst>(dst),
+          input<Src>(src, dst.shape));
     });
   });
 }
@@ -70,30 +71,41 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Ten
       mapElements(out.shape, f, output<T>(out), input<T>(a, out.shape), input<T>(b, out.shape));
     };
     switch (op) {
-      case BinaryOp::Add: return run([](T x, T y) { return wrapping(x, y, std::plus<>()); });
-      case BinaryOp::Sub: return run([](T x, T y) { return wrapping(x, y, std::minus<>()); });
-      case BinaryOp::Mul: return run([](T x, T y) { return wrapping(x, y, std::multiplies<>()); });
-      case BinaryOp::Div: return run([](T x, T y) { return x / y; });  // float32 only
+      case BinaryOp::Add:
+        return run([](T x, T y) { return wrapping(x, y, std::plus<>()); });
+      case BinaryOp::Sub:
+        return run([](T x, T y) { return wrapping(x, y, std::minus<>()); });
+      case BinaryOp::Mul:
+        return run([](T x, T y) { return wrapping(x, y, std::multiplies<>()); });
+      case BinaryOp::Div:
+        return run([](T x, T y) { return x / y; });  // float32 only
     }
   });
 }
 
 void CpuBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out) {
   if (x.dtype == DType::Int32) {  // only neg takes int32
-    mapElements(out.shape, [](int32_t v) { return wrapping(int32_t(0), v, std::minus<>()); },
-                output<int32_t>(out), input<int32_t>(x, out.shape));
+    mapElements(
+        out.shape, [](int32_t v) { return wrapping(int32_t(0), v, std::minus<>()); },
+        output<int32_t>(out), input<int32_t>(x, out.shape));
     return;
   }
   auto run = [&](auto f) {
     mapElements(out.shape, f, output<float>(out), input<float>(x, out.shape));
   };
   switch (op) {
-    case UnaryOp::Neg: return run([](float v) { return -v; });
-    case UnaryOp::Tanh: return run([](float v) { return std::tanh(v); });
-    case UnaryOp::Sigmoid: return run([](float v) { return sigmoid(v); });
-    case UnaryOp::Relu: return run([](float v) { return std::max(v, 0.0f); });  // keeps NaN
-    case UnaryOp::Exp: return run([](float v) { return std::exp(v); });
-    case UnaryOp::Log: return run([](float v) { return std::log(v); });
+    case UnaryOp::Neg:
+      return run([](float v) { return -v; });
+    case UnaryOp::Tanh:
+      return run([](float v) { return std::tanh(v); });
+    case UnaryOp::Sigmoid:
+      return run([](float v) { return sigmoid(v); });
+    case UnaryOp::Relu:
+      return run([](float v) { return std::max(v, 0.0f); });  // keeps NaN
+    case UnaryOp::Exp:
+      return run([](float v) { return std::exp(v); });
+    case UnaryOp::Log:
+      return run([](float v) { return std::log(v); });
   }
 }
 
@@ -109,12 +121,18 @@ void CpuBackend::unaryBackward(UnaryOp op, const Tensor& grad, const Tensor& sav
   };
   // `s` is the forward output (tanh, sigmoid, exp) or the forward input (neg, relu, log).
   switch (op) {
-    case UnaryOp::Neg: return run([](float g, float) { return -g; });
-    case UnaryOp::Tanh: return run([](float g, float y) { return g * (1.0f - y * y); });
-    case UnaryOp::Sigmoid: return run([](float g, float y) { return g * y * (1.0f - y); });
-    case UnaryOp::Relu: return run([](float g, float x) { return x > 0.0f ? g : 0.0f; });
-    case UnaryOp::Exp: return run([](float g, float y) { return g * y; });
-    case UnaryOp::Log: return run([](float g, float x) { return g / x; });
+    case UnaryOp::Neg:
+      return run([](float g, float) { return -g; });
+    case UnaryOp::Tanh:
+      return run([](float g, float y) { return g * (1.0f - y * y); });
+    case UnaryOp::Sigmoid:
+      return run([](float g, float y) { return g * y * (1.0f - y); });
+    case UnaryOp::Relu:
+      return run([](float g, float x) { return x > 0.0f ? g : 0.0f; });
+    case UnaryOp::Exp:
+      return run([](float g, float y) { return g * y; });
+    case UnaryOp::Log:
+      return run([](float g, float x) { return g / x; });
   }
 }
 

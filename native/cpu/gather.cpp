@@ -75,7 +75,8 @@ void CpuBackend::gatherBackward(const Tensor& grad, const Tensor& indices,
       float* to = dst + rows[i] * rowSize;
       rowLoop.forEachRun(
           [&](const Offsets<2>& start, int64_t n, const Offsets<2>& step) {
-            for (int64_t j = 0; j < n; ++j) to[start[0] + j * step[0]] += from[start[1] + j * step[1]];
+            for (int64_t j = 0; j < n; ++j)
+              to[start[0] + j * step[0]] += from[start[1] + j * step[1]];
           },
           1, false);
     }

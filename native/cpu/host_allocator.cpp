@@ -19,7 +19,8 @@ constexpr size_t kCacheLimit = size_t(4) << 30;
 
 /** Size classes: powers of two with four steps between them (at most 25% rounded up). */
 size_t sizeClass(size_t bytes) {
-  if (bytes < kCachedFrom) return (std::max<size_t>(bytes, 1) + kAlignment - 1) / kAlignment * kAlignment;
+  if (bytes < kCachedFrom)
+    return (std::max<size_t>(bytes, 1) + kAlignment - 1) / kAlignment * kAlignment;
   size_t power = kCachedFrom;
   while (power * 2 <= bytes) power *= 2;
   size_t step = power / 4;

@@ -17,7 +17,8 @@ namespace {
 void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   dnnl_status_t status = dnnl_sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
-  if (status != dnnl_success) failDnnl(__FILE__, __LINE__, status, "dnnl_sgemm in the clipped LSTM cell");
+  if (status != dnnl_success)
+    failDnnl(__FILE__, __LINE__, status, "dnnl_sgemm in the clipped LSTM cell");
 }
 
 /** Runs f(j, u) for j < rows, u < hidden; on OpenMP threads when the step is large enough. */
@@ -105,24 +106,26 @@ void lstmClipForward(const LstmClipShape& s, const LstmClipWeights& w, const Lst
       tanhC[at] = tc;
       h[at] = go * tc;
     });
-    if (s.projection) gemm('N', 'T', N, P, H, h, H, w.weightHr, H, 0.0f, io.dstLayer + t * N * P, P);
+    if (s.projection)
+      gemm('N', 'T', N, P, H, h, H, w.weightHr, H, 0.0f, io.dstLayer + t * N * P, P);
   }
-  std::memcpy(io.dstIter, io.dstLayer + (T - 1) * N * P, static_cast<size_t>(N * P) * sizeof(float));
+  std::memcpy(io.dstIter, io.dstLayer + (T - 1) * N * P,
+              static_cast<size_t>(N * P) * sizeof(float));
   std::memcpy(io.dstIterC, ws.c + (T - 1) * N * H, static_cast<size_t>(N * H) * sizeof(float));
 }
 
-void lstmClipBackward(const LstmClipShape& s, const LstmClipWeights& w, const LstmClipForwardIo& fwd,
-                      const float* workspace, const LstmClipBackwardIo& io, LstmClipWeightGrads& dw,
-                      float* scratch) {
+void lstmClipBackward(const LstmClipShape& s, const LstmClipWeights& w,
+                      const LstmClipForwardIo& fwd, const float* workspace,
+                      const LstmClipBackwardIo& io, LstmClipWeightGrads& dw, float* scratch) {
   const int64_t T = s.steps, N = s.rows, C = s.input, H = s.hidden, P = s.out, G = 4 * H;
   const float clip = s.clip;
-  Workspace ws(s, const_cast<float*>(workspace));  // read only
-  float* dGates = scratch;                           // [T, N, 4H]
-  float* dH = dGates + T * N * G;                    // [T, N, P] or [N, P]
+  Workspace ws(s, const_cast<float*>(workspace));      // read only
+  float* dGates = scratch;                             // [T, N, 4H]
+  float* dH = dGates + T * N * G;                      // [T, N, P] or [N, P]
   float* dHRaw = dH + (s.projection ? T : 1) * N * P;  // [N, H]
-  float* dhNext = dHRaw + N * H;                     // [N, P]
-  float* dcNext = dhNext + N * P;                    // [N, H]
-  float* ones = dcNext + N * H;                      // [T * N]
+  float* dhNext = dHRaw + N * H;                       // [N, P]
+  float* dcNext = dhNext + N * P;                      // [N, H]
+  float* ones = dcNext + N * H;                        // [T * N]
   std::memcpy(dhNext, io.diffDstIter, static_cast<size_t>(N * P) * sizeof(float));
   std::memcpy(dcNext, io.diffDstIterC, static_cast<size_t>(N * H) * sizeof(float));
 
@@ -149,7 +152,8 @@ void lstmClipBackward(const LstmClipShape& s, const LstmClipWeights& w, const Ls
       float tc = tanhC[at], dhu = dhRaw[at];
       float dc = dcNext[at] + dhu * go * (1.0f - tc * tc);
       float pre = cPre[at];
-      if (pre < -clip || pre > clip) dc = 0.0f;  // clamped: no gradient through the sum (NaN passes)
+      if (pre < -clip || pre > clip)
+        dc = 0.0f;  // clamped: no gradient through the sum (NaN passes)
       d[u] = dc * gg * gi * (1.0f - gi);
       d[H + u] = dc * cPrev[at] * gf * (1.0f - gf);
       d[2 * H + u] = dc * gi * (1.0f - gg * gg);
@@ -166,7 +170,8 @@ void lstmClipBackward(const LstmClipShape& s, const LstmClipWeights& w, const Ls
   gemm('N', 'N', T * N, C, G, dGates, G, w.weightIh, C, 0.0f, io.diffSrcLayer, C);
   gemm('T', 'N', G, C, T * N, dGates, G, fwd.srcLayer, C, 1.0f, dw.weightIh, C);
   gemm('T', 'N', G, P, N, dGates, G, fwd.srcIter, P, 1.0f, dw.weightHh, P);
-  if (T > 1) gemm('T', 'N', G, P, (T - 1) * N, dGates + N * G, G, fwd.dstLayer, P, 1.0f, dw.weightHh, P);
+  if (T > 1)
+    gemm('T', 'N', G, P, (T - 1) * N, dGates + N * G, G, fwd.dstLayer, P, 1.0f, dw.weightHh, P);
   if (s.projection) gemm('T', 'N', P, H, T * N, dH, P, ws.hRaw, H, 1.0f, dw.weightHr, H);
   if (dw.biasIh) {
     std::fill(ones, ones + T * N, 1.0f);

@@ -20,7 +20,8 @@ struct LstmClipShape {
   float clip = 0;
 };
 
-/** weight_ih [4H, C], weight_hh [4H, hOut], bias_ih / bias_hh [4H] (null: no bias), weight_hr [P, H]. */
+/** weight_ih [4H, C], weight_hh [4H, hOut], bias_ih / bias_hh [4H] (null: no bias), weight_hr [P,
+ * H]. */
 struct LstmClipWeights {
   const float* weightIh = nullptr;
   const float* weightHh = nullptr;
@@ -56,17 +57,18 @@ struct LstmClipBackwardIo {
   float* diffSrcIterC;        // [N, H]
 };
 
-/** Floats the forward leaves for the backward (gates, pre-clamp c, c, tanh c, h before projection). */
+/** Floats the forward leaves for the backward (gates, pre-clamp c, c, tanh c, h before projection).
+ */
 int64_t lstmClipWorkspaceSize(const LstmClipShape& shape);
 /** Floats of scratch the backward pass needs. */
 int64_t lstmClipScratchSize(const LstmClipShape& shape);
 
-void lstmClipForward(const LstmClipShape& shape, const LstmClipWeights& w, const LstmClipForwardIo& io,
-                     float* workspace);
+void lstmClipForward(const LstmClipShape& shape, const LstmClipWeights& w,
+                     const LstmClipForwardIo& io, float* workspace);
 
 /** `fwd` is the forward's io (its src and dst buffers are read); `workspace` its workspace. */
-void lstmClipBackward(const LstmClipShape& shape, const LstmClipWeights& w, const LstmClipForwardIo& fwd,
-                      const float* workspace, const LstmClipBackwardIo& io, LstmClipWeightGrads& dw,
-                      float* scratch);
+void lstmClipBackward(const LstmClipShape& shape, const LstmClipWeights& w,
+                      const LstmClipForwardIo& fwd, const float* workspace,
+                      const LstmClipBackwardIo& io, LstmClipWeightGrads& dw, float* scratch);
 
 }  // namespace rk::cpu

@@ -41,9 +41,8 @@ void runMatmul(const Tensor& a, const Tensor& b, const Tensor& out) {
   memory aMem(aDesc, engine, const_cast<float*>(a.data<const float>()));
   memory bMem(bDesc, engine, const_cast<float*>(b.data<const float>()));
   memory outMem(outDesc, engine, out.data<float>());
-  dnnl::matmul(pd).execute(dnnlStream(), {{DNNL_ARG_SRC, aMem},
-                                          {DNNL_ARG_WEIGHTS, bMem},
-                                          {DNNL_ARG_DST, outMem}});
+  dnnl::matmul(pd).execute(
+      dnnlStream(), {{DNNL_ARG_SRC, aMem}, {DNNL_ARG_WEIGHTS, bMem}, {DNNL_ARG_DST, outMem}});
   dnnlStream().wait();
 }
 

@@ -41,8 +41,9 @@ void contiguousLoop(int64_t n, const float* grad, bool maximize, bool parallel, 
 // The same loop compiled for AVX2 + FMA (picked at run time): std::fmaf becomes one instruction
 // instead of a call into libm. Both give the same, exactly rounded, results.
 template <class Elem>
-__attribute__((target("avx2,fma"))) void contiguousLoopFma(int64_t n, const float* grad, bool maximize,
-                                                           bool parallel, const Elem& elem) {
+__attribute__((target("avx2,fma"))) void contiguousLoopFma(int64_t n, const float* grad,
+                                                           bool maximize, bool parallel,
+                                                           const Elem& elem) {
 #pragma omp parallel if (parallel)
   {
     // A private copy of the kernel (its pointers and constants): stores through the parameter
@@ -96,12 +97,12 @@ void sgd(const OptimizerHyper& h, const ParamUpdate& u) {
   const float negLr = static_cast<float>(-h.lr);
   const bool first = u.step == 1;
   forEachElement(u, h.maximize, 4, [=](int64_t i, float g) {
-    if (h.weightDecay != 0) g = fma(wd, p[i], g);                     // grad.add(param, alpha=wd)
+    if (h.weightDecay != 0) g = fma(wd, p[i], g);  // grad.add(param, alpha=wd)
     if (buf) {
-      buf[i] = first ? g : fma(keep, g, buf[i] * momentum);          // buf.mul_(m).add_(g, alpha=1-d)
-      g = h.nesterov ? fma(momentum, buf[i], g) : buf[i];            // grad.add(buf, alpha=m)
+      buf[i] = first ? g : fma(keep, g, buf[i] * momentum);  // buf.mul_(m).add_(g, alpha=1-d)
+      g = h.nesterov ? fma(momentum, buf[i], g) : buf[i];    // grad.add(buf, alpha=m)
     }
-    p[i] = fma(negLr, g, p[i]);                                      // param.add_(g, alpha=-lr)
+    p[i] = fma(negLr, g, p[i]);  // param.add_(g, alpha=-lr)
   });
 }
 
@@ -123,13 +124,15 @@ void adam(bool decoupled, const OptimizerHyper& h, const ParamUpdate& u) {
   const bool decay0 = h.weightDecay != 0;
   forEachElement(u, h.maximize, 12, [=](int64_t i, float g) {
     if (decay0) {
-      if (decoupled) p[i] = p[i] * decay;                            // param.mul_(1 - lr*wd)
-      else g = fma(wd, p[i], g);                                     // grad.add(param, alpha=wd)
+      if (decoupled)
+        p[i] = p[i] * decay;  // param.mul_(1 - lr*wd)
+      else
+        g = fma(wd, p[i], g);  // grad.add(param, alpha=wd)
     }
-    m[i] = lerp(m[i], g, w1);                                        // exp_avg.lerp_(g, 1-b1)
-    v[i] = fma(w2 * g, g, v[i] * beta2);                             // .mul_(b2).addcmul_(g, g, 1-b2)
-    float denom = std::sqrt(v[i]) / bc2Sqrt + eps;                   // (sqrt(v)/sqrt(bc2)).add_(eps)
-    p[i] = p[i] + (negStepSize * m[i]) / denom;                      // addcdiv_(m, denom, -lr/bc1)
+    m[i] = lerp(m[i], g, w1);                       // exp_avg.lerp_(g, 1-b1)
+    v[i] = fma(w2 * g, g, v[i] * beta2);            // .mul_(b2).addcmul_(g, g, 1-b2)
+    float denom = std::sqrt(v[i]) / bc2Sqrt + eps;  // (sqrt(v)/sqrt(bc2)).add_(eps)
+    p[i] = p[i] + (negStepSize * m[i]) / denom;     // addcdiv_(m, denom, -lr/bc1)
   });
 }
 
@@ -148,20 +151,20 @@ void rmsprop(const OptimizerHyper& h, const ParamUpdate& u) {
   const bool decay0 = h.weightDecay != 0;
   forEachElement(u, h.maximize, 12, [=](int64_t i, float g) {
     if (decay0) g = fma(wd, p[i], g);
-    sq[i] = fma(w * g, g, sq[i] * alpha);                            // .mul_(a).addcmul_(g, g, 1-a)
+    sq[i] = fma(w * g, g, sq[i] * alpha);  // .mul_(a).addcmul_(g, g, 1-a)
     float avg;
     if (avgG) {
-      avgG[i] = lerp(avgG[i], g, w);                                 // grad_avg.lerp_(g, 1-a)
-      avg = std::sqrt(fma(-avgG[i], avgG[i], sq[i]));               // sq.addcmul(ga, ga, -1).sqrt_()
+      avgG[i] = lerp(avgG[i], g, w);                   // grad_avg.lerp_(g, 1-a)
+      avg = std::sqrt(fma(-avgG[i], avgG[i], sq[i]));  // sq.addcmul(ga, ga, -1).sqrt_()
     } else {
       avg = std::sqrt(sq[i]);
     }
     avg = avg + eps;
     if (buf) {
-      buf[i] = buf[i] * momentum + g / avg;                          // buf.mul_(m).addcdiv_(g, avg)
-      p[i] = fma(negLr, buf[i], p[i]);                               // param.add_(buf, alpha=-lr)
+      buf[i] = buf[i] * momentum + g / avg;  // buf.mul_(m).addcdiv_(g, avg)
+      p[i] = fma(negLr, buf[i], p[i]);       // param.add_(buf, alpha=-lr)
     } else {
-      p[i] = p[i] + (negLr * g) / avg;                               // param.addcdiv_(g, avg, -lr)
+      p[i] = p[i] + (negLr * g) / avg;  // param.addcdiv_(g, avg, -lr)
     }
   });
 }
@@ -176,9 +179,9 @@ void adagrad(const OptimizerHyper& h, const ParamUpdate& u) {
   const bool decay0 = h.weightDecay != 0;
   forEachElement(u, h.maximize, 8, [=](int64_t i, float g) {
     if (decay0) g = fma(wd, p[i], g);
-    sum[i] = fma(g, g, sum[i]);                                      // state_sum.addcmul_(g, g, 1)
-    float std = std::sqrt(sum[i]) + eps;                             // state_sum.sqrt().add_(eps)
-    p[i] = p[i] + (negClr * g) / std;                                // param.addcdiv_(g, std, -clr)
+    sum[i] = fma(g, g, sum[i]);           // state_sum.addcmul_(g, g, 1)
+    float std = std::sqrt(sum[i]) + eps;  // state_sum.sqrt().add_(eps)
+    p[i] = p[i] + (negClr * g) / std;     // param.addcdiv_(g, std, -clr)
   });
 }
 
@@ -204,16 +207,15 @@ double maxAbs(const Tensor& t) {
   StridedLoop<1> loop(t.shape, {t.strides});
   const float* x = t.data<const float>();
   double result = 0;
-  loop.forEachRun(
-      [&](const Offsets<1>& start, int64_t count, const Offsets<1>& step) {
-        double local = 0;
-        for (int64_t k = 0; k < count; ++k) {
-          double a = std::fabs(static_cast<double>(x[start[0] + k * step[0]]));
-          if (!(a <= local)) local = a;  // keeps NaN
-        }
+  loop.forEachRun([&](const Offsets<1>& start, int64_t count, const Offsets<1>& step) {
+    double local = 0;
+    for (int64_t k = 0; k < count; ++k) {
+      double a = std::fabs(static_cast<double>(x[start[0] + k * step[0]]));
+      if (!(a <= local)) local = a;  // keeps NaN
+    }
 #pragma omp critical(rk_max_abs)
-        if (!(local <= result)) result = local;
-      });
+    if (!(local <= result)) result = local;
+  });
   return result;
 }
 
@@ -230,17 +232,27 @@ void CpuBackend::optimizerStep(OptimizerKind kind, const OptimizerHyper& hyper,
                                const std::vector<ParamUpdate>& updates) {
   for (const ParamUpdate& u : updates) {
     switch (kind) {
-      case OptimizerKind::Sgd: sgd(hyper, u); break;
-      case OptimizerKind::Adam: adam(false, hyper, u); break;
-      case OptimizerKind::AdamW: adam(true, hyper, u); break;
-      case OptimizerKind::RmsProp: rmsprop(hyper, u); break;
-      case OptimizerKind::Adagrad: adagrad(hyper, u); break;
+      case OptimizerKind::Sgd:
+        sgd(hyper, u);
+        break;
+      case OptimizerKind::Adam:
+        adam(false, hyper, u);
+        break;
+      case OptimizerKind::AdamW:
+        adam(true, hyper, u);
+        break;
+      case OptimizerKind::RmsProp:
+        rmsprop(hyper, u);
+        break;
+      case OptimizerKind::Adagrad:
+        adagrad(hyper, u);
+        break;
     }
   }
 }
 
-void CpuBackend::clipGradNorm(const std::vector<Tensor>& tensors, double maxNorm,
-                              double normType, const Tensor& norm) {
+void CpuBackend::clipGradNorm(const std::vector<Tensor>& tensors, double maxNorm, double normType,
+                              const Tensor& norm) {
   double total = 0;
   if (std::isinf(normType)) {
     for (const Tensor& t : tensors) {
@@ -249,7 +261,9 @@ void CpuBackend::clipGradNorm(const std::vector<Tensor>& tensors, double maxNorm
     }
   } else {
     for (const Tensor& t : tensors) total += powerSum(t, normType);
-    total = normType == 2 ? std::sqrt(total) : normType == 1 ? total : std::pow(total, 1 / normType);
+    total = normType == 2   ? std::sqrt(total)
+            : normType == 1 ? total
+                            : std::pow(total, 1 / normType);
   }
   const float totalNorm = static_cast<float>(total);
   *norm.data<float>() = totalNorm;

@@ -133,7 +133,8 @@ void CpuBackend::maxBackward(const Tensor& grad, const Tensor& x, const std::vec
   Split s = splitAxes(x, reduced);
   // out is contiguous with x's shape: its strides split the same way.
   Strides outStrides = contiguousStrides(x.shape), outKept, outReduced;
-  for (size_t d = 0; d < x.rank(); ++d) (reduced[d] ? outReduced : outKept).push_back(outStrides[d]);
+  for (size_t d = 0; d < x.rank(); ++d)
+    (reduced[d] ? outReduced : outKept).push_back(outStrides[d]);
   // grad holds the kept axes, with size-1 reduced ones when the forward kept its dims.
   Strides gradKept;
   if (grad.rank() == x.rank()) {

@@ -44,7 +44,7 @@ struct CpuRnnSaved final : RnnSaved {
   std::vector<Buffer> outputs;  // layer outputs Y_k, tnc [T, B, D*hOut]
   std::vector<Buffer> masks;    // per layer below the top when dropout: 0 or 1/(1-p), like Y_k
   std::vector<std::vector<std::vector<SavedCall>>> calls;  // [layer][run][segment]
-  std::vector<Buffer> keep;     // the other buffers the calls point into
+  std::vector<Buffer> keep;                                // the other buffers the calls point into
 };
 
 // ---- Dropout ------------------------------------------------------------------------------------
@@ -93,7 +93,8 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
       const int64_t C = cfg.layerInput(k);
       output = plan.uniform ? newBuffer(dev, T * B * DP) : zeros(dev, T * B * DP);
       if (plan.uniform && used < T) {
-        std::memset(output.data() + used * B * DP, 0, static_cast<size_t>((T - used) * B * DP) * sizeof(float));
+        std::memset(output.data() + used * B * DP, 0,
+                    static_cast<size_t>((T - used) * B * DP) * sizeof(float));
       }
       auto& layerCalls = saved->calls[k];
 
@@ -153,7 +154,8 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
               if (lstm) {
                 srcIterC = newBuffer(dev, rows * H);
                 for (int64_t j = 0; j < rows; ++j) {
-                  copyFloats(srcIterC.data() + j * H, c0.data() + (state * B + plan.perm[j]) * H, H);
+                  copyFloats(srcIterC.data() + j * H, c0.data() + (state * B + plan.perm[j]) * H,
+                             H);
                 }
                 saved->keep.push_back(srcIterC);
                 call.srcIterC = srcIterC.data();
@@ -251,10 +253,9 @@ void CpuBackend::rnnBackward(const RnnProblem& problem, const RnnInputs& in,
 
       if (plan.uniform) {
         auto kernel = makeKernel(cfg, layout, k, 0, D, flat, dFlat, true, dev);
-        SegmentDiffs diff{grad.data(),       dh.data() + k * D * B * P,
-                          lstm ? dc.data() + k * D * B * H : nullptr,
-                          gradInput.data(),  dh0 + k * D * B * P,
-                          lstm ? dc0 + k * D * B * H : nullptr};
+        SegmentDiffs diff{
+            grad.data(),      dh.data() + k * D * B * P, lstm ? dc.data() + k * D * B * H : nullptr,
+            gradInput.data(), dh0 + k * D * B * P,       lstm ? dc0 + k * D * B * H : nullptr};
         kernel->backward(used, B, layerCalls[0][0], diff);
         kernel->storeGrads(dFlat);
       } else {

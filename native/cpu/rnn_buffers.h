@@ -28,7 +28,8 @@ inline Buffer newBuffer(Device device, int64_t numel) {
 
 /** A oneDNN memory of `desc` over a new cached host Buffer, which `keep` holds alive. */
 inline memory hostMemory(const memory::desc& desc, std::vector<Buffer>& keep) {
-  keep.push_back(newBuffer(Device{DeviceKind::Cpu}, static_cast<int64_t>(desc.get_size() / sizeof(float))));
+  keep.push_back(
+      newBuffer(Device{DeviceKind::Cpu}, static_cast<int64_t>(desc.get_size() / sizeof(float))));
   return memory(desc, dnnlEngine(), keep.back().data());
 }
 
@@ -39,8 +40,8 @@ inline Buffer zeros(Device device, int64_t numel) {
 }
 
 /** A Tensor over `buffer` (for the strided copy kernel). */
-inline Tensor over(const Buffer& buffer, Device device, const Shape& shape,
-                   const Strides& strides, int64_t offset = 0) {
+inline Tensor over(const Buffer& buffer, Device device, const Shape& shape, const Strides& strides,
+                   int64_t offset = 0) {
   Tensor t;
   t.storage = buffer.storage;
   t.offset = offset;

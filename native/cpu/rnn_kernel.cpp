@@ -15,7 +15,8 @@ namespace {
 /** Our LSTM cell with cell clipping, on the canonical weights in place. */
 class ClippedLstmKernel final : public SegmentKernel {
  public:
-  /** `dFlat`: the flat weight gradient (backward only): its parameters are zeroed, then accumulated. */
+  /** `dFlat`: the flat weight gradient (backward only): its parameters are zeroed, then
+   * accumulated. */
   ClippedLstmKernel(const RnnConfig& config, const RnnLayout& layout, int64_t layer, int64_t dir,
                     const float* flat, float* dFlat, Device device)
       : device_(device) {
@@ -48,10 +49,12 @@ class ClippedLstmKernel final : public SegmentKernel {
     lstmClipForward(s, w_, io(call), call.workspace.data());
   }
 
-  void backward(int64_t steps, int64_t rows, const SavedCall& call, const SegmentDiffs& diff) override {
+  void backward(int64_t steps, int64_t rows, const SavedCall& call,
+                const SegmentDiffs& diff) override {
     LstmClipShape s = shapeOf(steps, rows);
     Buffer scratch = newBuffer(device_, lstmClipScratchSize(s));
-    LstmClipBackwardIo d{diff.dstLayer, diff.dstIter, diff.dstIterC, diff.srcLayer, diff.srcIter, diff.srcIterC};
+    LstmClipBackwardIo d{diff.dstLayer, diff.dstIter, diff.dstIterC,
+                         diff.srcLayer, diff.srcIter, diff.srcIterC};
     lstmClipBackward(s, w_, io(call), call.workspace.data(), d, dw_, scratch.data());
   }
 

@@ -41,7 +41,8 @@ class SegmentKernel {
  public:
   virtual ~SegmentKernel() = default;
   virtual void forward(int64_t steps, int64_t rows, SavedCall& call) = 0;
-  virtual void backward(int64_t steps, int64_t rows, const SavedCall& call, const SegmentDiffs& diff) = 0;
+  virtual void backward(int64_t steps, int64_t rows, const SavedCall& call,
+                        const SegmentDiffs& diff) = 0;
   virtual void storeGrads(float* dFlat) = 0;
 };
 

@@ -71,7 +71,7 @@ typename Fwd::primitive_desc forwardPd(const Cell& c, dnnl::prop_kind prop);
 
 template <>
 dnnl::lstm_forward::primitive_desc forwardPd<dnnl::lstm_forward>(const Cell& c,
-                                                                  dnnl::prop_kind prop) {
+                                                                 dnnl::prop_kind prop) {
   CellDescs d = describe(c);
   dnnl::lstm_forward::desc desc(prop, c.direction, d.srcLayer, d.srcIter, d.srcIterC,
                                 d.weightsLayer, d.weightsIter, memory::desc(), d.weightsProj,
@@ -81,7 +81,7 @@ dnnl::lstm_forward::primitive_desc forwardPd<dnnl::lstm_forward>(const Cell& c,
 
 template <>
 dnnl::lbr_gru_forward::primitive_desc forwardPd<dnnl::lbr_gru_forward>(const Cell& c,
-                                                                        dnnl::prop_kind prop) {
+                                                                       dnnl::prop_kind prop) {
   CellDescs d = describe(c);
   dnnl::lbr_gru_forward::desc desc(prop, c.direction, d.srcLayer, d.srcIter, d.weightsLayer,
                                    d.weightsIter, d.bias, d.dstLayer, d.dstIter);
@@ -92,9 +92,9 @@ template <>
 dnnl::vanilla_rnn_forward::primitive_desc forwardPd<dnnl::vanilla_rnn_forward>(
     const Cell& c, dnnl::prop_kind prop) {
   CellDescs d = describe(c);
-  dnnl::vanilla_rnn_forward::desc desc(prop, activation(c.mode), c.direction, d.srcLayer,
-                                       d.srcIter, d.weightsLayer, d.weightsIter, d.bias,
-                                       d.dstLayer, d.dstIter);
+  dnnl::vanilla_rnn_forward::desc desc(prop, activation(c.mode), c.direction, d.srcLayer, d.srcIter,
+                                       d.weightsLayer, d.weightsIter, d.bias, d.dstLayer,
+                                       d.dstIter);
   return dnnl::vanilla_rnn_forward::primitive_desc(desc, userScratchpad(), dnnlEngine());
 }
 
@@ -108,9 +108,12 @@ dnnl::primitive_desc makeForwardPd(const Cell& c, bool training) {
   dnnl::prop_kind prop = needsWorkspace(c, training) ? dnnl::prop_kind::forward_training
                                                      : dnnl::prop_kind::forward_inference;
   switch (c.mode) {
-    case RnnMode::Lstm: return forwardPd<dnnl::lstm_forward>(c, prop);
-    case RnnMode::Gru: return forwardPd<dnnl::lbr_gru_forward>(c, prop);
-    default: return forwardPd<dnnl::vanilla_rnn_forward>(c, prop);
+    case RnnMode::Lstm:
+      return forwardPd<dnnl::lstm_forward>(c, prop);
+    case RnnMode::Gru:
+      return forwardPd<dnnl::lbr_gru_forward>(c, prop);
+    default:
+      return forwardPd<dnnl::vanilla_rnn_forward>(c, prop);
   }
 }
 
@@ -137,11 +140,10 @@ dnnl::primitive_desc makeBackwardPd(const Cell& c) {
                                                     forwardPd<dnnl::lbr_gru_forward>(c, fwd));
     }
     default: {
-      dnnl::vanilla_rnn_backward::desc desc(bwd, activation(c.mode), c.direction, d.srcLayer,
-                                            d.srcIter, d.weightsLayer, d.weightsIter, d.bias,
-                                            d.dstLayer, d.dstIter, d.srcLayer, d.srcIter,
-                                            d.weightsLayer, d.weightsIter, d.bias, d.dstLayer,
-                                            d.dstIter);
+      dnnl::vanilla_rnn_backward::desc desc(
+          bwd, activation(c.mode), c.direction, d.srcLayer, d.srcIter, d.weightsLayer,
+          d.weightsIter, d.bias, d.dstLayer, d.dstIter, d.srcLayer, d.srcIter, d.weightsLayer,
+          d.weightsIter, d.bias, d.dstLayer, d.dstIter);
       return dnnl::vanilla_rnn_backward::primitive_desc(
           desc, userScratchpad(), dnnlEngine(), forwardPd<dnnl::vanilla_rnn_forward>(c, fwd));
     }
@@ -150,9 +152,7 @@ dnnl::primitive_desc makeBackwardPd(const Cell& c) {
 
 // ---- Execution ----------------------------------------------------------------------------------
 
-memory mem(const memory::desc& desc, float* data) {
-  return memory(desc, dnnlEngine(), data);
-}
+memory mem(const memory::desc& desc, float* data) { return memory(desc, dnnlEngine(), data); }
 
 /** Runs `prim` with a scratchpad from the caching allocator (see userScratchpad). */
 void execute(const Primitive& prim, std::unordered_map<int, memory>& args, Device device) {
@@ -180,14 +180,13 @@ const Primitive& OnednnKernel::primitive(const Cell& cell, Make make) {
 std::unordered_map<int, memory> OnednnKernel::dataArgs(const Cell& cell,
                                                        const SavedCall& call) const {
   CellDescs d = describe(cell);
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC_LAYER, mem(d.srcLayer, call.srcLayer)},
-      {DNNL_ARG_SRC_ITER, mem(d.srcIter, call.srcIter)},
-      {DNNL_ARG_WEIGHTS_LAYER, w_->layer},
-      {DNNL_ARG_WEIGHTS_ITER, w_->iter},
-      {DNNL_ARG_BIAS, w_->bias},
-      {DNNL_ARG_DST_LAYER, mem(d.dstLayer, call.dstLayer)},
-      {DNNL_ARG_DST_ITER, mem(d.dstIter, call.dstIter)}};
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC_LAYER, mem(d.srcLayer, call.srcLayer)},
+                                       {DNNL_ARG_SRC_ITER, mem(d.srcIter, call.srcIter)},
+                                       {DNNL_ARG_WEIGHTS_LAYER, w_->layer},
+                                       {DNNL_ARG_WEIGHTS_ITER, w_->iter},
+                                       {DNNL_ARG_BIAS, w_->bias},
+                                       {DNNL_ARG_DST_LAYER, mem(d.dstLayer, call.dstLayer)},
+                                       {DNNL_ARG_DST_ITER, mem(d.dstIter, call.dstIter)}};
   if (cell.mode == RnnMode::Lstm) {
     args[DNNL_ARG_SRC_ITER_C] = mem(d.srcIterC, call.srcIterC);
     args[DNNL_ARG_DST_ITER_C] = mem(d.dstIterC, call.dstIterC);
@@ -219,8 +218,10 @@ void OnednnKernel::backward(int64_t steps, int64_t rows, const SavedCall& call,
   } else if (argDesc(pd, DNNL_ARG_DIFF_WEIGHTS_LAYER) != dw_->layer.get_desc() ||
              argDesc(pd, DNNL_ARG_DIFF_WEIGHTS_ITER) != dw_->iter.get_desc() ||
              argDesc(pd, DNNL_ARG_DIFF_BIAS) != dw_->bias.get_desc() ||
-             (projection && argDesc(pd, DNNL_ARG_DIFF_WEIGHTS_PROJECTION) != dw_->proj.get_desc())) {
-    fail(Error::Code::Backend, "oneDNN chose different diff-weights layouts for two segments of one layer");
+             (projection &&
+              argDesc(pd, DNNL_ARG_DIFF_WEIGHTS_PROJECTION) != dw_->proj.get_desc())) {
+    fail(Error::Code::Backend,
+         "oneDNN chose different diff-weights layouts for two segments of one layer");
   }
   CellDescs d = describe(cell);
   std::unordered_map<int, memory> args = dataArgs(cell, call);

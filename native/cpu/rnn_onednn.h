@@ -40,11 +40,17 @@ class OnednnKernel final : public SegmentKernel {
  public:
   OnednnKernel(const RnnConfig& config, const RnnLayout& layout, int64_t layer, int64_t first,
                int64_t dirs, const float* flat, bool training, Device device)
-      : config_(config), cw_(config, layout, layer, first, dirs), layer_(layer), dirs_(dirs),
-        flat_(flat), training_(training), device_(device) {}
+      : config_(config),
+        cw_(config, layout, layer, first, dirs),
+        layer_(layer),
+        dirs_(dirs),
+        flat_(flat),
+        training_(training),
+        device_(device) {}
 
   void forward(int64_t steps, int64_t rows, SavedCall& call) override;
-  void backward(int64_t steps, int64_t rows, const SavedCall& call, const SegmentDiffs& diff) override;
+  void backward(int64_t steps, int64_t rows, const SavedCall& call,
+                const SegmentDiffs& diff) override;
 
   void storeGrads(float* dFlat) override { storeDiffWeights(*dw_, config_, cw_, dFlat); }
 

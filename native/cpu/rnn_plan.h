@@ -16,8 +16,8 @@ struct Segment {
 };
 
 struct Plan {
-  bool uniform = true;      // one primitive per layer, no gathering (every length equal, no clip)
-  int64_t steps = 0;        // uniform: the common length
+  bool uniform = true;        // one primitive per layer, no gathering (every length equal, no clip)
+  int64_t steps = 0;          // uniform: the common length
   std::vector<int64_t> perm;  // sorted row -> batch row (longest first, stable)
   std::vector<Segment> segments;
 };

@@ -47,14 +47,17 @@ class CanonicalWeights {
   memory read(Param param, const float* flat, std::vector<Buffer>& staging) const {
     Shape block = blockOf(param);
     memory::desc desc = descOf(param);
-    if (inPlace(param)) return memory(desc, dnnlEngine(), const_cast<float*>(flat + at_[0].*member(param)));
+    if (inPlace(param))
+      return memory(desc, dnnlEngine(), const_cast<float*>(flat + at_[0].*member(param)));
     int64_t n = numel(block);
     memory plain = hostMemory(desc, staging);
     for (int64_t d = 0; d < dirs_; ++d) {
       const float* src = flat + at_[d].*member(param);
       float* dst = static_cast<float*>(plain.get_data_handle()) + d * n;
-      if (gruGates(param)) permute(src, dst, block, true);
-      else copyFloats(dst, src, n);
+      if (gruGates(param))
+        permute(src, dst, block, true);
+      else
+        copyFloats(dst, src, n);
     }
     return plain;
   }
@@ -75,8 +78,10 @@ class CanonicalWeights {
     for (int64_t d = 0; d < dirs_; ++d) {
       const float* src = static_cast<const float*>(to.get_data_handle()) + d * n;
       float* dst = flat + at_[d].*member(param);
-      if (gruGates(param)) permute(src, dst, block, false);
-      else copyFloats(dst, src, n);
+      if (gruGates(param))
+        permute(src, dst, block, false);
+      else
+        copyFloats(dst, src, n);
     }
   }
 
@@ -88,9 +93,12 @@ class CanonicalWeights {
  private:
   static int64_t RnnParamOffsets::*member(Param param) {
     switch (param) {
-      case Param::Layer: return &RnnParamOffsets::weightIh;
-      case Param::Iter: return &RnnParamOffsets::weightHh;
-      default: return &RnnParamOffsets::weightHr;
+      case Param::Layer:
+        return &RnnParamOffsets::weightIh;
+      case Param::Iter:
+        return &RnnParamOffsets::weightHh;
+      default:
+        return &RnnParamOffsets::weightHr;
     }
   }
   bool gruGates(Param param) const { return config_.mode == RnnMode::Gru && param != Param::Proj; }

@@ -39,24 +39,25 @@ void CpuBackend::softmaxBackward(const Tensor& grad, const Tensor& y, int64_t ax
   const float* gBase = grad.data<const float>();
   const float* yBase = y.data<const float>();
   float* oBase = out.data<float>();
-  forEachLine<3>(y.shape, dim, {grad.strides, y.strides, out.strides}, [&](const Offsets<3>& first) {
-    const float* g = gBase + first[0];
-    const float* yl = yBase + first[1];
-    float* o = oBase + first[2];
-    if (log) {  // dx = g - exp(y) * sum(g)
-      double sumG = 0;
-      for (int64_t j = 0; j < n; ++j) sumG += g[j * gs];
-      for (int64_t j = 0; j < n; ++j) {
-        o[j * os] = static_cast<float>(g[j * gs] - std::exp(double(yl[j * ys])) * sumG);
-      }
-    } else {  // dx = y * (g - sum(g * y))
-      double dot = 0;
-      for (int64_t j = 0; j < n; ++j) dot += double(g[j * gs]) * yl[j * ys];
-      for (int64_t j = 0; j < n; ++j) {
-        o[j * os] = static_cast<float>(yl[j * ys] * (g[j * gs] - dot));
-      }
-    }
-  });
+  forEachLine<3>(
+      y.shape, dim, {grad.strides, y.strides, out.strides}, [&](const Offsets<3>& first) {
+        const float* g = gBase + first[0];
+        const float* yl = yBase + first[1];
+        float* o = oBase + first[2];
+        if (log) {  // dx = g - exp(y) * sum(g)
+          double sumG = 0;
+          for (int64_t j = 0; j < n; ++j) sumG += g[j * gs];
+          for (int64_t j = 0; j < n; ++j) {
+            o[j * os] = static_cast<float>(g[j * gs] - std::exp(double(yl[j * ys])) * sumG);
+          }
+        } else {  // dx = y * (g - sum(g * y))
+          double dot = 0;
+          for (int64_t j = 0; j < n; ++j) dot += double(g[j * gs]) * yl[j * ys];
+          for (int64_t j = 0; j < n; ++j) {
+            o[j * os] = static_cast<float>(yl[j * ys] * (g[j * gs] - dot));
+          }
+        }
+      });
 }
 
 }  // namespace rk::cpu

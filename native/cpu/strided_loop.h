@@ -30,7 +30,8 @@ constexpr int64_t kGrain = 1 << 14;
 template <size_t N>
 class StridedLoop {
  public:
-  StridedLoop(const Shape& shape, const std::array<Strides, N>& strides) : numel_(rk::numel(shape)) {
+  StridedLoop(const Shape& shape, const std::array<Strides, N>& strides)
+      : numel_(rk::numel(shape)) {
     // Walk dims from innermost to outermost, merging each into the run so far when possible.
     for (size_t d = shape.size(); d-- > 0;) {
       if (shape[d] == 1) continue;
@@ -78,9 +79,9 @@ class StridedLoop {
 
  private:
   struct Plan {
-    int64_t inner;      // length of a full run
-    int64_t chunk;      // elements per work item
-    int64_t perRow;     // work items per run
+    int64_t inner;   // length of a full run
+    int64_t chunk;   // elements per work item
+    int64_t perRow;  // work items per run
     int64_t items;
   };
 
@@ -150,8 +151,8 @@ namespace detail {
 
 // One run of mapElements: operand k's elements start at base + start[k], step[k] apart.
 template <class F, size_t... I, class Out, class... In>
-void mapRun(F& f, std::index_sequence<I...>, const Offsets<1 + sizeof...(In)>& start,
-            int64_t count, const Offsets<1 + sizeof...(In)>& step, Out* out, In*... in) {
+void mapRun(F& f, std::index_sequence<I...>, const Offsets<1 + sizeof...(In)>& start, int64_t count,
+            const Offsets<1 + sizeof...(In)>& step, Out* out, In*... in) {
   Out* o = out + start[0];
   std::tuple<In*...> p{(in + start[I + 1])...};
   if (step[0] == 1 && ((step[I + 1] == 1) && ...)) {

@@ -22,8 +22,10 @@ __global__ void partialNormKernel(StridedIndex<1> index, int64_t n, const float*
   double acc = 0;
   RK_GRID_LOOP(i, n) {
     double a = fabs(static_cast<double>(x[index.offset(i)]));
-    if (maxNorm) acc = MaxNanOp{}(acc, a);
-    else acc += p == 2 ? a * a : p == 1 ? a : pow(a, p);
+    if (maxNorm)
+      acc = MaxNanOp{}(acc, a);
+    else
+      acc += p == 2 ? a * a : p == 1 ? a : pow(a, p);
   }
   acc = maxNorm ? blockReduce(acc, MaxNanOp{}) : blockReduce(acc, SumOp{});
   if (threadIdx.x == 0) partials[blockIdx.x] = acc;
@@ -58,9 +60,9 @@ void clipGradNormOp(CudaContext& context, const std::vector<Tensor>& tensors, do
     int64_t n = x.numel();
     if (n == 0) continue;
     unsigned blocks = gridFor(n) < kPartialsPerTensor ? gridFor(n) : kPartialsPerTensor;
-    partialNormKernel<<<blocks, kBlock, 0, context.stream>>>(makeIndex<1>(x.shape, {x.strides}), n,
-                                                             x.data<const float>(), normType,
-                                                             partials.data() + t * kPartialsPerTensor);
+    partialNormKernel<<<blocks, kBlock, 0, context.stream>>>(
+        makeIndex<1>(x.shape, {x.strides}), n, x.data<const float>(), normType,
+        partials.data() + t * kPartialsPerTensor);
     RK_CHECK_LAUNCH();
   }
   finishNormKernel<<<1, kBlock, 0, context.stream>>>(partials.data(), count, normType,

@@ -36,7 +36,8 @@ __global__ void crossEntropyRowsKernel(StridedIndex<3> rows, int64_t count, int6
     const float* in = logits + at[0];
     float* o = logProbs + at[1];
     double max = -INFINITY;
-    for (int64_t j = threadIdx.x; j < classes; j += blockDim.x) max = MaxNanOp{}(max, double(in[j * ls]));
+    for (int64_t j = threadIdx.x; j < classes; j += blockDim.x)
+      max = MaxNanOp{}(max, double(in[j * ls]));
     max = blockReduce(max, MaxNanOp{});
     double sum = 0, sumX = 0;
     for (int64_t j = threadIdx.x; j < classes; j += blockDim.x) {
@@ -75,11 +76,13 @@ __global__ void countRowsKernel(StridedIndex<1> targetIx, int64_t count, const i
 }
 
 /** loss = sum of the rows' losses, divided by the counted rows for 'mean' (one block). */
-__global__ void totalLossKernel(const double* rowLoss, int64_t count, const double* counted, float* loss) {
+__global__ void totalLossKernel(const double* rowLoss, int64_t count, const double* counted,
+                                float* loss) {
   double total = 0;
   for (int64_t row = threadIdx.x; row < count; row += blockDim.x) total += rowLoss[row];
   total = blockReduce(total, SumOp{});
-  if (threadIdx.x == 0) *loss = static_cast<float>(counted ? total / *counted : total);  // 0/0 = NaN
+  if (threadIdx.x == 0)
+    *loss = static_cast<float>(counted ? total / *counted : total);  // 0/0 = NaN
 }
 
 // rows: (logProbs, out, targets, gradLoss) offsets; ps/os: strides along the classes.
@@ -135,30 +138,33 @@ struct Filter {
 }  // namespace
 
 void crossEntropyOp(CudaContext& context, const Tensor& logits, const Tensor& targets,
-                    const CrossEntropyOptions& options, const Tensor& loss, const Tensor& logProbs) {
+                    const CrossEntropyOptions& options, const Tensor& loss,
+                    const Tensor& logProbs) {
   Shape rowShape(logits.shape.begin(), logits.shape.end() - 1);
   int64_t count = numel(rowShape), classes = logits.shape.back();
   Filter filter(context, targets, options);
   DeviceBuffer<double> rowLoss(context, count), counted(context, 1);
   bool none = options.reduction == Reduction::None;
   if (count > 0) {
-    auto rows = makeIndex<3>(rowShape, {leading(logits.strides), leading(logProbs.strides), targets.strides});
+    auto rows = makeIndex<3>(rowShape,
+                             {leading(logits.strides), leading(logProbs.strides), targets.strides});
     crossEntropyRowsKernel<<<rowBlocks(count), kBlock, 0, context.stream>>>(
-        rows, count, classes, logits.strides.back(), logProbs.strides.back(), logits.data<const float>(),
-        targets.data<const int32_t>(), filter.filter, options.labelSmoothing, logProbs.data<float>(),
-        rowLoss.data(), none ? loss.data<float>() : nullptr);
+        rows, count, classes, logits.strides.back(), logProbs.strides.back(),
+        logits.data<const float>(), targets.data<const int32_t>(), filter.filter,
+        options.labelSmoothing, logProbs.data<float>(), rowLoss.data(),
+        none ? loss.data<float>() : nullptr);
     RK_CHECK_LAUNCH();
   }
   if (none) return;
   bool mean = options.reduction == Reduction::Mean;
   if (mean) {
-    countRowsKernel<<<1, kBlock, 0, context.stream>>>(makeIndex<1>(rowShape, {targets.strides}), count,
-                                                      targets.data<const int32_t>(), filter.filter,
-                                                      counted.data());
+    countRowsKernel<<<1, kBlock, 0, context.stream>>>(makeIndex<1>(rowShape, {targets.strides}),
+                                                      count, targets.data<const int32_t>(),
+                                                      filter.filter, counted.data());
     RK_CHECK_LAUNCH();
   }
-  totalLossKernel<<<1, kBlock, 0, context.stream>>>(rowLoss.data(), count, mean ? counted.data() : nullptr,
-                                                    loss.data<float>());
+  totalLossKernel<<<1, kBlock, 0, context.stream>>>(
+      rowLoss.data(), count, mean ? counted.data() : nullptr, loss.data<float>());
   RK_CHECK_LAUNCH();
 }
 
@@ -172,18 +178,20 @@ void crossEntropyBackwardOp(CudaContext& context, const Tensor& gradLoss, const 
   DeviceBuffer<double> counted(context, 1);
   bool mean = options.reduction == Reduction::Mean;
   if (mean) {
-    countRowsKernel<<<1, kBlock, 0, context.stream>>>(makeIndex<1>(rowShape, {targets.strides}), count,
-                                                      targets.data<const int32_t>(), filter.filter,
-                                                      counted.data());
+    countRowsKernel<<<1, kBlock, 0, context.stream>>>(makeIndex<1>(rowShape, {targets.strides}),
+                                                      count, targets.data<const int32_t>(),
+                                                      filter.filter, counted.data());
     RK_CHECK_LAUNCH();
   }
   // 'none' scales each row by its own gradLoss element; 'mean'/'sum' by the scalar (stride 0).
-  Strides gradStrides = options.reduction == Reduction::None ? gradLoss.strides : Strides(rowShape.size(), 0);
-  auto rows = makeIndex<4>(rowShape, {leading(logProbs.strides), leading(out.strides), targets.strides, gradStrides});
+  Strides gradStrides =
+      options.reduction == Reduction::None ? gradLoss.strides : Strides(rowShape.size(), 0);
+  auto rows = makeIndex<4>(
+      rowShape, {leading(logProbs.strides), leading(out.strides), targets.strides, gradStrides});
   crossEntropyBackwardKernel<<<rowBlocks(count), kBlock, 0, context.stream>>>(
-      rows, count, classes, logProbs.strides.back(), out.strides.back(), logProbs.data<const float>(),
-      targets.data<const int32_t>(), gradLoss.data<const float>(), filter.filter, options.labelSmoothing,
-      mean ? counted.data() : nullptr, out.data<float>());
+      rows, count, classes, logProbs.strides.back(), out.strides.back(),
+      logProbs.data<const float>(), targets.data<const int32_t>(), gradLoss.data<const float>(),
+      filter.filter, options.labelSmoothing, mean ? counted.data() : nullptr, out.data<float>());
   RK_CHECK_LAUNCH();
 }
 

@@ -18,9 +18,9 @@ std::string versionText(int major, int minor) { return str(major, ".", minor); }
 
 /** A cache key naming every field of the config. */
 std::string configKey(const RnnConfig& c) {
-  return str(int(c.mode), ',', c.inputSize, ',', c.hiddenSize, ',', c.projSize, ',', c.numLayers, ',',
-             c.bidirectional, ',', c.bias, ',', c.batchFirst, ',', c.dropout, ',', c.cellClip, ',',
-             int(c.precision));
+  return str(int(c.mode), ',', c.inputSize, ',', c.hiddenSize, ',', c.projSize, ',', c.numLayers,
+             ',', c.bidirectional, ',', c.bias, ',', c.batchFirst, ',', c.dropout, ',', c.cellClip,
+             ',', int(c.precision));
 }
 
 /** Bytes of a tensor's elements (both dtypes are 4 bytes wide). */
@@ -90,8 +90,8 @@ void CudaBackend::makeCurrent() const { CUDA_CHECK(cudaSetDevice(context_.device
 
 std::string CudaBackend::detail() const {
   LibraryVersions v = libraryVersions();
-  return str(context_.properties.name, "; cuDNN ", v.cudnn, ", cuBLAS ", v.cublas, ", CUDA runtime ",
-             v.cudaRuntime, " (driver supports CUDA ", v.cudaDriver, ")");
+  return str(context_.properties.name, "; cuDNN ", v.cudnn, ", cuBLAS ", v.cublas,
+             ", CUDA runtime ", v.cudaRuntime, " (driver supports CUDA ", v.cudaDriver, ")");
 }
 
 void* CudaBackend::allocate(size_t bytes) {
@@ -99,7 +99,9 @@ void* CudaBackend::allocate(size_t bytes) {
   return context_.allocate(bytes);
 }
 
-void CudaBackend::deallocate(void* data, size_t bytes) noexcept { context_.deallocate(data, bytes); }
+void CudaBackend::deallocate(void* data, size_t bytes) noexcept {
+  context_.deallocate(data, bytes);
+}
 
 // ---- transfers (the JS thread or a task) --------------------------------------------------------
 
@@ -110,11 +112,13 @@ void CudaBackend::upload(const Tensor& dst, const void* host) {
   if (bytes == 0) return;
   // From pageable memory the copy returns once it has taken the bytes, so `host` may go.
   if (dst.isContiguous()) {
-    CUDA_CHECK(cudaMemcpyAsync(dst.data<uint32_t>(), host, bytes, cudaMemcpyHostToDevice, context_.stream));
+    CUDA_CHECK(cudaMemcpyAsync(dst.data<uint32_t>(), host, bytes, cudaMemcpyHostToDevice,
+                               context_.stream));
     return;
   }
   Tensor staged = emptyTensor(dst.device, dst.dtype, dst.shape);
-  CUDA_CHECK(cudaMemcpyAsync(staged.data<uint32_t>(), host, bytes, cudaMemcpyHostToDevice, context_.stream));
+  CUDA_CHECK(cudaMemcpyAsync(staged.data<uint32_t>(), host, bytes, cudaMemcpyHostToDevice,
+                             context_.stream));
   copyTensor(context_, staged, dst);
 }
 
@@ -130,7 +134,8 @@ void CudaBackend::download(const Tensor& src, void* host) {
   size_t bytes = bytesOf(src);
   if (bytes > 0) {
     if (src.isContiguous()) {
-      CUDA_CHECK(cudaMemcpyAsync(host, src.data<const uint32_t>(), bytes, cudaMemcpyDeviceToHost, context_.stream));
+      CUDA_CHECK(cudaMemcpyAsync(host, src.data<const uint32_t>(), bytes, cudaMemcpyDeviceToHost,
+                                 context_.stream));
     } else {
       Tensor staged = emptyTensor(src.device, src.dtype, src.shape);
       copyTensor(context_, src, staged);
@@ -167,13 +172,15 @@ void CudaBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out) {
   unaryOp(context_, op, x, out);
 }
 
-void CudaBackend::unaryBackward(UnaryOp op, const Tensor& grad, const Tensor& saved, const Tensor& out) {
+void CudaBackend::unaryBackward(UnaryOp op, const Tensor& grad, const Tensor& saved,
+                                const Tensor& out) {
   makeCurrent();
   NvtxRange range("unaryBackward");
   unaryBackwardOp(context_, op, grad, saved, out);
 }
 
-void CudaBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<bool>& reduced, const Tensor& out) {
+void CudaBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<bool>& reduced,
+                         const Tensor& out) {
   makeCurrent();
   NvtxRange range(opName(op));
   reduceOp(context_, op, x, reduced, out);
@@ -218,7 +225,8 @@ void CudaBackend::gatherBackward(const Tensor& grad, const Tensor& indices,
   gatherBackwardOp(context_, grad, indices, paddingIdx, out);
 }
 
-void CudaBackend::dropout(const Tensor& x, double p, uint64_t seed, const Tensor& out, const Tensor& mask) {
+void CudaBackend::dropout(const Tensor& x, double p, uint64_t seed, const Tensor& out,
+                          const Tensor& mask) {
   makeCurrent();
   NvtxRange range("dropout");
   dropoutOp(context_, x, p, seed, out, mask);
@@ -243,7 +251,8 @@ void CudaBackend::crossEntropyBackward(const Tensor& gradLoss, const Tensor& log
 void CudaBackend::optimizerStep(OptimizerKind kind, const OptimizerHyper& hyper,
                                 const std::vector<ParamUpdate>& updates) {
   makeCurrent();
-  static const char* const kNames[] = {"sgd.step", "adam.step", "adamw.step", "rmsprop.step", "adagrad.step"};
+  static const char* const kNames[] = {"sgd.step", "adam.step", "adamw.step", "rmsprop.step",
+                                       "adagrad.step"};
   NvtxRange range(kNames[static_cast<int>(kind)]);
   optimizerStepOp(context_, kind, hyper, updates);
 }
@@ -259,10 +268,12 @@ void CudaBackend::clampInPlace(const std::vector<Tensor>& tensors, double min, d
   makeCurrent();
   NvtxRange range("clampInPlace");
   // float bounds: -inf/inf stay infinite; finite ones round to the nearest float32 (as torch).
-  for (const Tensor& t : tensors) clampTensor(context_, t, static_cast<float>(min), static_cast<float>(max));
+  for (const Tensor& t : tensors)
+    clampTensor(context_, t, static_cast<float>(min), static_cast<float>(max));
 }
 
-// ---- the recurrent stack (rnn_cudnn.*) ------------------------------------------------------------
+// ---- the recurrent stack (rnn_cudnn.*)
+// ------------------------------------------------------------
 
 RnnLayout CudaBackend::rnnLayout(const RnnConfig& config) {
   std::lock_guard<std::mutex> lock(layoutMutex_);
@@ -283,8 +294,9 @@ void CudaBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, boo
   cudnnRnnForward(context_, problem, in, training, seed, out, reserve);
 }
 
-void CudaBackend::rnnBackward(const RnnProblem& problem, const RnnInputs& in, const RnnReserve& reserve,
-                              const RnnGrads& grads, const RnnInputGrads& out) {
+void CudaBackend::rnnBackward(const RnnProblem& problem, const RnnInputs& in,
+                              const RnnReserve& reserve, const RnnGrads& grads,
+                              const RnnInputGrads& out) {
   makeCurrent();
   std::string name = str(rnnModeName(problem.config.mode), ".bwd");
   NvtxRange range(name.c_str());

@@ -7,25 +7,27 @@ void failCuda(const char* file, int line, cudaError_t status, const char* expr) 
     cudaGetLastError();  // clear the sticky-free error so the next call on this device works
     fail(Error::Code::OutOfMemory, "CUDA out of memory in ", expr, " (at ", file, ":", line, ")");
   }
-  failBackend(file, line, str("CUDA ", cudaGetErrorName(status), ": ", cudaGetErrorString(status),
-                              " in ", expr));
+  failBackend(
+      file, line,
+      str("CUDA ", cudaGetErrorName(status), ": ", cudaGetErrorString(status), " in ", expr));
 }
 
 void failCudnn(const char* file, int line, cudnnStatus_t status, const char* expr) {
   if (status == CUDNN_STATUS_ALLOC_FAILED) {
-    fail(Error::Code::OutOfMemory, "cuDNN could not allocate memory in ", expr, " (at ", file,
-         ":", line, ")");
+    fail(Error::Code::OutOfMemory, "cuDNN could not allocate memory in ", expr, " (at ", file, ":",
+         line, ")");
   }
   failBackend(file, line, str("cuDNN ", cudnnGetErrorString(status), " in ", expr));
 }
 
 void failCublas(const char* file, int line, cublasStatus_t status, const char* expr) {
   if (status == CUBLAS_STATUS_ALLOC_FAILED) {
-    fail(Error::Code::OutOfMemory, "cuBLAS could not allocate memory in ", expr, " (at ", file,
-         ":", line, ")");
+    fail(Error::Code::OutOfMemory, "cuBLAS could not allocate memory in ", expr, " (at ", file, ":",
+         line, ")");
   }
-  failBackend(file, line, str("cuBLAS ", cublasGetStatusName(status), ": ",
-                              cublasGetStatusString(status), " in ", expr));
+  failBackend(file, line,
+              str("cuBLAS ", cublasGetStatusName(status), ": ", cublasGetStatusString(status),
+                  " in ", expr));
 }
 
 }  // namespace rk::cuda

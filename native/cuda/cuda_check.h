@@ -17,22 +17,22 @@ namespace rk::cuda {
 
 }  // namespace rk::cuda
 
-#define CUDA_CHECK(expr)                                                          \
-  do {                                                                            \
-    cudaError_t rk_status_ = (expr);                                              \
+#define CUDA_CHECK(expr)                                                                        \
+  do {                                                                                          \
+    cudaError_t rk_status_ = (expr);                                                            \
     if (rk_status_ != cudaSuccess) ::rk::cuda::failCuda(__FILE__, __LINE__, rk_status_, #expr); \
   } while (0)
 
-#define CUDNN_CHECK(expr)                                                          \
-  do {                                                                             \
-    cudnnStatus_t rk_status_ = (expr);                                             \
-    if (rk_status_ != CUDNN_STATUS_SUCCESS)                                        \
-      ::rk::cuda::failCudnn(__FILE__, __LINE__, rk_status_, #expr);                \
+#define CUDNN_CHECK(expr)                                           \
+  do {                                                              \
+    cudnnStatus_t rk_status_ = (expr);                              \
+    if (rk_status_ != CUDNN_STATUS_SUCCESS)                         \
+      ::rk::cuda::failCudnn(__FILE__, __LINE__, rk_status_, #expr); \
   } while (0)
 
-#define CUBLAS_CHECK(expr)                                                         \
-  do {                                                                             \
-    cublasStatus_t rk_status_ = (expr);                                            \
-    if (rk_status_ != CUBLAS_STATUS_SUCCESS)                                       \
-      ::rk::cuda::failCublas(__FILE__, __LINE__, rk_status_, #expr);               \
+#define CUBLAS_CHECK(expr)                                           \
+  do {                                                               \
+    cublasStatus_t rk_status_ = (expr);                              \
+    if (rk_status_ != CUBLAS_STATUS_SUCCESS)                         \
+      ::rk::cuda::failCublas(__FILE__, __LINE__, rk_status_, #expr); \
   } while (0)

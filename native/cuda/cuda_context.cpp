@@ -18,8 +18,8 @@ void* CudaContext::allocate(size_t bytes) {
     cudaGetLastError();
     size_t free = 0, total = 0;
     cudaMemGetInfo(&free, &total);
-    fail(Error::Code::OutOfMemory, "CUDA out of memory: cannot allocate ", bytes, " bytes on cuda:",
-         device, " (", free, " of ", total, " bytes free)");
+    fail(Error::Code::OutOfMemory, "CUDA out of memory: cannot allocate ", bytes,
+         " bytes on cuda:", device, " (", free, " of ", total, " bytes free)");
   }
   CUDA_CHECK(status);
   return data;

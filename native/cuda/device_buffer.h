@@ -12,7 +12,8 @@ template <class T>
 class DeviceBuffer {
  public:
   DeviceBuffer(CudaContext& context, size_t count)
-      : context_(&context), bytes_(count * sizeof(T)),
+      : context_(&context),
+        bytes_(count * sizeof(T)),
         data_(static_cast<T*>(context.allocate(bytes_))) {}
   ~DeviceBuffer() { context_->deallocate(data_, bytes_); }
   DeviceBuffer(const DeviceBuffer&) = delete;

@@ -26,8 +26,8 @@ void dropoutOp(CudaContext& context, const Tensor& x, double p, uint64_t seed, c
   if (n == 0) return;
   const float scale = static_cast<float>(1.0 / (1.0 - p));
   dropoutKernel<<<gridFor(n), kBlock, 0, context.stream>>>(
-      makeIndex<1>(x.shape, {x.strides}), n, x.data<const float>(), dropoutKey(seed, kDropoutOpStream),
-      p, scale, out.data<float>(), mask.data<float>());
+      makeIndex<1>(x.shape, {x.strides}), n, x.data<const float>(),
+      dropoutKey(seed, kDropoutOpStream), p, scale, out.data<float>(), mask.data<float>());
   RK_CHECK_LAUNCH();
 }
 

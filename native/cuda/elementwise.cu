@@ -25,7 +25,8 @@ __global__ void map1Kernel(StridedIndex<2> index, int64_t n, Out* out, const In*
 }
 
 template <class Out, class A, class B, class F>
-__global__ void map2Kernel(StridedIndex<3> index, int64_t n, Out* out, const A* a, const B* b, F f) {
+__global__ void map2Kernel(StridedIndex<3> index, int64_t n, Out* out, const A* a, const B* b,
+                           F f) {
   RK_GRID_LOOP(i, n) {
     int64_t at[3];
     index.offsets(i, at);
@@ -38,7 +39,8 @@ __global__ void fillKernel(StridedIndex<1> index, int64_t n, T* out, T value) {
   RK_GRID_LOOP(i, n) out[index.offset(i)] = value;
 }
 
-__global__ void scaleBelowOneKernel(StridedIndex<1> index, int64_t n, float* data, const float* coef) {
+__global__ void scaleBelowOneKernel(StridedIndex<1> index, int64_t n, float* data,
+                                    const float* coef) {
   float c = *coef;
   if (c >= 1.0f) return;  // NaN scales too (as the CPU and torch)
   RK_GRID_LOOP(i, n) {
@@ -71,17 +73,25 @@ struct Binary {
     if constexpr (std::is_integral_v<T>) {  // int32 wraps around like the hardware
       uint32_t a = static_cast<uint32_t>(x), b = static_cast<uint32_t>(y);
       switch (op) {
-        case BinaryOp::Add: return static_cast<T>(a + b);
-        case BinaryOp::Sub: return static_cast<T>(a - b);
-        case BinaryOp::Mul: return static_cast<T>(a * b);
-        default: return T(0);  // div is float32 only (core checked)
+        case BinaryOp::Add:
+          return static_cast<T>(a + b);
+        case BinaryOp::Sub:
+          return static_cast<T>(a - b);
+        case BinaryOp::Mul:
+          return static_cast<T>(a * b);
+        default:
+          return T(0);  // div is float32 only (core checked)
       }
     } else {
       switch (op) {
-        case BinaryOp::Add: return x + y;
-        case BinaryOp::Sub: return x - y;
-        case BinaryOp::Mul: return x * y;
-        case BinaryOp::Div: return x / y;
+        case BinaryOp::Add:
+          return x + y;
+        case BinaryOp::Sub:
+          return x - y;
+        case BinaryOp::Mul:
+          return x * y;
+        case BinaryOp::Div:
+          return x / y;
       }
       return x;
     }
@@ -92,19 +102,27 @@ struct Unary {
   UnaryOp op;
   __device__ float operator()(float v) const {
     switch (op) {
-      case UnaryOp::Neg: return -v;
-      case UnaryOp::Tanh: return tanhf(v);
-      case UnaryOp::Sigmoid: return 1.0f / (1.0f + expf(-v));
-      case UnaryOp::Relu: return v < 0.0f ? 0.0f : v;  // keeps NaN
-      case UnaryOp::Exp: return expf(v);
-      case UnaryOp::Log: return logf(v);
+      case UnaryOp::Neg:
+        return -v;
+      case UnaryOp::Tanh:
+        return tanhf(v);
+      case UnaryOp::Sigmoid:
+        return 1.0f / (1.0f + expf(-v));
+      case UnaryOp::Relu:
+        return v < 0.0f ? 0.0f : v;  // keeps NaN
+      case UnaryOp::Exp:
+        return expf(v);
+      case UnaryOp::Log:
+        return logf(v);
     }
     return v;
   }
 };
 
 struct NegInt {
-  __device__ int32_t operator()(int32_t v) const { return static_cast<int32_t>(0u - static_cast<uint32_t>(v)); }
+  __device__ int32_t operator()(int32_t v) const {
+    return static_cast<int32_t>(0u - static_cast<uint32_t>(v));
+  }
 };
 
 /** `s` is the forward output (tanh, sigmoid, exp) or the forward input (neg, relu, log). */
@@ -112,12 +130,18 @@ struct UnaryGrad {
   UnaryOp op;
   __device__ float operator()(float g, float s) const {
     switch (op) {
-      case UnaryOp::Neg: return -g;
-      case UnaryOp::Tanh: return g * (1.0f - s * s);
-      case UnaryOp::Sigmoid: return g * s * (1.0f - s);
-      case UnaryOp::Relu: return s > 0.0f ? g : 0.0f;
-      case UnaryOp::Exp: return g * s;
-      case UnaryOp::Log: return g / s;
+      case UnaryOp::Neg:
+        return -g;
+      case UnaryOp::Tanh:
+        return g * (1.0f - s * s);
+      case UnaryOp::Sigmoid:
+        return g * s * (1.0f - s);
+      case UnaryOp::Relu:
+        return s > 0.0f ? g : 0.0f;
+      case UnaryOp::Exp:
+        return g * s;
+      case UnaryOp::Log:
+        return g / s;
     }
     return g;
   }
@@ -140,7 +164,8 @@ void map1(CudaContext& context, const Tensor& out, const Tensor& in, F f) {
   int64_t n = out.numel();
   if (n == 0) return;
   auto index = makeIndex<2>(out.shape, {out.strides, readStrides(in, out.shape)});
-  map1Kernel<<<gridFor(n), kBlock, 0, context.stream>>>(index, n, out.data<Out>(), in.data<const In>(), f);
+  map1Kernel<<<gridFor(n), kBlock, 0, context.stream>>>(index, n, out.data<Out>(),
+                                                        in.data<const In>(), f);
   RK_CHECK_LAUNCH();
 }
 
@@ -148,9 +173,10 @@ template <class Out, class A, class B, class F>
 void map2(CudaContext& context, const Tensor& out, const Tensor& a, const Tensor& b, F f) {
   int64_t n = out.numel();
   if (n == 0) return;
-  auto index = makeIndex<3>(out.shape, {out.strides, readStrides(a, out.shape), readStrides(b, out.shape)});
-  map2Kernel<<<gridFor(n), kBlock, 0, context.stream>>>(index, n, out.data<Out>(), a.data<const A>(),
-                                                         b.data<const B>(), f);
+  auto index =
+      makeIndex<3>(out.shape, {out.strides, readStrides(a, out.shape), readStrides(b, out.shape)});
+  map2Kernel<<<gridFor(n), kBlock, 0, context.stream>>>(index, n, out.data<Out>(),
+                                                        a.data<const A>(), b.data<const B>(), f);
   RK_CHECK_LAUNCH();
 }
 
@@ -169,20 +195,25 @@ void fillTensor(CudaContext& context, const Tensor& dst, double value) {
   if (n == 0) return;
   auto index = makeIndex<1>(dst.shape, {dst.strides});
   if (dst.dtype == DType::Float32) {
-    fillKernel<<<gridFor(n), kBlock, 0, context.stream>>>(index, n, dst.data<float>(), static_cast<float>(value));
+    fillKernel<<<gridFor(n), kBlock, 0, context.stream>>>(index, n, dst.data<float>(),
+                                                          static_cast<float>(value));
   } else {
-    fillKernel<<<gridFor(n), kBlock, 0, context.stream>>>(index, n, dst.data<int32_t>(), static_cast<int32_t>(value));
+    fillKernel<<<gridFor(n), kBlock, 0, context.stream>>>(index, n, dst.data<int32_t>(),
+                                                          static_cast<int32_t>(value));
   }
   RK_CHECK_LAUNCH();
 }
 
-void binaryOp(CudaContext& context, BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
-  if (out.dtype == DType::Float32) return map2<float, float, float>(context, out, a, b, Binary<float>{op});
+void binaryOp(CudaContext& context, BinaryOp op, const Tensor& a, const Tensor& b,
+              const Tensor& out) {
+  if (out.dtype == DType::Float32)
+    return map2<float, float, float>(context, out, a, b, Binary<float>{op});
   map2<int32_t, int32_t, int32_t>(context, out, a, b, Binary<int32_t>{op});
 }
 
 void unaryOp(CudaContext& context, UnaryOp op, const Tensor& x, const Tensor& out) {
-  if (x.dtype == DType::Int32) return map1<int32_t, int32_t>(context, out, x, NegInt{});  // only neg
+  if (x.dtype == DType::Int32)
+    return map1<int32_t, int32_t>(context, out, x, NegInt{});  // only neg
   map1<float, float>(context, out, x, Unary{op});
 }
 

@@ -40,8 +40,10 @@ __device__ int64_t lowerBound(const int32_t* keys, int64_t n, int64_t value) {
   int64_t lo = 0, hi = n;
   while (lo < hi) {
     int64_t mid = (lo + hi) / 2;
-    if (keys[mid] < value) lo = mid + 1;
-    else hi = mid;
+    if (keys[mid] < value)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo;
 }
@@ -80,9 +82,9 @@ void gatherOp(CudaContext& context, const Tensor& table, const Tensor& indices, 
   auto indexIx = makeIndex<1>(indices.shape, {indices.strides});
   auto rowIx = makeIndex<2>(rowShape, {contiguousStrides(rowShape), tableRow});
   // Both dtypes are 4-byte words: gather moves uint32.
-  gatherKernel<<<gridFor(n), kBlock, 0, context.stream>>>(indexIx, rowIx, rowSize, n,
-                                                          indices.data<const int32_t>(), table.strides[0],
-                                                          table.data<const uint32_t>(), out.data<uint32_t>());
+  gatherKernel<<<gridFor(n), kBlock, 0, context.stream>>>(
+      indexIx, rowIx, rowSize, n, indices.data<const int32_t>(), table.strides[0],
+      table.data<const uint32_t>(), out.data<uint32_t>());
   RK_CHECK_LAUNCH();
 }
 
@@ -94,24 +96,26 @@ void gatherBackwardOp(CudaContext& context, const Tensor& grad, const Tensor& in
   int64_t rows = out.shape[0];
   Shape rowShape(out.shape.begin() + 1, out.shape.end());
   int64_t rowSize = numel(rowShape);
-  Strides gradLead(grad.strides.begin(), grad.strides.begin() + static_cast<std::ptrdiff_t>(indices.rank()));
-  Strides gradRow(grad.strides.begin() + static_cast<std::ptrdiff_t>(indices.rank()), grad.strides.end());
+  Strides gradLead(grad.strides.begin(),
+                   grad.strides.begin() + static_cast<std::ptrdiff_t>(indices.rank()));
+  Strides gradRow(grad.strides.begin() + static_cast<std::ptrdiff_t>(indices.rank()),
+                  grad.strides.end());
 
   DeviceBuffer<int32_t> keys(context, count), sortedKeys(context, count);
   DeviceBuffer<int64_t> positions(context, count), sortedPositions(context, count);
   if (count > 0) {
-    keysKernel<<<gridFor(count), kBlock, 0, context.stream>>>(makeIndex<1>(indices.shape, {indices.strides}),
-                                                              count, indices.data<const int32_t>(),
-                                                              keys.data(), positions.data());
+    keysKernel<<<gridFor(count), kBlock, 0, context.stream>>>(
+        makeIndex<1>(indices.shape, {indices.strides}), count, indices.data<const int32_t>(),
+        keys.data(), positions.data());
     RK_CHECK_LAUNCH();
     size_t tempBytes = 0;
     CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, tempBytes, keys.data(), sortedKeys.data(),
                                                positions.data(), sortedPositions.data(), count, 0,
                                                keyBits(rows), context.stream));
     DeviceBuffer<unsigned char> temp(context, tempBytes);
-    CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp.data(), tempBytes, keys.data(), sortedKeys.data(),
-                                               positions.data(), sortedPositions.data(), count, 0,
-                                               keyBits(rows), context.stream));
+    CUDA_CHECK(cub::DeviceRadixSort::SortPairs(
+        temp.data(), tempBytes, keys.data(), sortedKeys.data(), positions.data(),
+        sortedPositions.data(), count, 0, keyBits(rows), context.stream));
   }
   scatterSumKernel<<<gridFor(total), kBlock, 0, context.stream>>>(
       total, rowSize, sortedKeys.data(), sortedPositions.data(), count,

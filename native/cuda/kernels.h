@@ -18,7 +18,8 @@ namespace rk::cuda {
 /** dst (any view) = src read over dst's shape (broadcast), cast when the dtypes differ. */
 void copyTensor(CudaContext& context, const Tensor& src, const Tensor& dst);
 void fillTensor(CudaContext& context, const Tensor& dst, double value);
-void binaryOp(CudaContext& context, BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out);
+void binaryOp(CudaContext& context, BinaryOp op, const Tensor& a, const Tensor& b,
+              const Tensor& out);
 void unaryOp(CudaContext& context, UnaryOp op, const Tensor& x, const Tensor& out);
 void unaryBackwardOp(CudaContext& context, UnaryOp op, const Tensor& grad, const Tensor& saved,
                      const Tensor& out);

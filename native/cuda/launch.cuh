@@ -17,7 +17,7 @@ inline unsigned gridFor(int64_t n, int block = kBlock) {
 }
 
 /** Grid-stride loop over [0, n) with 64-bit indices. */
-#define RK_GRID_LOOP(i, n)                                                                  \
+#define RK_GRID_LOOP(i, n)                                                               \
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 
@@ -34,7 +34,8 @@ __device__ T blockReduce(T value, Op op) {
   shared[threadIdx.x] = value;
   __syncthreads();
   for (int width = kBlock / 2; width > 0; width /= 2) {
-    if (threadIdx.x < width) shared[threadIdx.x] = op(shared[threadIdx.x], shared[threadIdx.x + width]);
+    if (threadIdx.x < width)
+      shared[threadIdx.x] = op(shared[threadIdx.x], shared[threadIdx.x + width]);
     __syncthreads();
   }
   T result = shared[0];
@@ -44,7 +45,9 @@ __device__ T blockReduce(T value, Op op) {
 
 struct SumOp {
   template <class T>
-  __device__ T operator()(T a, T b) const { return a + b; }
+  __device__ T operator()(T a, T b) const {
+    return a + b;
+  }
 };
 
 /** max that keeps NaN (as the CPU's). */

@@ -21,8 +21,9 @@ int deviceCount(std::string& reason) {
   if (status == cudaSuccess && count > 0) return count;
   cudaGetLastError();
   if (status == cudaSuccess || status == cudaErrorNoDevice) {
-    reason = "no CUDA-capable GPU is visible; to fix: check that nvidia-smi lists a GPU and that "
-             "CUDA_VISIBLE_DEVICES does not hide it, or use device 'cpu'";
+    reason =
+        "no CUDA-capable GPU is visible; to fix: check that nvidia-smi lists a GPU and that "
+        "CUDA_VISIBLE_DEVICES does not hide it, or use device 'cpu'";
   } else if (status == cudaErrorInsufficientDriver) {
     reason = str("the NVIDIA driver is too old for CUDA ", libraryVersions().cudaRuntime, " (",
                  describe(status), "); to fix: update the NVIDIA driver");
@@ -78,8 +79,15 @@ void rangePush(const char* name) { nvtxRangePushA(name); }
 void rangePop() { nvtxRangePop(); }
 
 const ModuleApi kApi{
-    kModuleApiVersion,  deviceCount, gpuProperties,           libraryVersions, createBackend,
-    profiler<cudaProfilerStart>, profiler<cudaProfilerStop>, rangePush,       rangePop,
+    kModuleApiVersion,
+    deviceCount,
+    gpuProperties,
+    libraryVersions,
+    createBackend,
+    profiler<cudaProfilerStart>,
+    profiler<cudaProfilerStop>,
+    rangePush,
+    rangePop,
 };
 
 }  // namespace

@@ -64,8 +64,10 @@ __device__ void updateElement(const Hyper& h, const ParamSlot& s, int64_t i) {
       float* m = s.state[0];
       float* v = s.state[1];
       if (h.decay0) {
-        if (h.kind == OptimizerKind::AdamW) p[i] = p[i] * h.decay;
-        else g = fmaf(h.wd, p[i], g);
+        if (h.kind == OptimizerKind::AdamW)
+          p[i] = p[i] * h.decay;
+        else
+          g = fmaf(h.wd, p[i], g);
       }
       m[i] = lerp(m[i], g, h.w1);
       v[i] = fmaf(h.w2 * g, g, v[i] * h.beta2);

@@ -59,8 +59,9 @@ __global__ void reduceKernel(ReduceOp op, StridedIndex<2> kept, int64_t outputs,
     for (int64_t g = threadIdx.x; g < count; g += blockDim.x) acc += x[at[0] + group.offset(g)];
     acc = blockReduce(acc, SumOp{});
     if (threadIdx.x == 0) {
-      out[at[1]] = op == ReduceOp::Mean ? static_cast<T>(static_cast<double>(acc) / static_cast<double>(count))
-                                        : static_cast<T>(acc);  // int64 -> int32 wraps
+      out[at[1]] = op == ReduceOp::Mean
+                       ? static_cast<T>(static_cast<double>(acc) / static_cast<double>(count))
+                       : static_cast<T>(acc);  // int64 -> int32 wraps
     }
   }
 }
@@ -83,8 +84,9 @@ __global__ void reduceSmallGroupsKernel(ReduceOp op, StridedIndex<2> kept, int64
     }
     Acc acc = 0;
     for (int64_t g = 0; g < count; ++g) acc += x[at[0] + group.offset(g)];
-    out[at[1]] = op == ReduceOp::Mean ? static_cast<T>(static_cast<double>(acc) / static_cast<double>(count))
-                                      : static_cast<T>(acc);
+    out[at[1]] = op == ReduceOp::Mean
+                     ? static_cast<T>(static_cast<double>(acc) / static_cast<double>(count))
+                     : static_cast<T>(acc);
   }
 }
 

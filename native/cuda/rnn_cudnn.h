@@ -20,7 +20,6 @@ void cudnnRnnForward(CudaContext& context, const RnnProblem& problem, const RnnI
                      bool training, uint64_t seed, const RnnOutputs& out, RnnReserve* reserve);
 
 void cudnnRnnBackward(CudaContext& context, const RnnProblem& problem, const RnnInputs& in,
-                      const RnnReserve& reserve, const RnnGrads& grads,
-                      const RnnInputGrads& out);
+                      const RnnReserve& reserve, const RnnGrads& grads, const RnnInputGrads& out);
 
 }  // namespace rk::cuda

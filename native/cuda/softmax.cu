@@ -72,9 +72,11 @@ void softmaxOp(CudaContext& context, const Tensor& x, int64_t axis, bool log, co
   size_t dim = static_cast<size_t>(axis);
   int64_t n = x.shape[dim], count = n == 0 ? 0 : x.numel() / n;
   if (count == 0) return;
-  auto lines = makeIndex<2>(without(x.shape, dim), {without(x.strides, dim), without(out.strides, dim)});
+  auto lines =
+      makeIndex<2>(without(x.shape, dim), {without(x.strides, dim), without(out.strides, dim)});
   softmaxKernel<<<lineBlocks(count), kBlock, 0, context.stream>>>(
-      lines, count, n, x.strides[dim], out.strides[dim], log, x.data<const float>(), out.data<float>());
+      lines, count, n, x.strides[dim], out.strides[dim], log, x.data<const float>(),
+      out.data<float>());
   RK_CHECK_LAUNCH();
 }
 
@@ -83,8 +85,9 @@ void softmaxBackwardOp(CudaContext& context, const Tensor& grad, const Tensor& y
   size_t dim = static_cast<size_t>(axis);
   int64_t n = y.shape[dim], count = n == 0 ? 0 : y.numel() / n;
   if (count == 0) return;
-  auto lines = makeIndex<3>(without(y.shape, dim), {without(grad.strides, dim),
-                                                    without(y.strides, dim), without(out.strides, dim)});
+  auto lines = makeIndex<3>(
+      without(y.shape, dim),
+      {without(grad.strides, dim), without(y.strides, dim), without(out.strides, dim)});
   softmaxBackwardKernel<<<lineBlocks(count), kBlock, 0, context.stream>>>(
       lines, count, n, grad.strides[dim], y.strides[dim], out.strides[dim], log,
       grad.data<const float>(), y.data<const float>(), out.data<float>());

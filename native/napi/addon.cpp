@@ -155,7 +155,8 @@ Napi::Value onProcessExit(const Napi::CallbackInfo& info) {
 void listenForProcessExit(Napi::Env env) {
   Napi::Object process = env.Global().Get("process").As<Napi::Object>();
   Napi::Function on = process.Get("on").As<Napi::Function>();
-  on.Call(process, {Napi::String::New(env, "exit"), Napi::Function::New(env, onProcessExit, "rnnkitExit")});
+  on.Call(process,
+          {Napi::String::New(env, "exit"), Napi::Function::New(env, onProcessExit, "rnnkitExit")});
 }
 
 }  // namespace
@@ -173,8 +174,12 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("backends", Napi::Function::New(env, guarded<backends>, "backends"));
   exports.Set("memory", Napi::Function::New(env, guarded<memory>, "memory"));
   exports.Set("injectFault", Napi::Function::New(env, guarded<injectFault>, "injectFault"));
-  exports.Set("profilerStart", Napi::Function::New(env, guarded<profiler<&cuda::ModuleApi::profilerStart>>, "profilerStart"));
-  exports.Set("profilerStop", Napi::Function::New(env, guarded<profiler<&cuda::ModuleApi::profilerStop>>, "profilerStop"));
+  exports.Set("profilerStart",
+              Napi::Function::New(env, guarded<profiler<&cuda::ModuleApi::profilerStart>>,
+                                  "profilerStart"));
+  exports.Set(
+      "profilerStop",
+      Napi::Function::New(env, guarded<profiler<&cuda::ModuleApi::profilerStop>>, "profilerStop"));
   exports.Set("rangePush", Napi::Function::New(env, guarded<rangePush>, "rangePush"));
   exports.Set("rangePop", Napi::Function::New(env, guarded<rangePop>, "rangePop"));
   exportOps(env, exports);

@@ -39,14 +39,15 @@ const Tensor& tensorValue(Napi::Value value, const char* op, const std::string& 
 int64_t integerValue(Napi::Value value, const char* op, const std::string& name) {
   if (!value.IsNumber()) failArgument(op, name, "an integer", value);
   double number = value.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(number) || std::trunc(number) != number || std::fabs(number) > kMaxSafeInteger) {
+  if (!std::isfinite(number) || std::trunc(number) != number ||
+      std::fabs(number) > kMaxSafeInteger) {
     failArgument(op, name, "a safe integer", value);
   }
   return static_cast<int64_t>(number);
 }
 
-Napi::Array arrayArg(const Napi::CallbackInfo& info, size_t index, const char* op,
-                     const char* name, const char* expected) {
+Napi::Array arrayArg(const Napi::CallbackInfo& info, size_t index, const char* op, const char* name,
+                     const char* expected) {
   Napi::Value value = info[index];
   if (!value.IsArray()) failArgument(op, name, expected, value);
   return value.As<Napi::Array>();

@@ -18,8 +18,7 @@ namespace rk::napi {
  * The live tensor behind info[index], by value: later argument unwrapping can run JS (array
  * getters) that disposes the handle, and the op must still hold the storage.
  */
-Tensor tensorArg(const Napi::CallbackInfo& info, size_t index, const char* op,
-                        const char* name);
+Tensor tensorArg(const Napi::CallbackInfo& info, size_t index, const char* op, const char* name);
 /** A JS array of live tensors. */
 std::vector<Tensor> tensorListArg(const Napi::CallbackInfo& info, size_t index, const char* op,
                                   const char* name);

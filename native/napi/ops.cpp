@@ -27,7 +27,8 @@ Napi::Value fromArray(const Napi::CallbackInfo& info) {
   // and node-addon-api caches a typed array's length when first asked.
   auto upload = [&](auto typed, DType dtype) {
     int64_t length = static_cast<int64_t>(typed.ElementLength());
-    return TensorWrap::create(info.Env(), ops::fromHost(typed.Data(), length, dtype, shape, device));
+    return TensorWrap::create(info.Env(),
+                              ops::fromHost(typed.Data(), length, dtype, shape, device));
   };
   if (type == napi_float32_array) return upload(data.As<Napi::Float32Array>(), DType::Float32);
   return upload(data.As<Napi::Int32Array>(), DType::Int32);

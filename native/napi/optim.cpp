@@ -57,7 +57,8 @@ Napi::Value optimizerStep(const Napi::CallbackInfo& info) {
   std::vector<Tensor> params = tensorListArg(info, 1, op, "params");
   std::vector<Tensor> grads = tensorListArg(info, 2, op, "grads");
   Napi::Value statesValue = info[3];
-  if (!statesValue.IsArray()) failArgument(op, "states", "an array of arrays of Tensors", statesValue);
+  if (!statesValue.IsArray())
+    failArgument(op, "states", "an array of arrays of Tensors", statesValue);
   Napi::Array statesArray = statesValue.As<Napi::Array>();
   std::vector<std::vector<Tensor>> states;
   for (uint32_t i = 0; i < statesArray.Length(); ++i) {
@@ -79,8 +80,9 @@ Napi::Value optimizerStep(const Napi::CallbackInfo& info) {
   std::vector<int64_t> steps = integerListArg(info, 5, op, "steps");
   if (grads.size() != params.size() || states.size() != params.size() ||
       steps.size() != params.size()) {
-    fail(Error::Code::Argument, op, ": params, grads, states and steps must have the same length, got ",
-         params.size(), ", ", grads.size(), ", ", states.size(), " and ", steps.size());
+    fail(Error::Code::Argument, op,
+         ": params, grads, states and steps must have the same length, got ", params.size(), ", ",
+         grads.size(), ", ", states.size(), " and ", steps.size());
   }
   std::vector<ParamUpdate> updates(params.size());
   for (size_t i = 0; i < params.size(); ++i) {

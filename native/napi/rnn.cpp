@@ -42,8 +42,9 @@ class RnnReserveWrap : public Napi::ObjectWrap<RnnReserveWrap> {
 
   explicit RnnReserveWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RnnReserveWrap>(info) {
     if (info.Length() != 1 || !info[0].IsExternal()) {
-      throw toJsError(info.Env(), Error(Error::Code::Argument,
-                                        "RnnReserve: handles are made by rnnForward, not by new RnnReserve()"));
+      throw toJsError(info.Env(),
+                      Error(Error::Code::Argument,
+                            "RnnReserve: handles are made by rnnForward, not by new RnnReserve()"));
     }
     reserve_ = std::move(*info[0].As<Napi::External<std::shared_ptr<RnnReserve>>>().Data());
     info.This().As<Napi::Object>().TypeTag(&kReserveTag);
@@ -71,7 +72,8 @@ int64_t sizeField(Napi::Object config, const char* name, bool allowZero) {
   const char* expected = allowZero ? "a non-negative integer" : "a positive integer";
   if (!value.IsNumber()) failArgument(kRnn, str("config.", name), expected, value);
   double number = value.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(number) || std::trunc(number) != number || std::fabs(number) > 9007199254740991.0) {
+  if (!std::isfinite(number) || std::trunc(number) != number ||
+      std::fabs(number) > 9007199254740991.0) {
     failArgument(kRnn, str("config.", name), expected, value);
   }
   return static_cast<int64_t>(number);  // core checks the range
@@ -85,7 +87,8 @@ bool boolField(Napi::Object config, const char* name) {
 
 RnnConfig configArg(const Napi::CallbackInfo& info, size_t index) {
   Napi::Value value = info[index];
-  if (!value.IsObject() || value.IsArray()) failArgument(kRnn, "config", "an RnnConfig object", value);
+  if (!value.IsObject() || value.IsArray())
+    failArgument(kRnn, "config", "an RnnConfig object", value);
   Napi::Object object = value.As<Napi::Object>();
   RnnConfig config;
   Napi::Value mode = field(object, "mode");
@@ -115,7 +118,8 @@ RnnConfig configArg(const Napi::CallbackInfo& info, size_t index) {
   }
   Napi::Value precision = field(object, "precision");
   std::optional<RnnPrecision> parsedPrecision;
-  if (precision.IsString()) parsedPrecision = parseRnnPrecision(precision.As<Napi::String>().Utf8Value());
+  if (precision.IsString())
+    parsedPrecision = parseRnnPrecision(precision.As<Napi::String>().Utf8Value());
   if (!parsedPrecision) {
     failArgument(kRnn, "config.precision", "one of 'fp32', 'tf32', 'bf16', 'fp16'", precision);
   }
@@ -179,8 +183,8 @@ Napi::Value rnnForward(const Napi::CallbackInfo& info) {
   out.Set("output", TensorWrap::create(env, result.outputs.output));
   out.Set("h", TensorWrap::create(env, result.outputs.h));
   out.Set("c", tensorOrNull(env, result.outputs.c));
-  out.Set("reserve", result.reserve ? Napi::Value(RnnReserveWrap::create(env, result.reserve))
-                                    : env.Null());
+  out.Set("reserve",
+          result.reserve ? Napi::Value(RnnReserveWrap::create(env, result.reserve)) : env.Null());
   return out;
 }
 

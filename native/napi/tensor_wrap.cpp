@@ -53,8 +53,9 @@ TensorWrap* TensorWrap::from(Napi::Value value) {
 
 TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info) {
   if (info.Length() != 1 || !info[0].IsExternal()) {
-    throw toJsError(info.Env(), Error(Error::Code::Argument,
-                                      "Tensor: handles are made by rnnkit ops, not by new Tensor()"));
+    throw toJsError(info.Env(),
+                    Error(Error::Code::Argument,
+                          "Tensor: handles are made by rnnkit ops, not by new Tensor()"));
   }
   tensor_ = std::move(*info[0].As<Napi::External<Tensor>>().Data());
   storageSize_ = tensor_.storage->numel();

@@ -74,7 +74,9 @@ function parent() {
     let last = '(none)';
     try {
       last = readFileSync(join(dir, 'call.json'), 'utf8');
-    } catch {}
+    } catch {
+      // no call was recorded before the child died
+    }
     console.log(`ABORT: the child ended with ${run.signal ? `signal ${run.signal}` : `exit code ${run.status}`} after ${seconds} s, during the call:\n  ${last}`);
     rmSync(dir, { recursive: true, force: true });
     process.exit(1);

@@ -317,7 +317,7 @@ describe('hostile files', () => {
           t.dispose();
         }
       } catch (err) {
-        if (!(err instanceof rk.CheckpointError)) throw new Error(`mutation ${k} threw ${String(err)}`);
+        if (!(err instanceof rk.CheckpointError)) throw new Error(`mutation ${k} threw ${String(err)}`, { cause: err });
         outcomes.refused++;
       }
     }

@@ -196,7 +196,7 @@ describe('LSTM cell clipping (cellClip)', () => {
           try {
             expectClose(b.grads[key]!, a.grads[key]!, 1e-4);
           } catch (err) {
-            throw new Error(`gradient of ${key}: ${(err as Error).message}`);
+            throw new Error(`gradient of ${key}: ${(err as Error).message}`, { cause: err });
           }
         }
         if ((c.options.dropout ?? 0) > 0) {
@@ -314,7 +314,7 @@ describe('LSTM cell clipping (cellClip)', () => {
           try {
             expectClose(analytic, numeric, 1e-3, 1e-2);
           } catch (err) {
-            throw new Error(`gradient of ${pname}: ${(err as Error).message}`);
+            throw new Error(`gradient of ${pname}: ${(err as Error).message}`, { cause: err });
           }
         }
       });

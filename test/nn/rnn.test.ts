@@ -62,7 +62,7 @@ describe('recurrent layers equal PyTorch', () => {
         try {
           expectClose(p.grad!.dataSync(), values(expected!), 1e-4);
         } catch (err) {
-          throw new Error(`gradient of ${name}: ${(err as Error).message}`);
+          throw new Error(`gradient of ${name}: ${(err as Error).message}`, { cause: err });
         }
       }
       for (const t of [x, h0, c0, loss]) {

@@ -17,6 +17,7 @@ describe('Progress', () => {
     const p = new Progress('auto', out);
     p.startEpoch(0, 3, 10);
     p.step(5, 0.6931, 1234.5, { accuracy: 0.5 });
+    // eslint-disable-next-line no-control-regex, no-regex-spaces -- the line's own double spaces and ANSI erase-line
     expect(text()).toMatch(/^\repoch 1\/3 \[=+\s+\] 5\/10  loss 0\.6931  accuracy 0\.5000  1235 tok\/s  eta [\d.]+s\x1b\[K$/);
     p.endEpoch(log);
     expect(text()).toContain('epoch 1/3  loss 0.5000  accuracy 0.7500  val_loss 0.2500  val_accuracy 0.8750  1000 tok/s  2.0s\x1b[K\n');

@@ -8,9 +8,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <optional>
 #include <functional>
 #include <future>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -34,7 +34,8 @@ int gChecks = 0;
 std::vector<double> values(const Tensor& t) {
   std::vector<uint32_t> raw(static_cast<size_t>(t.numel()));
   std::promise<std::optional<Error>> finished;
-  ops::read(t, raw.data(), [&](std::optional<Error> failure) { finished.set_value(std::move(failure)); });
+  ops::read(t, raw.data(),
+            [&](std::optional<Error> failure) { finished.set_value(std::move(failure)); });
   if (std::optional<Error> failure = finished.get_future().get()) throw *failure;
   std::vector<double> out(raw.size());
   for (size_t i = 0; i < raw.size(); ++i) {
@@ -59,9 +60,11 @@ void expectClose(const std::string& what, const Tensor& cpu, const Tensor& gpu, 
   }
   std::vector<double> a = values(cpu), b = values(gpu);
   for (size_t i = 0; i < a.size(); ++i) {
-    bool same = (std::isnan(a[i]) && std::isnan(b[i])) || std::fabs(a[i] - b[i]) <= tol * std::max(1.0, std::fabs(a[i]));
+    bool same = (std::isnan(a[i]) && std::isnan(b[i])) ||
+                std::fabs(a[i] - b[i]) <= tol * std::max(1.0, std::fabs(a[i]));
     if (!same) {
-      std::printf("FAIL %s: element %zu: cpu %.9g, gpu %.9g (tolerance %g)\n", what.c_str(), i, a[i], b[i], tol);
+      std::printf("FAIL %s: element %zu: cpu %.9g, gpu %.9g (tolerance %g)\n", what.c_str(), i,
+                  a[i], b[i], tol);
       ++gFailures;
       return;
     }
@@ -69,10 +72,12 @@ void expectClose(const std::string& what, const Tensor& cpu, const Tensor& gpu, 
 }
 
 /** Runs `op` on both devices and compares each pair of outputs. */
-void both(const std::string& what, double tol, const std::function<std::vector<Tensor>(Device)>& op) {
+void both(const std::string& what, double tol,
+          const std::function<std::vector<Tensor>(Device)>& op) {
   try {
     std::vector<Tensor> cpu = op(kCpu), gpu = op(kGpu);
-    for (size_t i = 0; i < cpu.size(); ++i) expectClose(what + "[" + std::to_string(i) + "]", cpu[i], gpu[i], tol);
+    for (size_t i = 0; i < cpu.size(); ++i)
+      expectClose(what + "[" + std::to_string(i) + "]", cpu[i], gpu[i], tol);
   } catch (const std::exception& e) {
     std::printf("FAIL %s: threw %s\n", what.c_str(), e.what());
     ++gFailures;
@@ -127,7 +132,8 @@ void testLayout() {
 void testElementwise() {
   for (BinaryOp op : {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div}) {
     both(std::string("binary ") + opName(op) + " broadcast", 1e-6, [op](Device d) {
-      return std::vector<Tensor>{ops::binary(op, floats(d, {4, 1, 3}, 6), transposed(floats(d, {3, 5}, 7, 0.5f, 2)))};
+      return std::vector<Tensor>{
+          ops::binary(op, floats(d, {4, 1, 3}, 6), transposed(floats(d, {3, 5}, 7, 0.5f, 2)))};
     });
   }
   for (BinaryOp op : {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul}) {
@@ -137,7 +143,8 @@ void testElementwise() {
       return std::vector<Tensor>{ops::binary(op, a, b)};
     });
   }
-  for (UnaryOp op : {UnaryOp::Neg, UnaryOp::Tanh, UnaryOp::Sigmoid, UnaryOp::Relu, UnaryOp::Exp, UnaryOp::Log}) {
+  for (UnaryOp op :
+       {UnaryOp::Neg, UnaryOp::Tanh, UnaryOp::Sigmoid, UnaryOp::Relu, UnaryOp::Exp, UnaryOp::Log}) {
     both(std::string("unary ") + opName(op), 1e-5, [op](Device d) {
       bool positive = op == UnaryOp::Log;
       Tensor x = transposed(floats(d, {6, 5}, 8, positive ? 0.1f : -2, 2));
@@ -157,39 +164,58 @@ void testElementwise() {
 }
 
 void testReductions() {
-  struct Case { ReduceOp op; std::vector<int64_t> axes; bool keep; };
-  for (const Case& c : std::vector<Case>{{ReduceOp::Sum, {1}, false}, {ReduceOp::Sum, {0, 2}, true},
-                                         {ReduceOp::Sum, {}, false}, {ReduceOp::Mean, {-1}, false},
-                                         {ReduceOp::Max, {1}, true}, {ReduceOp::Max, {}, false}}) {
-    both(std::string("reduce ") + opName(c.op) + " axes " + shapeToString(c.axes), 1e-5, [&c](Device d) {
-      Tensor x = transposed(floats(d, {3, 5, 4}, 11));
-      // Ties, so max's gradient must pick the first maximum.
-      Tensor tied = ops::binary(BinaryOp::Mul, ops::cast(ops::cast(ops::binary(BinaryOp::Mul, x, ops::full({}, 2, DType::Float32, d)), DType::Int32), DType::Float32), ops::full({}, 0.5, DType::Float32, d));
-      std::vector<Tensor> out{ops::reduce(c.op, tied, c.axes, c.keep)};
-      if (c.op == ReduceOp::Max) {
-        Tensor g = ops::binary(BinaryOp::Add, ops::full(out[0].shape, 1, DType::Float32, d), out[0]);
-        out.push_back(ops::maxBackward(g, tied, c.axes, c.keep));
-      }
-      return out;
-    });
+  struct Case {
+    ReduceOp op;
+    std::vector<int64_t> axes;
+    bool keep;
+  };
+  for (const Case& c : std::vector<Case>{{ReduceOp::Sum, {1}, false},
+                                         {ReduceOp::Sum, {0, 2}, true},
+                                         {ReduceOp::Sum, {}, false},
+                                         {ReduceOp::Mean, {-1}, false},
+                                         {ReduceOp::Max, {1}, true},
+                                         {ReduceOp::Max, {}, false}}) {
+    both(std::string("reduce ") + opName(c.op) + " axes " + shapeToString(c.axes), 1e-5,
+         [&c](Device d) {
+           Tensor x = transposed(floats(d, {3, 5, 4}, 11));
+           // Ties, so max's gradient must pick the first maximum.
+           Tensor tied = ops::binary(
+               BinaryOp::Mul,
+               ops::cast(
+                   ops::cast(ops::binary(BinaryOp::Mul, x, ops::full({}, 2, DType::Float32, d)),
+                             DType::Int32),
+                   DType::Float32),
+               ops::full({}, 0.5, DType::Float32, d));
+           std::vector<Tensor> out{ops::reduce(c.op, tied, c.axes, c.keep)};
+           if (c.op == ReduceOp::Max) {
+             Tensor g =
+                 ops::binary(BinaryOp::Add, ops::full(out[0].shape, 1, DType::Float32, d), out[0]);
+             out.push_back(ops::maxBackward(g, tied, c.axes, c.keep));
+           }
+           return out;
+         });
   }
   both("reduce over many small groups (one thread per output)", 1e-5, [](Device d) {
     Tensor x = floats(d, {64, 20, 5}, 46);
     Tensor i = ints(d, {1200, 2}, std::vector<int32_t>(2400, 7));
-    return std::vector<Tensor>{ops::reduce(ReduceOp::Sum, x, {-1}, false), ops::reduce(ReduceOp::Max, x, {2}, true),
+    return std::vector<Tensor>{ops::reduce(ReduceOp::Sum, x, {-1}, false),
+                               ops::reduce(ReduceOp::Max, x, {2}, true),
                                ops::reduce(ReduceOp::Mean, transposed(x), {1}, false),
                                ops::reduce(ReduceOp::Sum, i, {1}, false)};
   });
   both("reduce sum int32", 0, [](Device d) {
-    return std::vector<Tensor>{ops::reduce(ReduceOp::Sum, ints(d, {2, 3}, {2147483647, 1, 5, -3, 4, 9}), {0}, false)};
+    return std::vector<Tensor>{
+        ops::reduce(ReduceOp::Sum, ints(d, {2, 3}, {2147483647, 1, 5, -3, 4, 9}), {0}, false)};
   });
   for (int64_t axis : {0, -1}) {
     for (bool log : {false, true}) {
-      both(std::string(log ? "logSoftmax" : "softmax") + " axis " + std::to_string(axis), 1e-5, [=](Device d) {
-        Tensor x = transposed(floats(d, {5, 4, 6}, 12));
-        Tensor y = ops::softmax(x, axis, log);
-        return std::vector<Tensor>{y, ops::softmaxBackward(floats(d, y.shape, 13), y, axis, log)};
-      });
+      both(std::string(log ? "logSoftmax" : "softmax") + " axis " + std::to_string(axis), 1e-5,
+           [=](Device d) {
+             Tensor x = transposed(floats(d, {5, 4, 6}, 12));
+             Tensor y = ops::softmax(x, axis, log);
+             return std::vector<Tensor>{y,
+                                        ops::softmaxBackward(floats(d, y.shape, 13), y, axis, log)};
+           });
     }
   }
 }
@@ -201,7 +227,8 @@ void testMatmul() {
   both("matmul broadcast batch dims, transposed views", 1e-5, [](Device d) {
     Tensor a = transposed(floats(d, {3, 1, 6, 4}, 16));  // [3, 1, 4, 6]
     Tensor b = floats(d, {2, 6, 5}, 17);
-    return std::vector<Tensor>{ops::matmul(a, b), ops::matmul(b, transposed(floats(d, {7, 5}, 18)))};
+    return std::vector<Tensor>{ops::matmul(a, b),
+                               ops::matmul(b, transposed(floats(d, {7, 5}, 18)))};
   });
   both("matmul k = 0", 0, [](Device d) {
     return std::vector<Tensor>{ops::matmul(floats(d, {3, 0}, 19), floats(d, {0, 2}, 20))};
@@ -211,7 +238,8 @@ void testMatmul() {
 void testIndexing() {
   std::vector<int32_t> idx{1, 2, 2, 9, 0, 2, 7, 1, 1, 5, 3, 2, 8, 2, 4};
   both("gather", 0, [&](Device d) {
-    return std::vector<Tensor>{ops::gather(transposed(floats(d, {4, 10}, 21)), transposed(ints(d, {5, 3}, idx)))};
+    return std::vector<Tensor>{
+        ops::gather(transposed(floats(d, {4, 10}, 21)), transposed(ints(d, {5, 3}, idx)))};
   });
   both("gatherBackward (deterministic scatter-add, paddingIdx)", 0, [&](Device d) {
     Tensor indices = ints(d, {3, 5}, idx);
@@ -228,17 +256,23 @@ void testIndexing() {
       Tensor logits = floats(d, {2, 4, 7}, 23, -4, 4);
       Tensor targets = ints(d, {2, 4}, {0, 6, -100, 3, 2, 5, 99, 99});
       ops::CrossEntropyResult r = ops::crossEntropy(logits, targets, o);
-      Tensor gradLoss = reduction == Reduction::None ? floats(d, {2, 4}, 24) : ops::full({}, 1.5, DType::Float32, d);
-      return std::vector<Tensor>{r.loss, r.logProbs, ops::crossEntropyBackward(gradLoss, r.logProbs, targets, o)};
+      Tensor gradLoss = reduction == Reduction::None ? floats(d, {2, 4}, 24)
+                                                     : ops::full({}, 1.5, DType::Float32, d);
+      return std::vector<Tensor>{r.loss, r.logProbs,
+                                 ops::crossEntropyBackward(gradLoss, r.logProbs, targets, o)};
     });
   }
 }
 
 void testOptimizers() {
-  struct Case { OptimizerKind kind; OptimizerHyper hyper; };
+  struct Case {
+    OptimizerKind kind;
+    OptimizerHyper hyper;
+  };
   std::vector<Case> cases(5);
   cases[0].kind = OptimizerKind::Sgd;
-  cases[0].hyper.lr = 0.1, cases[0].hyper.momentum = 0.9, cases[0].hyper.nesterov = true, cases[0].hyper.weightDecay = 0.01;
+  cases[0].hyper.lr = 0.1, cases[0].hyper.momentum = 0.9, cases[0].hyper.nesterov = true,
+  cases[0].hyper.weightDecay = 0.01;
   cases[1].kind = OptimizerKind::Adam;
   cases[1].hyper.lr = 0.01, cases[1].hyper.weightDecay = 0.01;
   cases[2].kind = OptimizerKind::AdamW;
@@ -248,26 +282,29 @@ void testOptimizers() {
   cases[4].kind = OptimizerKind::Adagrad;
   cases[4].hyper.lr = 0.1, cases[4].hyper.lrDecay = 0.01;
   for (const Case& c : cases) {
-    both(std::string("optimizerStep ") + optimizerKindName(c.kind) + " (3 steps, one launch each)", 1e-6, [&c](Device d) {
-      std::vector<Tensor> params{floats(d, {3, 4}, 25), floats(d, {5}, 26)};
-      std::vector<std::vector<Tensor>> states(2);
-      size_t stateCount = optimizerStateNames(c.kind, c.hyper).size();
-      for (size_t p = 0; p < 2; ++p) {
-        for (size_t s = 0; s < stateCount; ++s) states[p].push_back(ops::full(params[p].shape, 0, DType::Float32, d));
-      }
-      for (int64_t step = 1; step <= 3; ++step) {
-        std::vector<ParamUpdate> updates;
-        for (size_t p = 0; p < 2; ++p) {
-          // The first parameter's gradient is a transposed view (not contiguous).
-          Tensor g = p == 0 ? transposed(floats(d, {4, 3}, 27 + step)) : floats(d, {5}, 30 + step);
-          updates.push_back(ParamUpdate{params[p], g, states[p], step});
-        }
-        ops::optimizerStep(c.kind, c.hyper, updates);
-      }
-      std::vector<Tensor> out = params;
-      for (const auto& s : states) out.insert(out.end(), s.begin(), s.end());
-      return out;
-    });
+    both(std::string("optimizerStep ") + optimizerKindName(c.kind) + " (3 steps, one launch each)",
+         1e-6, [&c](Device d) {
+           std::vector<Tensor> params{floats(d, {3, 4}, 25), floats(d, {5}, 26)};
+           std::vector<std::vector<Tensor>> states(2);
+           size_t stateCount = optimizerStateNames(c.kind, c.hyper).size();
+           for (size_t p = 0; p < 2; ++p) {
+             for (size_t s = 0; s < stateCount; ++s)
+               states[p].push_back(ops::full(params[p].shape, 0, DType::Float32, d));
+           }
+           for (int64_t step = 1; step <= 3; ++step) {
+             std::vector<ParamUpdate> updates;
+             for (size_t p = 0; p < 2; ++p) {
+               // The first parameter's gradient is a transposed view (not contiguous).
+               Tensor g =
+                   p == 0 ? transposed(floats(d, {4, 3}, 27 + step)) : floats(d, {5}, 30 + step);
+               updates.push_back(ParamUpdate{params[p], g, states[p], step});
+             }
+             ops::optimizerStep(c.kind, c.hyper, updates);
+           }
+           std::vector<Tensor> out = params;
+           for (const auto& s : states) out.insert(out.end(), s.begin(), s.end());
+           return out;
+         });
   }
   for (double normType : std::vector<double>{2.0, 1.0, INFINITY}) {
     both("clipGradNorm p=" + std::to_string(normType), 1e-6, [=](Device d) {
@@ -308,7 +345,8 @@ void testOutOfMemory() {
   } catch (const Error& e) {
     typed = e.code() == Error::Code::OutOfMemory;
   }
-  bool usable = values(ops::binary(BinaryOp::Add, floats(kGpu, {4}, 44), floats(kGpu, {4}, 45))).size() == 4;
+  bool usable =
+      values(ops::binary(BinaryOp::Add, floats(kGpu, {4}, 44), floats(kGpu, {4}, 45))).size() == 4;
   if (!typed || !usable) {
     std::printf("FAIL out of memory: RK_OUT_OF_MEMORY %d, usable afterwards %d\n", typed, usable);
     ++gFailures;
@@ -321,7 +359,8 @@ int main() {
   int count = 0;
   cudaError_t status = cudaGetDeviceCount(&count);
   if (status != cudaSuccess || count == 0) {
-    std::printf("SKIP: no CUDA device (%s)\n", status == cudaSuccess ? "none visible" : cudaGetErrorString(status));
+    std::printf("SKIP: no CUDA device (%s)\n",
+                status == cudaSuccess ? "none visible" : cudaGetErrorString(status));
     return kSkip;
   }
   try {
