@@ -18,7 +18,9 @@ interface CudaStatus {
 let status: CudaStatus | null = null;
 let chosenDefault: Device | null = null;
 
-const NO_CUDA_BUILD = "this build of rnnkit has no CUDA backend (it is built when nvcc and cuDNN are found; see the README's GPU section)";
+// native/core/cuda_module.cpp words a build without the CUDA module the same way.
+const NO_CUDA_BUILD_PREFIX = 'this build of rnnkit has no CUDA backend';
+const NO_CUDA_BUILD = `${NO_CUDA_BUILD_PREFIX} (it is built when nvcc and cuDNN are found; see the README's GPU section)`;
 
 function cudaStatus(): CudaStatus {
   if (status === null) {
@@ -83,8 +85,21 @@ export function defaultDevice(): Device {
   if (chosenDefault === null) {
     const fromEnv = process.env.RNNKIT_DEVICE;
     chosenDefault = fromEnv ? checkDevice('defaultDevice', 'RNNKIT_DEVICE', fromEnv) : (cudaDevices()[0] ?? 'cpu');
+    if (!fromEnv && chosenDefault === 'cpu') warnCpuFallback();
   }
   return chosenDefault;
+}
+
+/**
+ * The one warning of a CUDA build that falls back to the CPU (no driver, no GPU, cuDNN or cuBLAS
+ * not found), naming what is missing; a CPU-only build stays silent.
+ */
+function warnCpuFallback(): void {
+  const reason = cudaUnavailableReason();
+  if (reason === null || reason.startsWith(NO_CUDA_BUILD_PREFIX)) return;
+  process.emitWarning(`rnnkit's CUDA backend cannot run here, so it uses the CPU: ${reason}`, {
+    code: 'RNNKIT_CUDA_UNAVAILABLE',
+  });
 }
 
 /** Sets the device new tensors and layers go to when none is given (checked: it must work here). */

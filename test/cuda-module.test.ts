@@ -4,11 +4,12 @@
 // with that reason, and the CPU keeps working. Skipped, with the reason in its name, when that
 // build is absent; on a machine where CUDA works the unavailable-path checks are skipped instead
 // (test/gpu covers that machine).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { BackendInfo, Binding } from '../lib/binding.js';
 
@@ -21,6 +22,7 @@ const title = built
   : `the CUDA-enabled addon: SKIPPED, ${existsSync(addonFile) ? moduleFile : addonFile} is not built ` +
     '(CI builds it; locally: npx cmake-js build --out build-cuda-check --CDRNNKIT_CUDA=ON)';
 
+const distIndex = path.resolve(import.meta.dirname, '..', 'dist', 'index.js');
 const linkOnlyCudnn = path.resolve(import.meta.dirname, '..', '.deps', 'cuda', 'lib', 'libcudnn.so.9');
 
 /**
@@ -118,6 +120,21 @@ describe.skipIf(!built)(title, () => {
       expect(Array.from(binding!.readSync(sum))).toEqual([1.5, 2.5, 3.5]);
       expect(Object.keys(binding!.memory())).toEqual(['cpu']);
       for (const t of [a, b, sum, copy]) t.dispose();
+    });
+
+    it.skipIf(!existsSync(distIndex))('falls back to the CPU as the default device with one warning naming the reason', () => {
+      const reason = cuda[0]!.detail;
+      const script = `const rk = await import(${JSON.stringify(pathToFileURL(distIndex).href)});
+        const a = rk.defaultDevice(); const b = rk.defaultDevice(); const t = rk.zeros([2]);
+        process.stdout.write(JSON.stringify([a, b, t.device]));`;
+      const env: NodeJS.ProcessEnv = { ...process.env, RNNKIT_ADDON: addonFile };
+      delete env.RNNKIT_DEVICE;
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual(['cpu', 'cpu', 'cpu']);
+      const warnings = run.stderr.split('\n').filter((line) => line.includes('RNNKIT_CUDA_UNAVAILABLE'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(`rnnkit's CUDA backend cannot run here, so it uses the CPU: ${reason}`);
     });
   });
 });
