@@ -3,6 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = new URL('../../', import.meta.url);
@@ -21,10 +22,16 @@ export function requireBuiltCli(): void {
   }
 }
 
+// The children run in other folders: an RNNKIT_ADDON relative to this process's folder
+// (`RNNKIT_ADDON=build/Release/rnnkit.node npm test`) must reach them as an absolute path.
+const env: NodeJS.ProcessEnv = process.env.RNNKIT_ADDON
+  ? { ...process.env, RNNKIT_ADDON: resolve(process.env.RNNKIT_ADDON) }
+  : process.env;
+
 /** Runs the CLI in `cwd` with `args`, feeding `input` to its stdin. */
 export function rnnkit(args: readonly string[], options: { cwd: string; input?: string }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
