@@ -30,6 +30,27 @@ export function drawLengths(row, next) {
   return Int32Array.from({ length: row.batch }, () => (row.lengths === 'equal' ? row.time : lo + (next() % (row.time - lo + 1))));
 }
 
+/**
+ * The seeded LSTM of a row (`layers`, `bidirectional`, `input`, `hidden`, optional `precision`)
+ * on `device`, and its input x [batch, time, input] = sin(i)·0.9 (both benchmarks and their peers
+ * time the same shapes; the values only need to be fixed).
+ */
+export function lstmAndInput(rk, row, { device = 'cpu', requiresGrad = false } = {}) {
+  rk.seed(0);
+  const lstm = new rk.nn.LSTM({
+    inputSize: row.input,
+    hiddenSize: row.hidden,
+    numLayers: row.layers,
+    bidirectional: row.bidirectional,
+    precision: row.precision ?? 'fp32',
+  }).to(device);
+  const n = row.batch * row.time * row.input;
+  const xData = new Float32Array(n);
+  for (let i = 0; i < n; i++) xData[i] = Math.sin(i) * 0.9;
+  const x = rk.tensor(xData, { shape: [row.batch, row.time, row.input], device, requiresGrad });
+  return { lstm, x };
+}
+
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 export const fmt = (v) => Math.round(v).toLocaleString('en-US');
 

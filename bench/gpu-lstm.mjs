@@ -14,7 +14,7 @@
 // layer of a bidirectional stack). Exits with status 2 and the reason when no CUDA device works.
 
 import * as rk from 'rnnkit';
-import { median, pickRows, runPeer, timeSteps } from './common.mjs';
+import { lstmAndInput, median, pickRows, runPeer, timeSteps } from './common.mjs';
 
 const TIMING = { warmup: 3, iters: Number(process.env.RNNKIT_BENCH_ITERS ?? 10) };
 const LR = 1e-3;
@@ -46,19 +46,8 @@ function flopsPerStep(row) {
 }
 
 async function timeRnnkit(row) {
-  rk.seed(0);
-  const lstm = new rk.nn.LSTM({
-    inputSize: row.input,
-    hiddenSize: row.hidden,
-    numLayers: row.layers,
-    bidirectional: row.bidirectional,
-    precision: row.precision,
-  }).to('cuda');
+  const { lstm, x } = lstmAndInput(rk, row, { device: 'cuda' });
   const optimizer = new rk.optim.Adam(lstm.parameters(), { lr: LR });
-  const n = row.batch * row.time * row.input;
-  const xData = new Float32Array(n);
-  for (let i = 0; i < n; i++) xData[i] = Math.sin(i) * 0.9;
-  const x = rk.tensor(xData, { shape: [row.batch, row.time, row.input], device: 'cuda' });
   const step = async () => {
     optimizer.zeroGrad();
     const loss = rk.tidy(() => {

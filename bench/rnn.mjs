@@ -10,7 +10,7 @@
 // when no Python with torch is found.
 
 import * as rk from 'rnnkit';
-import { drawLengths, ITERS, lcg, median, pickRows, runPeer, SHAPES, TABLE_HEADER, tableRow, THREADS, timeSteps, WARMUP } from './common.mjs';
+import { drawLengths, ITERS, lcg, lstmAndInput, median, pickRows, runPeer, SHAPES, TABLE_HEADER, tableRow, THREADS, timeSteps, WARMUP } from './common.mjs';
 
 // The rows: 2-layer BiLSTM, input 128; equal lengths, then random lengths in [T/2, T].
 const ROWS = SHAPES.flatMap((s) => [
@@ -22,17 +22,7 @@ const ROWS = SHAPES.flatMap((s) => [
 const lengthsOf = (row) => drawLengths(row, lcg(12345 + row.batch * 7 + row.time));
 
 async function timeRnnkit(row, lengths) {
-  rk.seed(0);
-  const lstm = new rk.nn.LSTM({
-    inputSize: row.input,
-    hiddenSize: row.hidden,
-    numLayers: row.layers,
-    bidirectional: row.bidirectional,
-  });
-  const n = row.batch * row.time * row.input;
-  const xData = new Float32Array(n);
-  for (let i = 0; i < n; i++) xData[i] = Math.sin(i) * 0.9;
-  const x = rk.tensor(xData, { shape: [row.batch, row.time, row.input], requiresGrad: true });
+  const { lstm, x } = lstmAndInput(rk, row, { requiresGrad: true });
   const step = async () => {
     for (const p of [x, ...lstm.parameters()]) {
       p.grad?.dispose();
