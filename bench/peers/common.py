@@ -5,6 +5,16 @@ import statistics
 import time
 
 
+def add_stack_args(ap):
+    """The recurrent stack and batch: --layers --bidirectional --input --hidden --batch --time."""
+    ap.add_argument("--layers", type=int, default=1)
+    ap.add_argument("--bidirectional", action="store_true")
+    ap.add_argument("--input", type=int, required=True)
+    ap.add_argument("--hidden", type=int, required=True)
+    ap.add_argument("--batch", type=int, required=True)
+    ap.add_argument("--time", type=int, required=True)
+
+
 def add_timing_args(ap):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)

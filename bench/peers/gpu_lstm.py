@@ -21,17 +21,12 @@ import sys
 import torch
 import torch.nn as nn
 
-from common import add_timing_args, emit, time_steps
+from common import add_stack_args, add_timing_args, emit, time_steps
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--layers", type=int, default=1)
-    ap.add_argument("--bidirectional", action="store_true")
-    ap.add_argument("--input", type=int, required=True)
-    ap.add_argument("--hidden", type=int, required=True)
-    ap.add_argument("--batch", type=int, required=True)
-    ap.add_argument("--time", type=int, required=True)
+    add_stack_args(ap)
     ap.add_argument("--precision", default="fp32", choices=["fp32", "tf32", "bf16", "fp16"])
     ap.add_argument("--lr", type=float, default=1e-3)
     add_timing_args(ap)

@@ -22,18 +22,13 @@ import torch
 import torch.nn as nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from common import add_timing_args, emit, time_steps
+from common import add_stack_args, add_timing_args, emit, time_steps
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mode", default="lstm", choices=["lstm", "gru", "rnn_tanh", "rnn_relu", "rnn"])
-    ap.add_argument("--layers", type=int, default=1)
-    ap.add_argument("--bidirectional", action="store_true")
-    ap.add_argument("--input", type=int, required=True)
-    ap.add_argument("--hidden", type=int, required=True)
-    ap.add_argument("--batch", type=int, required=True)
-    ap.add_argument("--time", type=int, required=True)
+    add_stack_args(ap)
     ap.add_argument("--lengths", default="equal", choices=["equal", "random"])
     ap.add_argument("--lengths-list", default=None,
                     help="comma-separated lengths (one per batch row), overriding --lengths: "
