@@ -15,6 +15,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rng } from './rng.mjs';
 
 /** Sizes no tensor may or can have (never between 2^31 and 2^42 elements: those would allocate). */
 const WEIRD_SIZES = [-1, -7, 2 ** 42, 2 ** 48, 2 ** 48 + 1, 2 ** 53, 2 ** 64, 1e300, Infinity, -Infinity, NaN, 0.5, 2.5, -0];
@@ -170,13 +171,7 @@ function arbitraries(fc) {
 }
 
 function fillValues(n, fill, dtype, seed) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = rng(seed);
   const out = new Array(n);
   for (let i = 0; i < n; i++) {
     if (dtype === 'int32') out[i] = fill === 'huge' ? 2147483647 : fill === 'ints' || fill === 'random' ? Math.floor(next() * 8) - 2 : 0;
