@@ -14,6 +14,13 @@ import { LanguageModel, type LanguageModelOptions } from '../nn/language-model.j
 import type { Module } from '../nn/module.js';
 import { packageVersion } from './version.js';
 
+/** The --checkpoint flag of the commands that load any task's checkpoint (eval, predict). */
+export const CHECKPOINT_FLAG = {
+  type: 'string',
+  value: 'DIR',
+  description: "checkpoint folder (or .safetensors file) from 'rnnkit train'",
+} as const;
+
 export const CHECKPOINT_FILE = 'model.safetensors';
 
 /** How a classifier's labelled files are read (and labels numbered). */

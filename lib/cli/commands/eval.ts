@@ -5,7 +5,7 @@ import { bucketByLength } from '../../data/batching.js';
 import type { DataSource } from '../../train/dataset.js';
 import { evaluate } from '../../train/fit.js';
 import { requireFlag } from '../argv.js';
-import { loadCheckpoint } from '../checkpoint.js';
+import { CHECKPOINT_FLAG, loadCheckpoint } from '../checkpoint.js';
 import { encodeLabelled, readLabelled } from '../labelled-data.js';
 import { DEVICE_FLAG, useDevice } from '../device.js';
 import type { Command } from '../main.js';
@@ -13,7 +13,7 @@ import { formatMetric, taskLoss, taskMetrics } from '../objective.js';
 import { windowSource } from '../train/lm.js';
 
 const FLAGS = {
-  checkpoint: { type: 'string', value: 'DIR', description: "checkpoint folder (or .safetensors file) from 'rnnkit train'" },
+  checkpoint: CHECKPOINT_FLAG,
   data: { type: 'string', value: 'FILE', description: 'labelled CSV / .jsonl (classifier) or text file (language model)' },
   batch: { type: 'integer', min: 1, default: 64, description: 'examples per batch' },
   device: DEVICE_FLAG,

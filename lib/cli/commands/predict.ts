@@ -8,12 +8,12 @@ import { checkFile, numberedLines } from '../../data/files.js';
 import { tidy } from '../../scope.js';
 import { padBatch } from '../../train/dataset.js';
 import { requireFlag } from '../argv.js';
-import { loadCheckpoint } from '../checkpoint.js';
+import { CHECKPOINT_FLAG, loadCheckpoint } from '../checkpoint.js';
 import { DEVICE_FLAG, useDevice } from '../device.js';
 import type { Command } from '../main.js';
 
 const FLAGS = {
-  checkpoint: { type: 'string', value: 'DIR', description: "checkpoint folder (or .safetensors file) from 'rnnkit train'" },
+  checkpoint: CHECKPOINT_FLAG,
   input: { type: 'string', value: 'FILE', description: 'texts, one per line (default: read stdin)' },
   batch: { type: 'integer', min: 1, default: 64, description: 'texts per batch' },
   device: DEVICE_FLAG,
