@@ -30,8 +30,25 @@ function loadError(rel) {
   return (r.stderr.split('\n').find((l) => l.startsWith('Error')) ?? `exit ${r.status}`).trim();
 }
 
+/**
+ * In a clone (lib/ and devDependencies present), `npm ci` also compiles the TypeScript, so
+ * `npx rnnkit train` works right after it. Not an npm `prepare` script: npx prepares a directory
+ * package by installing it again, which rebuilt the addon on every first `npx rnnkit` (minutes).
+ * Installs from the registry ship dist/ and have no lib/: nothing to do there.
+ */
+function buildTypeScriptInClone() {
+  if (!existsSync(path.join(root, 'lib', 'index.ts')) || !existsSync(path.join(root, 'node_modules', 'typescript'))) return;
+  if (run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']).status !== 0 ||
+      run(process.execPath, [path.join(root, 'scripts', 'build-cjs.mjs')]).status !== 0) {
+    console.error('rnnkit: the addon is built, but compiling the TypeScript (npm run build) failed');
+    process.exit(1);
+  }
+  say('compiled the TypeScript into dist/ (a clone: npm run build)');
+}
+
 function done(what) {
   say(what);
+  buildTypeScriptInClone();
   process.exit(0);
 }
 

@@ -48,7 +48,8 @@ function run(cmd, args, options = {}) {
 
 // ---- The tarball ----------------------------------------------------------------------------
 run(process.execPath, [path.join(root, 'scripts/prebuild.mjs'), sourceAddon], { stdio: 'inherit' });
-step('npm pack (its prepare script builds dist/)');
+step('npm run build, then npm pack');
+run('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
 const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], { cwd: root }));
 const tarball = path.join(work, packed.filename);
 const files = packed.files.map((f) => f.path);
