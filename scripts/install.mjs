@@ -1,12 +1,12 @@
 // npm "install" script: gets a native addon that loads, trying in order
-//   (a) a prebuilt prebuilds/<platform>-<arch>/rnnkit.node,
+//   (a) a prebuilt prebuilds/<platform>-<arch>/rnnkit.node, or a build of this checkout made before,
 //   (b) cmake-js (CMakeLists.txt; CUDA backend too when found, RNNKIT_CUDA=AUTO|ON|OFF),
 //   (c) node-gyp (binding.gyp, CPU only),
 // and ends with one line saying what it built and why. RNNKIT_SKIP_INSTALL=1 skips it all;
-// RNNKIT_BUILD_FROM_SOURCE=1 skips (a). A build wins over the prebuilt in lib/native.ts too.
+// RNNKIT_BUILD_FROM_SOURCE=1 skips (a). In a clone it also compiles dist/. A build wins over the prebuilt in lib/native.ts too.
 // Plain JS on purpose: TypeScript is not compiled yet at install time.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -38,12 +38,23 @@ function loadError(rel) {
  */
 function buildTypeScriptInClone() {
   if (!existsSync(path.join(root, 'lib', 'index.ts')) || !existsSync(path.join(root, 'node_modules', 'typescript'))) return;
+  const compiled = path.join(root, 'dist', 'cjs', 'index.js');
+  if (existsSync(compiled) && newestIn(path.join(root, 'lib')) <= statSync(compiled).mtimeMs) return;
   if (run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']).status !== 0 ||
       run(process.execPath, [path.join(root, 'scripts', 'build-cjs.mjs')]).status !== 0) {
     console.error('rnnkit: the addon is built, but compiling the TypeScript (npm run build) failed');
     process.exit(1);
   }
   say('compiled the TypeScript into dist/ (a clone: npm run build)');
+}
+
+/** The newest modification time of the files under `dir`. */
+function newestIn(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
 }
 
 function done(what) {
@@ -61,6 +72,13 @@ if (process.env.RNNKIT_SKIP_INSTALL === '1') {
 const prebuilt = `prebuilds/${process.platform}-${process.arch}/rnnkit.node`;
 const prebuiltError = process.env.RNNKIT_BUILD_FROM_SOURCE === '1' ? 'skipped' : loadError(prebuilt);
 if (prebuiltError === null) done(`using ${prebuilt} (prebuilt, it loads)`);
+// A build of this checkout that loads stays (the loader takes it before the prebuilt): npx installs
+// the package again on the first `npx rnnkit` of a clone, and that must not rebuild the addon.
+if (process.env.RNNKIT_BUILD_FROM_SOURCE !== '1') {
+  for (const built of ['build-cmake/Release/rnnkit.node', 'build/Release/rnnkit.node']) {
+    if (existsSync(path.join(root, built)) && loadError(built) === null) done(`using ${built} (built before, it loads)`);
+  }
+}
 const noPrebuilt = {
   'not found': 'no prebuilt',
   skipped: 'RNNKIT_BUILD_FROM_SOURCE=1',
