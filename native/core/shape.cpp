@@ -47,6 +47,16 @@ bool broadcastShapes(const Shape& a, const Shape& b, Shape& out) {
   return true;
 }
 
+Strides keptGradStrides(const Strides& gradStrides, size_t xRank,
+                        const std::vector<bool>& reduced) {
+  if (gradStrides.size() != xRank) return gradStrides;
+  Strides kept;
+  for (size_t d = 0; d < xRank; ++d) {
+    if (!reduced[d]) kept.push_back(gradStrides[d]);
+  }
+  return kept;
+}
+
 Strides broadcastStrides(const Shape& shape, const Strides& strides, const Shape& target) {
   Strides out(target.size(), 0);
   size_t lead = target.size() - shape.size();

@@ -29,6 +29,12 @@ bool broadcastShapes(const Shape& a, const Shape& b, Shape& out);
 Strides broadcastStrides(const Shape& shape, const Strides& strides, const Shape& target);
 
 /**
+ * The strides of a reduction's gradient over x's kept axes, in order: `grad` holds the kept axes,
+ * with or without size-1 reduced ones (keepDims).
+ */
+Strides keptGradStrides(const Strides& gradStrides, size_t xRank, const std::vector<bool>& reduced);
+
+/**
  * Maps a possibly negative axis into [0, rank); throws RK_ARGUMENT
  * "<op>: axis 2 is out of range for a tensor of rank 2".
  */

@@ -135,15 +135,7 @@ void CpuBackend::maxBackward(const Tensor& grad, const Tensor& x, const std::vec
   Strides outStrides = contiguousStrides(x.shape), outKept, outReduced;
   for (size_t d = 0; d < x.rank(); ++d)
     (reduced[d] ? outReduced : outKept).push_back(outStrides[d]);
-  // grad holds the kept axes, with size-1 reduced ones when the forward kept its dims.
-  Strides gradKept;
-  if (grad.rank() == x.rank()) {
-    for (size_t d = 0; d < x.rank(); ++d) {
-      if (!reduced[d]) gradKept.push_back(grad.strides[d]);
-    }
-  } else {
-    gradKept = grad.strides;
-  }
+  Strides gradKept = keptGradStrides(grad.strides, x.rank(), reduced);
   float* dst = out.data<float>();
   std::fill(dst, dst + out.numel(), 0.0f);
   const float* src = x.data<const float>();

@@ -135,6 +135,15 @@ struct Filter {
   RowFilter filter;
 };
 
+/** Writes into `counted` (on the device) how many of targets' rows count, for 'mean'. */
+void countRows(CudaContext& context, const Shape& rowShape, const Tensor& targets,
+               const RowFilter& filter, double* counted) {
+  countRowsKernel<<<1, kBlock, 0, context.stream>>>(makeIndex<1>(rowShape, {targets.strides}),
+                                                    numel(rowShape), targets.data<const int32_t>(),
+                                                    filter, counted);
+  RK_CHECK_LAUNCH();
+}
+
 }  // namespace
 
 void crossEntropyOp(CudaContext& context, const Tensor& logits, const Tensor& targets,
@@ -158,10 +167,7 @@ void crossEntropyOp(CudaContext& context, const Tensor& logits, const Tensor& ta
   if (none) return;
   bool mean = options.reduction == Reduction::Mean;
   if (mean) {
-    countRowsKernel<<<1, kBlock, 0, context.stream>>>(makeIndex<1>(rowShape, {targets.strides}),
-                                                      count, targets.data<const int32_t>(),
-                                                      filter.filter, counted.data());
-    RK_CHECK_LAUNCH();
+    countRows(context, rowShape, targets, filter.filter, counted.data());
   }
   totalLossKernel<<<1, kBlock, 0, context.stream>>>(
       rowLoss.data(), count, mean ? counted.data() : nullptr, loss.data<float>());
@@ -178,10 +184,7 @@ void crossEntropyBackwardOp(CudaContext& context, const Tensor& gradLoss, const 
   DeviceBuffer<double> counted(context, 1);
   bool mean = options.reduction == Reduction::Mean;
   if (mean) {
-    countRowsKernel<<<1, kBlock, 0, context.stream>>>(makeIndex<1>(rowShape, {targets.strides}),
-                                                      count, targets.data<const int32_t>(),
-                                                      filter.filter, counted.data());
-    RK_CHECK_LAUNCH();
+    countRows(context, rowShape, targets, filter.filter, counted.data());
   }
   // 'none' scales each row by its own gradLoss element; 'mean'/'sum' by the scalar (stride 0).
   Strides gradStrides =

@@ -171,15 +171,7 @@ void maxBackwardOp(CudaContext& context, const Tensor& grad, const Tensor& x,
   int64_t outputs = numel(grad.shape);
   if (outputs == 0 || x.numel() == 0) return;
   Split s = splitAxes(x, reduced, contiguousStrides(x.shape));
-  // grad holds the kept axes, with size-1 reduced ones when the forward kept its dims.
-  Strides gradKept;
-  if (grad.rank() == x.rank()) {
-    for (size_t d = 0; d < x.rank(); ++d) {
-      if (!reduced[d]) gradKept.push_back(grad.strides[d]);
-    }
-  } else {
-    gradKept = grad.strides;
-  }
+  Strides gradKept = keptGradStrides(grad.strides, x.rank(), reduced);
   auto kept = makeIndex<3>(s.keptShape, {s.keptX, gradKept, s.keptOut});
   auto group = makeIndex<2>(s.groupShape, {s.groupX, s.groupOut});
   maxBackwardKernel<<<blocksFor(outputs), kBlock, 0, context.stream>>>(
