@@ -8,6 +8,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // The default report, then one plain closing line of counts (test/count-reporter.ts).
+    reporters: ['default', './test/count-reporter.ts'],
     // One process owns the native CPU stream; the suites are small, so no worker pool is needed.
     fileParallelism: false,
     // Training tests take seconds alone, but a 2-core machine shared with other work (OpenMP
