@@ -8,7 +8,8 @@ dnnl::engine& dnnlEngine() {
 }
 
 dnnl::stream& dnnlStream() {
-  static dnnl::stream stream(dnnlEngine());
+  // One per thread: the two directions of a layer may run on two threads (rnn.cpp).
+  thread_local dnnl::stream stream(dnnlEngine());
   return stream;
 }
 

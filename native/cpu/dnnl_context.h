@@ -1,5 +1,6 @@
 // The oneDNN engine and stream the CPU backend uses. Kernels run on the device stream's worker
-// thread only, so one engine/stream pair serves them all.
+// thread (and the recurrent layer's directions on two OpenMP threads): one engine, a stream per
+// thread.
 #pragma once
 
 #include "oneapi/dnnl/dnnl.hpp"

@@ -3,7 +3,8 @@
 // oneDNN has no per-sequence lengths, so a call runs one primitive per layer:
 //  - Uniform batches (every length equal): one primitive per layer over the common length, both
 //    directions at once (bidirectional_concat), reading and writing the layer buffers in place.
-//  - Variable lengths: per layer and direction, the steps are cut into "segments" as a packed
+//  - Variable lengths, and uniform batches whose directions run side by side (below): per layer
+//    and direction, the steps are cut into "segments" as a packed
 //    sequence is: with the batch sorted by length (descending) and s_0 = 0 < s_1 < ... < s_k the
 //    distinct lengths, segment i covers steps [s_i, s_i+1) for the c_i longest sequences. Each
 //    segment gathers its rows into a dense tnc buffer (the reverse direction reads each sequence
@@ -16,10 +17,18 @@
 // An LSTM with cell clipping (config.cellClip > 0), which oneDNN cannot do, always takes the
 // segment path, with our own cell (lstm_clip_cell.cpp) in place of the primitive: both run
 // behind SegmentKernel, so one loop serves both.
+// With exactly two OpenMP threads, a bidirectional layer runs its two directions side by side,
+// one thread each (oneDNN runs serially inside a parallel region): a primitive's per-step GEMMs
+// are too small to split over two threads without a barrier at every step, which cost 2-15% of
+// the layer (T=64, N=32, H=64..256 on 2 cores). A uniform batch then takes the segment path with
+// one segment.
 // This file is the driver (CpuBackend::rnnForward / rnnBackward, and the dropout between layers);
 // the parts: rnn_buffers.h (buffers, copies), rnn_plan.* (sorting, segments), rnn_kernel.*
 // (SegmentKernel, the clipped cell's adapter), rnn_onednn.* (the primitives), rnn_weights.*.
+#include <omp.h>
+
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <vector>
 
@@ -40,12 +49,38 @@ namespace {
 // ---- What a training forward keeps --------------------------------------------------------------
 
 struct CpuRnnSaved final : RnnSaved {
+  bool wholeLayer = false;      // one call per layer over all its directions (uniform plans)
   std::vector<Buffer> inputs;   // layer inputs X_k, tnc [T, B, C_k] (after dropout)
   std::vector<Buffer> outputs;  // layer outputs Y_k, tnc [T, B, D*hOut]
   std::vector<Buffer> masks;    // per layer below the top when dropout: 0 or 1/(1-p), like Y_k
   std::vector<std::vector<std::vector<SavedCall>>> calls;  // [layer][run][segment]
   std::vector<Buffer> keep;                                // the other buffers the calls point into
 };
+
+/** Whether a bidirectional layer runs its directions side by side (see the header comment). */
+bool directionsSideBySide(const RnnConfig& config) {
+  return config.directions() == 2 && omp_get_max_threads() == 2;
+}
+
+/**
+ * f(dir) for each direction of a layer: one thread each when `sideBySide`, else in turn. An
+ * exception in either is rethrown here, once both are done.
+ */
+template <class F>
+void forEachDirection(int64_t directions, bool sideBySide, F f) {
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(directions));
+#pragma omp parallel for num_threads(directions) schedule(static, 1) if (sideBySide)
+  for (int64_t dir = 0; dir < directions; ++dir) {
+    try {
+      f(dir);
+    } catch (...) {
+      errors[dir] = std::current_exception();
+    }
+  }
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
+}
 
 // ---- Dropout ------------------------------------------------------------------------------------
 
@@ -68,9 +103,12 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
     const bool lstm = cfg.mode == RnnMode::Lstm;
     const bool dropout = training && cfg.dropout > 0 && L > 1;
     Plan plan = makePlan(problem);
+    const bool sideBySide = directionsSideBySide(cfg);
+    const bool wholeLayer = plan.uniform && !sideBySide;
     RnnLayout layout = rk::rnnLayout(cfg);
     const float* flat = in.weights.data<const float>();
     auto saved = std::make_unique<CpuRnnSaved>();
+    saved->wholeLayer = wholeLayer;
     saved->calls.resize(static_cast<size_t>(L));
 
     // Initial states as contiguous [L*D, B, hOut / H].
@@ -91,6 +129,7 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
     Buffer output;
     for (int64_t k = 0; k < L; ++k) {
       const int64_t C = cfg.layerInput(k);
+      // A uniform plan writes every step it uses (the rest is zeroed below).
       output = plan.uniform ? newBuffer(dev, T * B * DP) : zeros(dev, T * B * DP);
       if (plan.uniform && used < T) {
         std::memset(output.data() + used * B * DP, 0,
@@ -98,7 +137,7 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
       }
       auto& layerCalls = saved->calls[k];
 
-      if (plan.uniform) {
+      if (wholeLayer) {
         // One primitive for the layer, both directions at once, in place on the layer buffers.
         auto kernel = makeKernel(cfg, layout, k, 0, D, flat, nullptr, training, dev);
         SavedCall call;
@@ -120,13 +159,17 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
         layerCalls.push_back({call});
       } else {
         // Per direction, segment by segment.
-        for (int64_t dir = 0; dir < D; ++dir) {
+        layerCalls.resize(static_cast<size_t>(D));
+        std::vector<std::vector<Buffer>> keep(static_cast<size_t>(D));
+        forEachDirection(D, sideBySide, [&](int64_t dir) {
           const bool reverse = dir == 1;
           const int64_t state = k * D + dir;
-          // Inference too runs oneDNN's training kernel here: its packed weight layouts depend
-          // on the batch, so each segment would repack the weights.
-          auto kernel = makeKernel(cfg, layout, k, dir, 1, flat, nullptr, true, dev);
-          std::vector<SavedCall> calls;
+          // Inference too runs oneDNN's training kernel on several segments: its packed weight
+          // layouts depend on the batch, so each segment would repack the weights.
+          auto kernel = makeKernel(cfg, layout, k, dir, 1, flat, nullptr,
+                                   training || plan.segments.size() > 1, dev);
+          std::vector<SavedCall>& calls = layerCalls[dir];
+          std::vector<Buffer>& held = keep[dir];
           float* prevIter = nullptr;
           float* prevIterC = nullptr;
           for (size_t i = 0; i < plan.segments.size(); ++i) {
@@ -138,18 +181,18 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
             call.srcLayer = src.data();
             call.dstLayer = dst.data();
             call.dstIter = dstIter.data();
-            saved->keep.insert(saved->keep.end(), {src, dst, dstIter});
+            held.insert(held.end(), {src, dst, dstIter});
             if (lstm) {
               dstIterC = newBuffer(dev, rows * H);
               call.dstIterC = dstIterC.data();
-              saved->keep.push_back(dstIterC);
+              held.push_back(dstIterC);
             }
             if (i == 0) {
               Buffer srcIter = newBuffer(dev, rows * P), srcIterC;
               for (int64_t j = 0; j < rows; ++j) {
                 copyFloats(srcIter.data() + j * P, h0.data() + (state * B + plan.perm[j]) * P, P);
               }
-              saved->keep.push_back(srcIter);
+              held.push_back(srcIter);
               call.srcIter = srcIter.data();
               if (lstm) {
                 srcIterC = newBuffer(dev, rows * H);
@@ -157,7 +200,7 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
                   copyFloats(srcIterC.data() + j * H, c0.data() + (state * B + plan.perm[j]) * H,
                              H);
                 }
-                saved->keep.push_back(srcIterC);
+                held.push_back(srcIterC);
                 call.srcIterC = srcIterC.data();
               }
             } else {
@@ -186,7 +229,9 @@ void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool
             prevIterC = call.dstIterC;
             calls.push_back(std::move(call));
           }
-          layerCalls.push_back(std::move(calls));
+        });
+        for (std::vector<Buffer>& held : keep) {
+          saved->keep.insert(saved->keep.end(), held.begin(), held.end());
         }
       }
 
@@ -228,6 +273,8 @@ void CpuBackend::rnnBackward(const RnnProblem& problem, const RnnInputs& in,
     const int64_t H = cfg.hiddenSize, P = cfg.hiddenOut(), DP = D * P;
     const bool lstm = cfg.mode == RnnMode::Lstm;
     Plan plan = makePlan(problem);
+    // The saved calls are laid out for the forward's path (whole layers or per direction).
+    const bool sideBySide = !saved->wholeLayer && directionsSideBySide(cfg);
     RnnLayout layout = rk::rnnLayout(cfg);
     const float* flat = in.weights.data<const float>();
     float* dFlat = out.dWeights.data<float>();
@@ -251,7 +298,7 @@ void CpuBackend::rnnBackward(const RnnProblem& problem, const RnnInputs& in,
       gradInput = zeros(dev, T * B * C);
       const auto& layerCalls = saved->calls[k];
 
-      if (plan.uniform) {
+      if (saved->wholeLayer) {
         auto kernel = makeKernel(cfg, layout, k, 0, D, flat, dFlat, true, dev);
         SegmentDiffs diff{
             grad.data(),      dh.data() + k * D * B * P, lstm ? dc.data() + k * D * B * H : nullptr,
@@ -259,7 +306,11 @@ void CpuBackend::rnnBackward(const RnnProblem& problem, const RnnInputs& in,
         kernel->backward(used, B, layerCalls[0][0], diff);
         kernel->storeGrads(dFlat);
       } else {
-        for (int64_t dir = 0; dir < D; ++dir) {
+        // Each direction adds into its own part of the layer input's gradient (each (t, b) once),
+        // so the two can run side by side; the parts are summed below.
+        std::vector<Buffer> parts{gradInput};
+        if (D == 2) parts.push_back(zeros(dev, T * B * C));
+        forEachDirection(D, sideBySide, [&](int64_t dir) {
           const bool reverse = dir == 1;
           const int64_t state = k * D + dir;
           auto kernel = makeKernel(cfg, layout, k, dir, 1, flat, dFlat, true, dev);
@@ -296,8 +347,7 @@ void CpuBackend::rnnBackward(const RnnProblem& problem, const RnnInputs& in,
             SegmentDiffs diff{diffDst.data(), diffIter.data(),  lstm ? diffIterC.data() : nullptr,
                               diffSrc.data(), nextCarry.data(), lstm ? nextCarryC.data() : nullptr};
             kernel->backward(steps, rows, call, diff);
-            // Both directions add into the layer input's gradient (each (t, b) once per direction).
-            float* gi = gradInput.data();
+            float* gi = parts[dir].data();
             forRows(steps, rows, C, [&](int64_t s, int64_t j) {
               int64_t b = plan.perm[j];
               int64_t t = sourceStep(reverse, seg.t0 + s, problem.lengths[b]);
@@ -314,6 +364,13 @@ void CpuBackend::rnnBackward(const RnnProblem& problem, const RnnInputs& in,
             if (lstm) copyFloats(dc0 + (state * B + b) * H, carryC.data() + j * H, H);
           }
           kernel->storeGrads(dFlat);
+        });
+        if (D == 2) {
+          float* gi = gradInput.data();
+          const float* other = parts[1].data();
+          const int64_t n = T * B * C;
+#pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
+          for (int64_t i = 0; i < n; ++i) gi[i] += other[i];
         }
       }
 
