@@ -55,6 +55,10 @@ LoadedModule load() {
                    dir, "; to fix: rebuild with `npx cmake-js build --CDRNNKIT_CUDA=ON`");
     return m;
   }
+  // The driver first: without it nothing else can run, and on a machine without a GPU the
+  // libraries below (about 190 MiB of resident cuBLAS and cuDNN) would be loaded for nothing.
+  m.reason = loadCudaDriver();
+  if (!m.reason.empty()) return m;
   m.reason = preloadCudaLibraries(cudaLibraryFolders(packageDeps(dir)), RNNKIT_CUBLAS_MAJOR,
                                   RNNKIT_CUDNN_MAJOR);
   if (!m.reason.empty()) return m;
@@ -74,10 +78,6 @@ LoadedModule load() {
             "with `npx cmake-js build --CDRNNKIT_CUDA=ON`");
     return m;
   }
-  // The module loads without the driver (the runtime is static and finds libcuda.so.1 on its
-  // first call); checking for it ourselves gives a clearer reason than the runtime's.
-  m.reason = loadCudaDriver();
-  if (!m.reason.empty()) return m;
   m.api = api;
   m.devices = api->deviceCount(m.reason);
   return m;
