@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `rnnkit` command. The CLI is TypeScript compiled to dist/ (`npm run build`, run by `prepare`).
+// The `rnnkit` command. The CLI is TypeScript compiled to dist/ (`npm run build`; in a clone,
+// the install script compiles it).
 
 import { existsSync } from 'node:fs';
 
