@@ -82,11 +82,17 @@ void forEachDirection(int64_t directions, bool sideBySide, F f) {
   }
 }
 
-// ---- Dropout ------------------------------------------------------------------------------------
+// ---- Elementwise over layer buffers (dropout masks, the two directions' input gradients) --------
+
+/** out[i] = op(a[i], b[i]) over n floats, on OpenMP threads when n is large. */
+template <class Op>
+void combine(float* out, const float* a, const float* b, int64_t n, Op op) {
+#pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
+  for (int64_t i = 0; i < n; ++i) out[i] = op(a[i], b[i]);
+}
 
 void multiply(float* out, const float* a, const float* b, int64_t n) {
-#pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
-  for (int64_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
+  combine(out, a, b, n, [](float x, float y) { return x * y; });
 }
 
 }  // namespace
@@ -366,11 +372,8 @@ void CpuBackend::rnnBackward(const RnnProblem& problem, const RnnInputs& in,
           kernel->storeGrads(dFlat);
         });
         if (D == 2) {
-          float* gi = gradInput.data();
-          const float* other = parts[1].data();
-          const int64_t n = T * B * C;
-#pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
-          for (int64_t i = 0; i < n; ++i) gi[i] += other[i];
+          combine(gradInput.data(), gradInput.data(), parts[1].data(), T * B * C,
+                  [](float x, float y) { return x + y; });
         }
       }
 
