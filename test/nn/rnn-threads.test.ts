@@ -17,7 +17,7 @@ function runWithThreads(threads: number): Results {
   return JSON.parse(execFileSync(process.execPath, [child], { env }).toString()) as Results;
 }
 
-/** 'case: key (max |difference| d)' for each value further than its tolerance from `expected`. */
+/** 'case: key (max relative difference d)' for each value further than its tolerance from `expected`. */
 function mismatches(actual: Results, expected: Results): string[] {
   const found: string[] = [];
   for (const [name, entries] of Object.entries(expected)) {
