@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as rk from 'rnnkit';
-import { arg, drawLengths, ITERS, lcg, median, pickRows, runPeer, SHAPES, TABLE_HEADER, tableRow, THREADS, timeSteps, WARMUP } from './common.mjs';
+import { arg, cpuSides, drawLengths, ITERS, lcg, median, pickRows, runPeer, SHAPES, TABLE_HEADER, tableRow, timeSteps, WARMUP } from './common.mjs';
 
 const VOCAB = 20000;
 const EMBED = 128;
@@ -145,7 +145,7 @@ const noPeer = process.argv.includes('--no-peer');
 const dir = mkdtempSync(join(tmpdir(), 'rnnkit-bench-'));
 
 const rounds = ROUNDS > 1 ? `, ${ROUNDS} rounds alternating the two sides (median of all ${ROUNDS * ITERS})` : '';
-console.log(`rnnkit on ${rk.backends().filter((b) => b.available).map((b) => b.detail).join('; ')}; PyTorch with ${THREADS} threads; median of ${ITERS} steps after ${WARMUP} warm-up${rounds}`);
+console.log(`${cpuSides(rk)}; median of ${ITERS} steps after ${WARMUP} warm-up${rounds}`);
 console.log(`Embedding(${VOCAB}, ${EMBED}) → 2-layer BiLSTM(H) → Linear(2H → ${CLASSES}) on the final states; cross-entropy; Adam lr ${LR}; zero grads + forward + backward + step\n`);
 console.log(TABLE_HEADER);
 const profiles = [];

@@ -51,6 +51,17 @@ export function lstmAndInput(rk, row, { device = 'cpu', requiresGrad = false } =
   return { lstm, x };
 }
 
+/**
+ * The header's line on the two CPU sides: rnnkit's backends and PyTorch's threads, each with the
+ * OpenMP wait policy it runs under (rnnkit loads with passive unless OMP_WAIT_POLICY is set; the
+ * peer gets the environment as the user gave it).
+ */
+export function cpuSides(rk) {
+  const backends = rk.backends().filter((b) => b.available).map((b) => b.detail).join('; ');
+  const user = process.env.OMP_WAIT_POLICY;
+  return `rnnkit on ${backends}, OpenMP waiting ${user ?? 'passive'}; PyTorch with ${THREADS} threads, OpenMP waiting ${user ?? 'by its default'}`;
+}
+
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 export const fmt = (v) => Math.round(v).toLocaleString('en-US');
 

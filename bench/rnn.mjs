@@ -10,7 +10,7 @@
 // when no Python with torch is found.
 
 import * as rk from 'rnnkit';
-import { drawLengths, ITERS, lcg, lstmAndInput, median, pickRows, runPeer, SHAPES, TABLE_HEADER, tableRow, THREADS, timeSteps, WARMUP } from './common.mjs';
+import { cpuSides, drawLengths, ITERS, lcg, lstmAndInput, median, pickRows, runPeer, SHAPES, TABLE_HEADER, tableRow, timeSteps, WARMUP } from './common.mjs';
 
 // The issue's rows: 2-layer BiLSTM, input 128; equal lengths, then random lengths in [T/2, T].
 const ROWS = SHAPES.flatMap((s) => [
@@ -49,7 +49,7 @@ function timePytorch(row, lengths) {
 
 const rows = pickRows(ROWS);
 
-console.log(`rnnkit on ${rk.backends().filter((b) => b.available).map((b) => b.detail).join('; ')}; PyTorch with ${THREADS} threads; median of ${ITERS} steps after ${WARMUP} warm-up`);
+console.log(`${cpuSides(rk)}; median of ${ITERS} steps after ${WARMUP} warm-up`);
 console.log('2-layer bidirectional LSTM, input 128, forward + backward (input gradient included)\n');
 console.log(TABLE_HEADER);
 for (const row of rows) {
