@@ -7,8 +7,9 @@
 //
 //   npm run bench:classifier                       # all rows
 //   npm run bench:classifier -- --rows 0,2         # some rows (0-based, in the table's order)
-//   npm run bench:classifier -- --rounds 3         # alternate the two sides 3 times per row, so a
-//                                                  # slow spell of a shared machine hits both alike
+//   npm run bench:classifier -- --steps 21         # timed steps per side (default 7); the sides
+//                                                  # alternate step by step, so a slow spell of a
+//                                                  # shared machine hits both alike
 //   npm run bench:classifier -- --profile          # also: where rnnkit's step goes (see below)
 //   npm run bench:classifier -- --no-peer          # rnnkit only
 //   RNNKIT_BENCH_PYTHON=python3 npm run bench:classifier   # a Python with torch (default .venv-ref/bin/python)
@@ -20,7 +21,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as rk from 'rnnkit';
-import { arg, cpuSides, drawLengths, ITERS, lcg, median, pickRows, runPeer, SHAPES, TABLE_HEADER, tableRow, timeSteps, WARMUP } from './common.mjs';
+import { cpuSides, drawLengths, ITERS, lcg, lockstep, median, pickRows, SHAPES, TABLE_HEADER, tableRow, WARMUP } from './common.mjs';
 
 const VOCAB = 20000;
 const EMBED = 128;
@@ -65,7 +66,8 @@ function dispose({ model, optimizer, ids, targets }) {
   targets.dispose();
 }
 
-async function timeRnnkit(row, batch) {
+/** rnnkit's training step on `row`: `step()` (async) runs one, `loss()` is the last one's loss. */
+function rnnkitStep(row, batch) {
   const ctx = setup(row, batch);
   const { model, optimizer, ids, targets } = ctx;
   const { lengths } = batch;
@@ -78,9 +80,7 @@ async function timeRnnkit(row, batch) {
     lastLoss = (await loss.data())[0]; // queued after the step: the step is done when it resolves
     loss.dispose();
   };
-  const times = await timeSteps(step);
-  dispose(ctx);
-  return { times, loss: lastLoss };
+  return { step, loss: () => lastLoss, dispose: () => dispose(ctx) };
 }
 
 /**
@@ -126,26 +126,25 @@ async function profileRnnkit(row, batch) {
   return Object.fromEntries(phases.map((p) => [p, median(times[p])]));
 }
 
-function timePytorch(row, batch, dir) {
+/** The PyTorch peer's arguments for `row`, with the batch written where it reads it. */
+function peerArgs(row, batch, dir) {
   // int32 little-endian: ids [batch * time], lengths [batch], targets [batch].
   const file = join(dir, `batch-${row.hidden}-${row.batch}-${row.time}-${row.lengths}.bin`);
   const parts = [batch.ids, batch.lengths, batch.targets];
   writeFileSync(file, Buffer.concat(parts.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))));
-  return runPeer('torch_classifier.py', [
+  return [
     '--vocab', String(VOCAB), '--embed', String(EMBED), '--hidden', String(row.hidden),
     '--classes', String(CLASSES), '--batch', String(row.batch), '--time', String(row.time),
     '--data', file, '--lr', String(LR),
-  ]);
+  ];
 }
 
 const rows = pickRows(ROWS);
-const ROUNDS = Number(arg('--rounds') ?? 1);
 const profile = process.argv.includes('--profile');
 const noPeer = process.argv.includes('--no-peer');
 const dir = mkdtempSync(join(tmpdir(), 'rnnkit-bench-'));
 
-const rounds = ROUNDS > 1 ? `, ${ROUNDS} rounds alternating the two sides (median of all ${ROUNDS * ITERS})` : '';
-console.log(`${cpuSides(rk)}; median of ${ITERS} steps after ${WARMUP} warm-up${rounds}`);
+console.log(`${cpuSides(rk)}; median of ${ITERS} steps after ${WARMUP} warm-up, the two sides alternating step by step`);
 console.log(`Embedding(${VOCAB}, ${EMBED}) → 2-layer BiLSTM(H) → Linear(2H → ${CLASSES}) on the final states; cross-entropy; Adam lr ${LR}; zero grads + forward + backward + step\n`);
 console.log(TABLE_HEADER);
 const profiles = [];
@@ -153,24 +152,11 @@ try {
   for (const row of rows) {
     const batch = batchOf(row);
     const tokens = batch.lengths.reduce((a, b) => a + b, 0);
-    const ours = [];
-    const theirs = [];
-    let peer = noPeer ? { error: '--no-peer' } : null;
-    let loss = NaN;
-    for (let r = 0; r < ROUNDS; r++) {
-      const run = await timeRnnkit(row, batch);
-      ours.push(...run.times);
-      loss = run.loss;
-      if (peer?.error) continue;
-      peer = timePytorch(row, batch, dir);
-      if (!peer.error) theirs.push(...(peer.times_ms ?? [peer.ms_per_iter]));
-    }
-    console.log(tableRow(row, tokens, median(ours), theirs.length > 0 ? median(theirs) : null, peer?.error));
-    if (process.env.RNNKIT_BENCH_VERBOSE) {
-      console.error(`  loss after the last step: rnnkit ${loss.toFixed(4)}, PyTorch ${peer?.loss ?? 'n/a'}`);
-      console.error(`  rnnkit ms: ${ours.map((t) => t.toFixed(0)).join(' ')}`);
-      if (theirs.length > 0) console.error(`  PyTorch ms: ${theirs.map((t) => t.toFixed(0)).join(' ')}`);
-    }
+    const ours = rnnkitStep(row, batch);
+    const t = await lockstep(ours.step, 'torch_classifier.py', peerArgs(row, batch, dir), { noPeer });
+    ours.dispose();
+    console.log(tableRow(row, tokens, t.ours, t.theirs, t.error));
+    if (process.env.RNNKIT_BENCH_VERBOSE) console.error(`  loss after the last step: rnnkit ${ours.loss().toFixed(4)}, PyTorch ${t.peer?.loss ?? 'n/a'}`);
     if (profile) profiles.push({ row, tokens, phases: await profileRnnkit(row, batch) });
   }
 } finally {

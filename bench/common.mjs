@@ -1,15 +1,17 @@
 // What the side-by-side benchmarks share: the issue's shapes, seeded batches both sides read, the
 // step timer, the PyTorch peer runner and the table's cells. Not a test: nothing asserts a time.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../', import.meta.url));
 export const THREADS = Number(process.env.OMP_NUM_THREADS ?? availableParallelism());
 export const WARMUP = 2;
-export const ITERS = Number(process.env.RNNKIT_BENCH_ITERS ?? 7);
+/** Timed steps per side: `--steps N`, else RNNKIT_BENCH_ITERS, else 7. */
+export const ITERS = Number(arg('--steps') ?? process.env.RNNKIT_BENCH_ITERS ?? 7);
 
 /** The issue's shapes (a 2-layer BiLSTM over each): H = 64 and 256 at batch 32, T = 64; H = 512 at batch 64, T = 100. */
 export const SHAPES = [
@@ -89,17 +91,116 @@ export async function timeSteps(step, { warmup = WARMUP, iters = ITERS } = {}) {
   return times;
 }
 
+/** The Python with torch: RNNKIT_BENCH_PYTHON, else .venv-ref's; `{ error }` when neither is there. */
+function peerPython() {
+  const python = process.env.RNNKIT_BENCH_PYTHON ?? `${root}.venv-ref/bin/python`;
+  if (!process.env.RNNKIT_BENCH_PYTHON && !existsSync(python)) return { error: 'no .venv-ref (see bench/peers/README.md)' };
+  return { python };
+}
+
 /**
  * Runs a PyTorch peer script of bench/peers with `args` (plus threads, warm-up and iterations) and
  * returns its JSON line, or `{ error }` naming why it could not run.
  */
 export function runPeer(script, args, { warmup = WARMUP, iters = ITERS } = {}) {
-  const python = process.env.RNNKIT_BENCH_PYTHON ?? `${root}.venv-ref/bin/python`;
-  if (!process.env.RNNKIT_BENCH_PYTHON && !existsSync(python)) return { error: 'no .venv-ref (see bench/peers/README.md)' };
+  const { python, error } = peerPython();
+  if (error) return { error };
   const common = ['--threads', String(THREADS), '--warmup', String(warmup), '--iters', String(iters)];
   const r = spawnSync(python, [`${root}bench/peers/${script}`, ...args, ...common], { encoding: 'utf8' });
   if (r.status !== 0) return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop() };
   return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+/**
+ * Starts a peer script in --lockstep mode and waits until it has warmed up. Resolves to
+ * `{ step, finish }`: step() runs one timed step there and resolves to its ms; finish() ends it
+ * and resolves to its JSON line. Or to `{ error }` naming why it could not start.
+ */
+async function startPeer(script, args) {
+  const { python, error } = peerPython();
+  if (error) return { error };
+  const common = ['--threads', String(THREADS), '--warmup', String(WARMUP), '--iters', String(ITERS), '--lockstep'];
+  const child = spawn(python, [`${root}bench/peers/${script}`, ...args, ...common], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.on('error', (e) => (stderr += `${e.message}\n`));
+  const closed = new Promise((resolve) => child.on('close', resolve));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await lines.next();
+    return r.done ? null : r.value;
+  };
+  const why = async () => {
+    const code = await closed;
+    return stderr.trim().split('\n').pop() || `exit ${code}`;
+  };
+  if ((await next()) !== 'ready') {
+    child.kill();
+    return { error: await why() };
+  }
+  return {
+    async step() {
+      child.stdin.write('step\n');
+      const line = await next();
+      if (line === null) throw new Error(await why());
+      return JSON.parse(line).ms;
+    },
+    async finish() {
+      child.stdin.end();
+      let last = null;
+      for (let line = await next(); line !== null; line = await next()) last = line;
+      if ((await closed) !== 0 || last === null) throw new Error(await why());
+      return JSON.parse(last);
+    },
+  };
+}
+
+/**
+ * Times `ours` (one async training step) against a peer script's step in lockstep: the peer warms
+ * up, then ours, then each of ITERS rounds times one step of ours followed by one of theirs, so
+ * the machine's drift (about ±15% within minutes here) hits both sides alike. Returns both
+ * medians (`theirs` null, with the peer's `error`, when it could not run) and the peer's JSON
+ * line; with RNNKIT_BENCH_VERBOSE set, prints every step's time to stderr.
+ */
+/**
+ * A pause before each timed step of either side: OpenMP threads of the side that just ran may
+ * still spin (libgomp's default policy spins a few ms before sleeping, and PyTorch keeps it), and
+ * would take the cores from the other side's first milliseconds.
+ */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+export async function lockstep(ours, script, args, { noPeer = false } = {}) {
+  const peer = noPeer ? { error: '--no-peer' } : await startPeer(script, args);
+  let error = peer.error;
+  for (let i = 0; i < WARMUP; i++) await ours();
+  const mine = [];
+  const theirs = [];
+  for (let i = 0; i < ITERS; i++) {
+    await settle();
+    const t0 = performance.now();
+    await ours();
+    mine.push(performance.now() - t0);
+    if (error) continue;
+    await settle();
+    try {
+      theirs.push(await peer.step());
+    } catch (e) {
+      error = e.message;
+    }
+  }
+  let line = null;
+  if (!error) {
+    try {
+      line = await peer.finish();
+    } catch (e) {
+      error = e.message;
+    }
+  }
+  if (process.env.RNNKIT_BENCH_VERBOSE) {
+    console.error(`  rnnkit ms: ${mine.map((t) => t.toFixed(0)).join(' ')}`);
+    if (theirs.length > 0) console.error(`  PyTorch ms: ${theirs.map((t) => t.toFixed(0)).join(' ')}`);
+  }
+  return { ours: median(mine), theirs: error ? null : median(theirs), error, peer: line };
 }
 
 export const TABLE_HEADER = [

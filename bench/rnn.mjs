@@ -4,13 +4,14 @@
 //
 //   npm run bench                      # all rows
 //   npm run bench -- --rows 0,1        # some rows (0-based, in the table's order)
+//   npm run bench -- --steps 21        # timed steps per side (default 7), alternating step by step
 //   RNNKIT_BENCH_PYTHON=python3 npm run bench   # a Python with torch (default .venv-ref/bin/python)
 //
 // Run `npm run build` first (npm run bench does); the PyTorch side is skipped, with the reason,
 // when no Python with torch is found.
 
 import * as rk from 'rnnkit';
-import { cpuSides, drawLengths, ITERS, lcg, lstmAndInput, median, pickRows, runPeer, SHAPES, TABLE_HEADER, tableRow, timeSteps, WARMUP } from './common.mjs';
+import { cpuSides, drawLengths, ITERS, lcg, lockstep, lstmAndInput, pickRows, SHAPES, TABLE_HEADER, tableRow, WARMUP } from './common.mjs';
 
 // The issue's rows: 2-layer BiLSTM, input 128; equal lengths, then random lengths in [T/2, T].
 const ROWS = SHAPES.flatMap((s) => [
@@ -21,7 +22,8 @@ const ROWS = SHAPES.flatMap((s) => [
 /** Lengths of a row, drawn with a fixed seed so both sides run the very same batch. */
 const lengthsOf = (row) => drawLengths(row, lcg(12345 + row.batch * 7 + row.time));
 
-async function timeRnnkit(row, lengths) {
+/** rnnkit's training step on `row` (async). */
+function rnnkitStep(row, lengths) {
   const { lstm, x } = lstmAndInput(rk, row, { requiresGrad: true });
   const step = async () => {
     for (const p of [x, ...lstm.parameters()]) {
@@ -36,26 +38,26 @@ async function timeRnnkit(row, lengths) {
     loss.dispose();
     await x.grad.data(); // the step is done when its last gradient is readable
   };
-  return median(await timeSteps(step));
+  return step;
 }
 
-function timePytorch(row, lengths) {
-  return runPeer('torch_rnn.py', [
+/** The PyTorch peer's arguments for `row`. */
+function peerArgs(row, lengths) {
+  return [
     '--mode', row.mode, '--layers', String(row.layers), ...(row.bidirectional ? ['--bidirectional'] : []),
     '--input', String(row.input), '--hidden', String(row.hidden), '--batch', String(row.batch),
     '--time', String(row.time), '--lengths-list', lengths.join(','), '--input-grad',
-  ]);
+  ];
 }
 
 const rows = pickRows(ROWS);
 
-console.log(`${cpuSides(rk)}; median of ${ITERS} steps after ${WARMUP} warm-up`);
+console.log(`${cpuSides(rk)}; median of ${ITERS} steps after ${WARMUP} warm-up, the two sides alternating step by step`);
 console.log('2-layer bidirectional LSTM, input 128, forward + backward (input gradient included)\n');
 console.log(TABLE_HEADER);
 for (const row of rows) {
   const lengths = lengthsOf(row);
   const tokens = lengths.reduce((a, b) => a + b, 0);
-  const ms = await timeRnnkit(row, lengths);
-  const peer = timePytorch(row, lengths);
-  console.log(tableRow(row, tokens, ms, peer.error ? null : peer.ms_per_iter, peer.error));
+  const t = await lockstep(rnnkitStep(row, lengths), 'torch_rnn.py', peerArgs(row, lengths));
+  console.log(tableRow(row, tokens, t.ours, t.theirs, t.error));
 }

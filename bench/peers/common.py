@@ -2,6 +2,7 @@
 
 import json
 import statistics
+import sys
 import time
 
 
@@ -20,20 +21,32 @@ def add_timing_args(ap):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--iters", type=int, default=5)
+    ap.add_argument("--lockstep", action="store_true",
+                    help="after warm-up print 'ready', then run each timed step when a line comes on stdin "
+                         "and answer its time as {\"ms\": ...} (the benchmark alternates the sides step by step)")
 
 
-def time_steps(step, warmup, iters, sync=lambda: None):
-    """Runs `step` `warmup` times, then times `iters` runs (seconds each, `sync` before and after)."""
+def time_steps(step, warmup, iters, sync=lambda: None, lockstep=False):
+    """Runs `step` `warmup` times, then times `iters` runs (seconds each, `sync` before and after).
+
+    With `lockstep`, each timed run waits for a line on stdin and answers with its time, so the
+    caller can alternate it with its own steps."""
     for _ in range(warmup):
         step()
     sync()
+    if lockstep:
+        print("ready", flush=True)
     times = []
     for _ in range(iters):
+        if lockstep and not sys.stdin.readline():
+            break
         sync()
         t0 = time.perf_counter()
         step()
         sync()
         times.append(time.perf_counter() - t0)
+        if lockstep:
+            print(json.dumps({"ms": round(times[-1] * 1e3, 3)}), flush=True)
     return times
 
 

@@ -100,7 +100,7 @@ def main():
         opt.step()
         last[0] = loss.item()
 
-    times = time_steps(step, a.warmup, a.iters)
+    times = time_steps(step, a.warmup, a.iters, lockstep=a.lockstep)
 
     row = {
         "peer": "pytorch",

@@ -92,7 +92,7 @@ def main():
         loss = out.sum() + h.sum()
         loss.backward()
 
-    times = time_steps(step, a.warmup, a.iters, sync)
+    times = time_steps(step, a.warmup, a.iters, sync, lockstep=a.lockstep)
 
     row = {
         "peer": "pytorch",
