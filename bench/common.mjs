@@ -143,7 +143,17 @@ async function startPeer(script, args) {
       child.stdin.write('step\n');
       const line = await next();
       if (line === null) throw new Error(await why());
-      return JSON.parse(line).ms;
+      let ms = NaN;
+      try {
+        ms = Number(JSON.parse(line).ms);
+      } catch {
+        // not JSON: reported below
+      }
+      if (!Number.isFinite(ms)) {
+        child.kill();
+        throw new Error(`the peer answered ${line} to a step`);
+      }
+      return ms;
     },
     async finish() {
       child.stdin.end();
@@ -156,19 +166,19 @@ async function startPeer(script, args) {
 }
 
 /**
- * Times `ours` (one async training step) against a peer script's step in lockstep: the peer warms
- * up, then ours, then each of ITERS rounds times one step of ours followed by one of theirs, so
- * the machine's drift (about ±15% within minutes here) hits both sides alike. Returns both
- * medians (`theirs` null, with the peer's `error`, when it could not run) and the peer's JSON
- * line; with RNNKIT_BENCH_VERBOSE set, prints every step's time to stderr.
- */
-/**
  * A pause before each timed step of either side: OpenMP threads of the side that just ran may
  * still spin (libgomp's default policy spins a few ms before sleeping, and PyTorch keeps it), and
  * would take the cores from the other side's first milliseconds.
  */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
+/**
+ * Times `ours` (one async training step) against a peer script's step in lockstep: the peer warms
+ * up, then ours, then each of ITERS rounds times one step of ours followed by one of theirs, so
+ * the machine's drift (about ±15% within minutes here) hits both sides alike. Returns both
+ * medians (`theirs` null, with the peer's `error`, when it could not run) and the peer's JSON
+ * line; with RNNKIT_BENCH_VERBOSE set, prints every step's time to stderr.
+ */
 export async function lockstep(ours, script, args, { noPeer = false } = {}) {
   const peer = noPeer ? { error: '--no-peer' } : await startPeer(script, args);
   let error = peer.error;
