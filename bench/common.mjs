@@ -91,22 +91,26 @@ export async function timeSteps(step, { warmup = WARMUP, iters = ITERS } = {}) {
   return times;
 }
 
-/** The Python with torch: RNNKIT_BENCH_PYTHON, else .venv-ref's; `{ error }` when neither is there. */
-function peerPython() {
+/**
+ * The command line of peer `script` with `args` plus the timing flags (`extra` after them):
+ * `{ python, argv }`, or `{ error }` when no Python with torch is there (RNNKIT_BENCH_PYTHON,
+ * else .venv-ref's).
+ */
+function peerCommand(script, args, { warmup = WARMUP, iters = ITERS, extra = [] } = {}) {
   const python = process.env.RNNKIT_BENCH_PYTHON ?? `${root}.venv-ref/bin/python`;
   if (!process.env.RNNKIT_BENCH_PYTHON && !existsSync(python)) return { error: 'no .venv-ref (see bench/peers/README.md)' };
-  return { python };
+  const timing = ['--threads', String(THREADS), '--warmup', String(warmup), '--iters', String(iters)];
+  return { python, argv: [`${root}bench/peers/${script}`, ...args, ...timing, ...extra] };
 }
 
 /**
  * Runs a PyTorch peer script of bench/peers with `args` (plus threads, warm-up and iterations) and
  * returns its JSON line, or `{ error }` naming why it could not run.
  */
-export function runPeer(script, args, { warmup = WARMUP, iters = ITERS } = {}) {
-  const { python, error } = peerPython();
+export function runPeer(script, args, timing = {}) {
+  const { python, argv, error } = peerCommand(script, args, timing);
   if (error) return { error };
-  const common = ['--threads', String(THREADS), '--warmup', String(warmup), '--iters', String(iters)];
-  const r = spawnSync(python, [`${root}bench/peers/${script}`, ...args, ...common], { encoding: 'utf8' });
+  const r = spawnSync(python, argv, { encoding: 'utf8' });
   if (r.status !== 0) return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop() };
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
@@ -117,10 +121,9 @@ export function runPeer(script, args, { warmup = WARMUP, iters = ITERS } = {}) {
  * and resolves to its JSON line. Or to `{ error }` naming why it could not start.
  */
 async function startPeer(script, args) {
-  const { python, error } = peerPython();
+  const { python, argv, error } = peerCommand(script, args, { extra: ['--lockstep'] });
   if (error) return { error };
-  const common = ['--threads', String(THREADS), '--warmup', String(WARMUP), '--iters', String(ITERS), '--lockstep'];
-  const child = spawn(python, [`${root}bench/peers/${script}`, ...args, ...common], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(python, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   child.on('error', (e) => (stderr += `${e.message}\n`));
