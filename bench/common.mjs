@@ -11,7 +11,14 @@ export const root = fileURLToPath(new URL('../', import.meta.url));
 export const THREADS = Number(process.env.OMP_NUM_THREADS ?? availableParallelism());
 export const WARMUP = 2;
 /** Timed steps per side: `--steps N`, else RNNKIT_BENCH_ITERS, else 7. */
-export const ITERS = Number(arg('--steps') ?? process.env.RNNKIT_BENCH_ITERS ?? 7);
+export const ITERS = positiveCount('--steps (or RNNKIT_BENCH_ITERS)', arg('--steps') ?? process.env.RNNKIT_BENCH_ITERS ?? '7');
+
+/** `text` as a whole number >= 1, or a RangeError naming `name` and what it got. */
+function positiveCount(name, text) {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name} must be a whole number >= 1, got '${text}'`);
+  return n;
+}
 
 /** The issue's shapes (a 2-layer BiLSTM over each): H = 64 and 256 at batch 32, T = 64; H = 512 at batch 64, T = 100. */
 export const SHAPES = [
