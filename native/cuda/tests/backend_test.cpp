@@ -2,9 +2,7 @@
 // the CPU backend with the same inputs, compared element by element (strided views, broadcasting,
 // int32, NaN-free random data at unit scale). Exact where both devices do the same float32
 // operations in the same order (copies, gather and its scatter-add, dropout masks, optimizer
-// steps); 1e-5 elsewhere. Exits 77 (CTest's skip) when no CUDA device can run it.
-#include <cuda_runtime.h>
-
+// steps); 1e-5 elsewhere. Skips (77) or fails before it starts as gpu_gate.h says.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -18,12 +16,12 @@
 #include "core/backend.h"
 #include "core/ops.h"
 #include "core/stream.h"
+#include "gpu_gate.h"
 
 namespace {
 
 using namespace rk;
 
-constexpr int kSkip = 77;
 const Device kCpu{};
 const Device kGpu{DeviceKind::Cuda, 0};
 
@@ -356,19 +354,7 @@ void testOutOfMemory() {
 }  // namespace
 
 int main() {
-  int count = 0;
-  cudaError_t status = cudaGetDeviceCount(&count);
-  if (status != cudaSuccess || count == 0) {
-    std::printf("SKIP: no CUDA device (%s)\n",
-                status == cudaSuccess ? "none visible" : cudaGetErrorString(status));
-    return kSkip;
-  }
-  try {
-    backendFor(kGpu);
-  } catch (const std::exception& e) {
-    std::printf("SKIP: %s\n", e.what());
-    return kSkip;
-  }
+  if (int code = test::gpuGate("backend_test"); code >= 0) return code;
   testLayout();
   testElementwise();
   testReductions();

@@ -2,9 +2,7 @@
 // CUDA backend and cuDNN), checked against a float64 loop on the host: the outputs and final
 // states against the loop, every gradient against central finite differences of the loop.
 // A 2-layer bidirectional LSTM over an unsorted batch of unequal lengths, with initial states,
-// precision 'fp32' (no TF32). Exits 77 (CTest's skip) when no CUDA device can run it.
-#include <cuda_runtime.h>
-
+// precision 'fp32' (no TF32). Skips (77) or fails before it starts as gpu_gate.h says.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +16,7 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "core/rnn.h"
+#include "gpu_gate.h"
 
 namespace {
 
@@ -26,8 +25,6 @@ using rk::RnnConfig;
 using rk::RnnLayout;
 using rk::str;
 using rk::Tensor;
-
-constexpr int kSkip = 77;
 
 struct Problem {
   RnnConfig cfg;
@@ -227,21 +224,10 @@ int run() {
 }  // namespace
 
 int main() {
-  int count = 0;
-  cudaError_t status = cudaGetDeviceCount(&count);
-  if (status != cudaSuccess || count == 0) {
-    std::printf("SKIP rnn_cudnn_test: no CUDA device (%s)\n", status != cudaSuccess
-                                                                  ? cudaGetErrorString(status)
-                                                                  : "the driver reports 0 devices");
-    return kSkip;
-  }
+  if (int code = rk::test::gpuGate("rnn_cudnn_test"); code >= 0) return code;
   try {
     return run();
   } catch (const Error& e) {
-    if (e.code() == Error::Code::Device) {
-      std::printf("SKIP rnn_cudnn_test: %s\n", e.what());
-      return kSkip;
-    }
     std::printf("FAIL rnn_cudnn_test: %s\n", e.what());
     return 1;
   }
