@@ -64,7 +64,7 @@ export interface RnnConfig {
   batchFirst: boolean;
   /** Dropout probability on the outputs of every layer but the last, when training. */
   dropout: number;
-  /** LSTM cell clipping: each step's cell state is clamped to [-cellClip, cellClip]; 0 for none. */
+  /** LSTM cell clipping to [-cellClip, cellClip] as cuDNN does it (see LSTMOptions.cellClip); 0 for none. */
   cellClip: number;
   precision: RnnPrecision;
 }

@@ -50,8 +50,10 @@ export interface LSTMOptions extends RecurrentOptions {
   /** Project the hidden state to this size (LSTMP, PyTorch's proj_size); 0 for none. */
   projSize?: number;
   /**
-   * Clamp the cell state to [-cellClip, cellClip] at every step, before h = o ⊙ tanh(c) (as
-   * cuDNN's cudnnRNNSetClip and Keras' cell_clip); 0 for none (default).
+   * Cell clipping, as cuDNN computes it (cudnnRNNSetClip_v9): the cell state is clipped to
+   * [-cellClip, cellClip] where it is read (c0 too) and inside tanh, and the stored and returned c
+   * is not clipped: c_t = f ⊙ clip(c_{t-1}) + i ⊙ g, h_t = o ⊙ tanh(clip(c_t)). Keras' and TF1's
+   * `cell_clip` clip the stored state instead, so results differ from theirs. 0 for none (default).
    */
   cellClip?: number;
 }

@@ -32,22 +32,24 @@ void forUnits(int64_t rows, int64_t hidden, F f) {
 }
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+/** x clamped to [-clip, clip]; NaN passes (std::max / std::min return their first argument). */
+inline float clipped(float x, float clip) { return std::min(std::max(x, -clip), clip); }
+/** clipped's derivative: 1 inside [-clip, clip] (ends included) and for NaN (it passes), else 0. */
+inline float clipSlope(float x, float clip) { return x < -clip || x > clip ? 0.0f : 1.0f; }
 /** tanh through expf: a few times faster than tanhf, within ~2e-7 absolute (±1 at the ends). */
 inline float tanhOf(float x) { return 2.0f / (1.0f + std::exp(-2.0f * x)) - 1.0f; }
 
 /** The forward's saved arrays inside its workspace. */
 struct Workspace {
   float* gates;  // [T, N, 4H]: i, f, g, o after their activations
-  float* cPre;   // [T, N, H]: f ⊙ c_{t-1} + i ⊙ g before the clamp
-  float* c;      // [T, N, H]: the clamped cell state
-  float* tanhC;  // [T, N, H]
-  float* hRaw;   // [T, N, H]: o ⊙ tanh(c) before the projection (projection only)
+  float* c;      // [T, N, H]: the cell state as stored, not clipped
+  float* tanhC;  // [T, N, H]: tanh(clip(c))
+  float* hRaw;   // [T, N, H]: o ⊙ tanh(clip(c)) before the projection (projection only)
 
   Workspace(const LstmClipShape& s, float* base) {
     int64_t tn = s.steps * s.rows, h = s.hidden;
     gates = base;
-    cPre = gates + tn * 4 * h;
-    c = cPre + tn * h;
+    c = gates + tn * 4 * h;
     tanhC = c + tn * h;
     hRaw = s.projection ? tanhC + tn * h : nullptr;
   }
@@ -56,7 +58,7 @@ struct Workspace {
 }  // namespace
 
 int64_t lstmClipWorkspaceSize(const LstmClipShape& s) {
-  return s.steps * s.rows * s.hidden * (s.projection ? 8 : 7);
+  return s.steps * s.rows * s.hidden * (s.projection ? 7 : 6);
 }
 
 int64_t lstmClipScratchSize(const LstmClipShape& s) {
@@ -83,7 +85,6 @@ void lstmClipForward(const LstmClipShape& s, const LstmClipWeights& w, const Lst
     const float* cPrev = t == 0 ? io.srcIterC : ws.c + (t - 1) * N * H;
     float* gates = ws.gates + t * N * G;
     gemm('N', 'T', N, G, P, hPrev, P, w.weightHh, P, 1.0f, gates, G);
-    float* cPre = ws.cPre + t * N * H;
     float* c = ws.c + t * N * H;
     float* tanhC = ws.tanhC + t * N * H;
     float* h = s.projection ? ws.hRaw + t * N * H : io.dstLayer + t * N * P;
@@ -98,11 +99,9 @@ void lstmClipForward(const LstmClipShape& s, const LstmClipWeights& w, const Lst
       g[2 * H + u] = gg;
       g[3 * H + u] = go;
       int64_t at = j * H + u;
-      float pre = gf * cPrev[at] + gi * gg;
-      float clamped = std::min(std::max(pre, -clip), clip);
-      float tc = tanhOf(clamped);
-      cPre[at] = pre;
-      c[at] = clamped;
+      float cell = gf * clipped(cPrev[at], clip) + gi * gg;
+      float tc = tanhOf(clipped(cell, clip));
+      c[at] = cell;
       tanhC[at] = tc;
       h[at] = go * tc;
     });
@@ -140,7 +139,7 @@ void lstmClipBackward(const LstmClipShape& s, const LstmClipWeights& w,
       dhRaw = dHRaw;
     }
     const float* gates = ws.gates + t * N * G;
-    const float* cPre = ws.cPre + t * N * H;
+    const float* c = ws.c + t * N * H;
     const float* tanhC = ws.tanhC + t * N * H;
     const float* cPrev = t == 0 ? fwd.srcIterC : ws.c + (t - 1) * N * H;
     float* dg = dGates + t * N * G;
@@ -149,16 +148,15 @@ void lstmClipBackward(const LstmClipShape& s, const LstmClipWeights& w,
       float* d = dg + j * G;
       int64_t at = j * H + u;
       float gi = g[u], gf = g[H + u], gg = g[2 * H + u], go = g[3 * H + u];
-      float tc = tanhC[at], dhu = dhRaw[at];
-      float dc = dcNext[at] + dhu * go * (1.0f - tc * tc);
-      float pre = cPre[at];
-      if (pre < -clip || pre > clip)
-        dc = 0.0f;  // clamped: no gradient through the sum (NaN passes)
+      float tc = tanhC[at], dhu = dhRaw[at], cp = cPrev[at];
+      // dc_t: from h_t through the clip inside tanh, plus dc_{t+1}'s share (or the final
+      // state's gradient), which reaches the stored, unclipped c_t as it is.
+      float dc = dcNext[at] + dhu * go * (1.0f - tc * tc) * clipSlope(c[at], clip);
       d[u] = dc * gg * gi * (1.0f - gi);
-      d[H + u] = dc * cPrev[at] * gf * (1.0f - gf);
+      d[H + u] = dc * clipped(cp, clip) * gf * (1.0f - gf);
       d[2 * H + u] = dc * gi * (1.0f - gg * gg);
       d[3 * H + u] = dhu * tc * go * (1.0f - go);
-      dcNext[at] = dc * gf;
+      dcNext[at] = dc * gf * clipSlope(cp, clip);  // c_{t-1} (c0 too) was read clipped
     });
     // dh_{t-1} = dGates_t W_hh.
     gemm('N', 'N', N, P, G, dg, G, w.weightHh, P, 0.0f, dhNext, P);

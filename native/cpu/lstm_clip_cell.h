@@ -1,10 +1,15 @@
-// An LSTM cell with cell clipping (cuDNN's cudnnRNNSetClip MINMAX, Keras' cell_clip), which
+// An LSTM cell with cell clipping as cuDNN 9 computes it (cudnnRNNSetClip_v9, MINMAX), which
 // oneDNN's LSTM lacks: over one direction of one layer for `steps` steps of `rows` sequences,
 //   gates = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh  (i, f, g, o)
-//   c_t   = clamp(f ⊙ c_{t-1} + i ⊙ g, -clip, clip)
-//   h_t   = o ⊙ tanh(c_t)   (then W_hr h_t with projection)
+//   c_t   = f ⊙ clip(c_{t-1}) + i ⊙ g   (c_{-1} = src_iter_c)
+//   h_t   = o ⊙ tanh(clip(c_t))         (then W_hr h_t with projection)
+// with clip(x) = clamp(x, -clip, clip): the cell state is clipped where it is read, the initial
+// one too, and the stored c_t (dst_iter_c included) is not, so segments chain dst_iter_c into
+// the next src_iter_c unchanged. (Keras' / TF1's cell_clip clamps the stored c_t instead.)
 // Matrix products go through oneDNN's sgemm, the gate math through plain loops. The backward
-// pass passes the cell gradient only where the pre-clamp value lies in [-clip, clip].
+// pass follows the same function: clip's derivative is 1 inside [-clip, clip], 0 outside, on
+// the path through tanh and on the read of c_{t-1} (so diff_src_iter_c is masked at the
+// initial c); diff_dst_iter_c reaches the unclipped final c_t as it is.
 // Buffers are dense row-major: layers tnc [steps, rows, channels], states [rows, channels].
 // Weights are the canonical PyTorch tensors of one layer and direction.
 #pragma once
@@ -57,8 +62,7 @@ struct LstmClipBackwardIo {
   float* diffSrcIterC;        // [N, H]
 };
 
-/** Floats the forward leaves for the backward (gates, pre-clamp c, c, tanh c, h before projection).
- */
+/** Floats the forward leaves for the backward (gates, c, tanh(clip(c)), h before projection). */
 int64_t lstmClipWorkspaceSize(const LstmClipShape& shape);
 /** Floats of scratch the backward pass needs. */
 int64_t lstmClipScratchSize(const LstmClipShape& shape);

@@ -16,7 +16,9 @@
 // gradients back.
 // An LSTM with cell clipping (config.cellClip > 0), which oneDNN cannot do, always takes the
 // segment path, with our own cell (lstm_clip_cell.cpp) in place of the primitive: both run
-// behind SegmentKernel, so one loop serves both.
+// behind SegmentKernel, so one loop serves both. As in cuDNN, that cell clips the cell state
+// where it reads it (c0 too) and inside tanh, and stores it unclipped: a segment's dst_iter_c
+// chains into the next segment's src_iter_c as it is, and the final c is returned unclipped.
 // With exactly two OpenMP threads, a bidirectional layer runs its two directions side by side,
 // one thread each (oneDNN runs serially inside a parallel region): a primitive's per-step GEMMs
 // are too small to split over two threads without a barrier at every step, which cost 2-15% of
