@@ -41,8 +41,9 @@ struct RnnConfig {
   bool bias = true;
   bool batchFirst = true;
   double dropout = 0;
-  double cellClip =
-      0;  // LSTM only: each step's cell state clamped to [-cellClip, cellClip]; 0 = none
+  // LSTM only, 0 = none: as cuDNN, the cell state is clamped to [-cellClip, cellClip] where it is
+  // read (c0 too) and inside h = o * tanh(c); the stored and returned c is not clamped.
+  double cellClip = 0;
   RnnPrecision precision = RnnPrecision::Fp32;
 
   /** Gates per cell: 4 (LSTM), 3 (GRU), 1 (vanilla RNN). */
