@@ -17,16 +17,12 @@
 // Run `npm run build` first (the npm script does); the PyTorch side is skipped, with the reason,
 // when no Python with torch is found.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as rk from 'rnnkit';
-import { cpuSides, drawLengths, ITERS, lcg, lockstep, median, pickRows, SHAPES, TABLE_HEADER, tableRow, WARMUP } from './common.mjs';
-
-const VOCAB = 20000;
-const EMBED = 128;
-const CLASSES = 4;
-const LR = 1e-3;
+import { cpuSides, ITERS, lockstep, median, pickRows, SHAPES, TABLE_HEADER, tableRow, WARMUP } from './common.mjs';
+import { batchOf, CLASSES, dispose, EMBED, LR, peerArgs, rnnkitStep, setup, VOCAB } from './news-classifier.mjs';
 
 // The issue's rows (PyTorch 2.13, 2 threads, gave 24.5k, 3.8k and 1.9k tokens/s): random lengths
 // uniform in [T/2, T] (PyTorch: pack_padded_sequence), then all of length T (no packing).
@@ -35,61 +31,13 @@ const ROWS = SHAPES.flatMap((s) => [
   { ...s, lengths: 'equal' },
 ]);
 
-/** The batch of a row: ids [batch, time] (0 past each length), lengths, targets. */
-function batchOf(row) {
-  const { batch: B, time: T } = row;
-  const next = lcg(12345 + B * 7 + T + row.hidden);
-  const lengths = drawLengths(row, next);
-  const ids = new Int32Array(B * T);
-  for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b]; t++) ids[b * T + t] = 1 + (next() % (VOCAB - 1));
-  const targets = Int32Array.from({ length: B }, () => next() % CLASSES);
-  return { ids, lengths, targets };
-}
-
-function setup(row, batch) {
-  rk.seed(0);
-  const model = new rk.nn.SequenceClassifier({
-    vocabSize: VOCAB, numClasses: CLASSES, embeddingDim: EMBED, hiddenSize: row.hidden,
-    numLayers: 2, bidirectional: true, cell: 'lstm', pooling: 'last',
-  });
-  const optimizer = new rk.optim.Adam(model.parameters(), { lr: LR });
-  const ids = rk.tensor(batch.ids, { shape: [row.batch, row.time] });
-  const targets = rk.tensor(batch.targets, { shape: [row.batch] });
-  return { model, optimizer, ids, targets };
-}
-
-function dispose({ model, optimizer, ids, targets }) {
-  optimizer.zeroGrad();
-  optimizer.dispose();
-  for (const p of model.parameters()) p.dispose();
-  ids.dispose();
-  targets.dispose();
-}
-
-/** rnnkit's training step on `row`: `step()` (async) runs one, `loss()` is the last one's loss. */
-function rnnkitStep(row, batch) {
-  const ctx = setup(row, batch);
-  const { model, optimizer, ids, targets } = ctx;
-  const { lengths } = batch;
-  let lastLoss = NaN;
-  const step = async () => {
-    optimizer.zeroGrad();
-    const loss = rk.tidy(() => rk.crossEntropy(model.forward(ids, { lengths }), targets));
-    loss.backward();
-    optimizer.step();
-    lastLoss = (await loss.data())[0]; // queued after the step: the step is done when it resolves
-    loss.dispose();
-  };
-  return { step, loss: () => lastLoss, dispose: () => dispose(ctx) };
-}
-
 /**
  * --profile: the same step cut in phases, each ended by a read (so each phase's time includes one
  * stream round trip, well under a millisecond): embedding gather, LSTM forward, head + loss,
  * backward (all of it), Adam. Median per phase.
  */
 async function profileRnnkit(row, batch) {
-  const ctx = setup(row, batch);
+  const ctx = setup(rk, row, batch);
   const { model, optimizer, ids, targets } = ctx;
   const { lengths } = batch;
   const phases = ['embedding', 'lstm fwd', 'head+loss', 'backward', 'adam'];
@@ -126,19 +74,6 @@ async function profileRnnkit(row, batch) {
   return Object.fromEntries(phases.map((p) => [p, median(times[p])]));
 }
 
-/** The PyTorch peer's arguments for `row`, with the batch written where it reads it. */
-function peerArgs(row, batch, dir) {
-  // int32 little-endian: ids [batch * time], lengths [batch], targets [batch].
-  const file = join(dir, `batch-${row.hidden}-${row.batch}-${row.time}-${row.lengths}.bin`);
-  const parts = [batch.ids, batch.lengths, batch.targets];
-  writeFileSync(file, Buffer.concat(parts.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))));
-  return [
-    '--vocab', String(VOCAB), '--embed', String(EMBED), '--hidden', String(row.hidden),
-    '--classes', String(CLASSES), '--batch', String(row.batch), '--time', String(row.time),
-    '--data', file, '--lr', String(LR),
-  ];
-}
-
 const rows = pickRows(ROWS);
 const profile = process.argv.includes('--profile');
 const noPeer = process.argv.includes('--no-peer');
@@ -152,7 +87,7 @@ try {
   for (const row of rows) {
     const batch = batchOf(row);
     const tokens = batch.lengths.reduce((a, b) => a + b, 0);
-    const ours = rnnkitStep(row, batch);
+    const ours = rnnkitStep(rk, row, batch);
     const t = await lockstep(ours.step, 'torch_classifier.py', peerArgs(row, batch, dir), { noPeer });
     ours.dispose();
     console.log(tableRow(row, tokens, t.ours, t.theirs, t.error));

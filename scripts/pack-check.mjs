@@ -8,10 +8,15 @@
 //     oneDNN, OpenMP and OpenCL libraries and oneDNN's headers (so only the prebuilt's own copies
 //     can load). The install script must take the prebuilt, as it cannot build.
 // Every training run also reads /proc/self/maps: oneDNN must come from the package's prebuilds/.
+// When the addon was built with the CUDA backend (rnnkit_cuda.so beside it, as in the release
+// build), the tarball must carry prebuilds/<platform>/rnnkit_cuda.so, the installed package must
+// find it and get as far as the driver check (on a machine without a GPU: the "no NVIDIA driver"
+// reason), and the shipped module must link (dlopen RTLD_NOW with cuDNN and cuBLAS on the library
+// path: .deps/cuda/lib from `npm run fetch:cuda-deps`, or CUDNN_PATH/lib).
 // usage: node scripts/pack-check.mjs [path/to/rnnkit.node]   (default: build-cmake/Release/rnnkit.node)
 // The dependencies come from npm's cache when it has them (--prefer-offline), else the registry.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +63,8 @@ const required = [
   'scripts/install.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts',
   'dist/cjs/package.json', `prebuilds/${platform}/rnnkit.node`, `prebuilds/${platform}/libdnnl.so.2`,
 ];
+const withCuda = existsSync(path.join(path.dirname(sourceAddon), 'rnnkit_cuda.so'));
+if (withCuda) required.push(`prebuilds/${platform}/rnnkit_cuda.so`);
 const missing = required.filter((f) => !files.includes(f));
 if (missing.length) fail(`the tarball lacks ${missing.join(', ')}`);
 const allowed = /^(package\.json|README\.md|LICENSE|CMakeLists\.txt|binding\.gyp|bin\/|dist\/|native\/|prebuilds\/|scripts\/(install\.mjs|fetch-cuda-deps\.sh)$)/;
@@ -77,7 +84,17 @@ const includes = files
 const sources = Object.entries(lists).flatMap(([key, list]) => (Array.isArray(list) && !key.startsWith('cudaTest') ? list : []));
 const unshipped = [...new Set([...sources, ...includes])].filter((f) => !files.includes(f));
 if (unshipped.length) fail(`a build from the tarball would miss ${unshipped.join(', ')}`);
-step(`${packed.filename}: ${files.length} files, ${(packed.size / 2 ** 20).toFixed(1)} MiB packed`);
+step(`${packed.filename}: ${files.length} files, ${(packed.size / 2 ** 20).toFixed(1)} MiB packed, ${(packed.unpackedSize / 2 ** 20).toFixed(1)} MiB unpacked`);
+if (withCuda) {
+  const shippedModule = path.join(root, 'prebuilds', platform, 'rnnkit_cuda.so');
+  const cudaLibs = [process.env.CUDNN_PATH && path.join(process.env.CUDNN_PATH, 'lib'), path.join(root, '.deps/cuda/lib')].find((d) => d && existsSync(path.join(d, 'libcudnn.so.9')));
+  if (!cudaLibs) fail('cannot check that rnnkit_cuda.so links: no libcudnn.so.9 in CUDNN_PATH/lib or .deps/cuda/lib (npm run fetch:cuda-deps)');
+  // Python's ctypes: a plain dlopen (RTLD_NOW resolves every symbol, as the addon's loader does).
+  run('python3', ['-c', 'import ctypes, os, sys; ctypes.CDLL(sys.argv[1], mode=os.RTLD_NOW)', shippedModule], {
+    env: { ...process.env, LD_LIBRARY_PATH: cudaLibs },
+  });
+  step(`prebuilds/${platform}/rnnkit_cuda.so: ${(statSync(shippedModule).size / 2 ** 20).toFixed(1)} MiB, links against cuDNN and cuBLAS (${cudaLibs})`);
+}
 
 // ---- What a user writes ---------------------------------------------------------------------
 // One training script, run once through import and once through require.
@@ -103,6 +120,8 @@ console.log('loss ' + losses[0].toFixed(4) + ' -> ' + losses[29].toFixed(4));
 const whereIsOnednn = `
 const onednn = process.getBuiltinModule('node:fs').readFileSync('/proc/self/maps', 'utf8').match(/\\S*libdnnl\\.so\\S*/);
 console.log('oneDNN from ' + (onednn ? onednn[0] : 'nowhere'));
+const cudaEntry = rk.backends().find((b) => b.name === 'cuda');
+console.log('CUDA: ' + (cudaEntry ? (cudaEntry.available ? 'available' : cudaEntry.detail) : 'none'));
 `;
 // One TypeScript file, checked once as ESM and once as CommonJS; @ts-expect-error fails the
 // check when a wrong call stops being an error.
@@ -152,7 +171,10 @@ function train(dir, wrap = (cmd, args) => [cmd, args], env = process.env) {
     const out = run(...wrap(process.execPath, [script]), { cwd: dir, env });
     const from = /oneDNN from (.*)/.exec(out)?.[1];
     if (!from || path.dirname(realpathSync(from)) !== prebuilds) fail(`${script}: oneDNN came from ${from}, not ${prebuilds}`);
-    step(`${script}: ${out.split('\n')[0]}, oneDNN from the package's prebuilds/`);
+    const cuda = /CUDA: (.*)/.exec(out)?.[1] ?? '';
+    // With the CUDA module shipped, the loader finds it and stops at the driver (no GPU here), or runs.
+    if (withCuda && !(cuda === 'available' || cuda.includes('libcuda.so.1'))) fail(`${script}: the shipped CUDA module was not reached: ${cuda}`);
+    step(`${script}: ${out.split('\n')[0]}, oneDNN from the package's prebuilds/${withCuda ? `; CUDA: ${cuda.split(';')[0]}` : ''}`);
   }
 }
 

@@ -8,14 +8,13 @@
 //   - RUNPATH $ORIGIN on each of them (patchelf), so the dynamic loader looks beside the addon
 //     before the system's folders, and no path of the build machine stays in a shipped binary.
 // usage: node scripts/prebuild.mjs [path/to/rnnkit.node]   (default: build-cmake/Release/rnnkit.node)
+// scripts/gpu-bundle.mjs makes the GPU bundle's addon folder with the same function (prebuild).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const addon = path.resolve(process.argv[2] ?? path.join(root, 'build-cmake/Release/rnnkit.node'));
-const out = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
 
 // What glibc-based Linux with Node.js always has (Node itself links libstdc++ and libgcc_s).
 const SYSTEM_LIBRARIES = /^(linux-vdso|ld-linux[^ ]*|libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s)\.so/;
@@ -52,28 +51,41 @@ function copyrightFile(library) {
   return file && existsSync(file) ? { pkg, file } : undefined;
 }
 
-if (!existsSync(addon)) fail(`${addon} not found: build the addon first (npm run build:native)`);
-rmSync(out, { recursive: true, force: true });
-mkdirSync(path.join(out, 'licenses'), { recursive: true });
+/**
+ * Fills `out` (emptied first) with the addon, the CUDA module beside it if any, and the shared
+ * libraries they need, each with RUNPATH $ORIGIN; checks that the copy loads. Returns the files.
+ */
+export function prebuild(addon, out) {
+  if (!existsSync(addon)) fail(`${addon} not found: build the addon first (npm run build:native)`);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(path.join(out, 'licenses'), { recursive: true });
 
-const shipped = [path.join(out, 'rnnkit.node')];
-copyFileSync(addon, shipped[0]);
-const cudaModule = path.join(path.dirname(addon), 'rnnkit_cuda.so');
-if (existsSync(cudaModule)) {
-  shipped.push(path.join(out, 'rnnkit_cuda.so'));
-  copyFileSync(cudaModule, shipped[1]);
-}
-// ldd lists the whole closure (oneDNN's own OpenCL loader too), so one pass over the addon is enough.
-for (const [soname, library] of bundledDependencies(addon)) {
-  const dest = path.join(out, soname);
-  copyFileSync(library, dest); // copyFileSync follows the soname's symlink to the real file
-  shipped.push(dest);
-  const copyright = copyrightFile(library);
-  if (copyright) copyFileSync(copyright.file, path.join(out, 'licenses', `${copyright.pkg}.copyright`));
-}
-for (const file of shipped) run('patchelf', ['--set-rpath', '$ORIGIN', file]);
+  const shipped = [path.join(out, 'rnnkit.node')];
+  copyFileSync(addon, shipped[0]);
+  const cudaModule = path.join(path.dirname(addon), 'rnnkit_cuda.so');
+  if (existsSync(cudaModule)) {
+    shipped.push(path.join(out, 'rnnkit_cuda.so'));
+    copyFileSync(cudaModule, shipped[1]);
+  }
+  // ldd lists the whole closure (oneDNN's own OpenCL loader too), so one pass over the addon is enough.
+  for (const [soname, library] of bundledDependencies(addon)) {
+    const dest = path.join(out, soname);
+    copyFileSync(library, dest); // copyFileSync follows the soname's symlink to the real file
+    shipped.push(dest);
+    const copyright = copyrightFile(library);
+    if (copyright) copyFileSync(copyright.file, path.join(out, 'licenses', `${copyright.pkg}.copyright`));
+  }
+  for (const file of shipped) run('patchelf', ['--set-rpath', '$ORIGIN', file]);
 
-// The copy must load on its own: in a child process, so a crash cannot hide as success.
-const check = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(shipped[0])})`], { encoding: 'utf8' });
-if (check.status !== 0) fail(`${shipped[0]} does not load:\n${check.stderr}`);
-console.log(`prebuild: ${path.relative(root, out)}: ${shipped.map((f) => path.basename(f)).join(', ')}`);
+  // The copy must load on its own: in a child process, so a crash cannot hide as success.
+  const check = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(shipped[0])})`], { encoding: 'utf8' });
+  if (check.status !== 0) fail(`${shipped[0]} does not load:\n${check.stderr}`);
+  return shipped;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const addon = path.resolve(process.argv[2] ?? path.join(root, 'build-cmake/Release/rnnkit.node'));
+  const out = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  const shipped = prebuild(addon, out);
+  console.log(`prebuild: ${path.relative(root, out)}: ${shipped.map((f) => path.basename(f)).join(', ')}`);
+}

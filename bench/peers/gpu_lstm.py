@@ -62,7 +62,7 @@ def main():
             scaler.step(opt)
             scaler.update()
 
-    times = time_steps(step, a.warmup, a.iters, torch.cuda.synchronize)
+    times = time_steps(step, a.warmup, a.iters, torch.cuda.synchronize, lockstep=a.lockstep)
     emit({
         "peer": "pytorch",
         "torch": torch.__version__,

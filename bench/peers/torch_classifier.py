@@ -4,7 +4,7 @@ and print ONE JSON line.
 
     torch_classifier.py --hidden 256 --batch 32 --time 64 [--data batch.bin] [--vocab 20000]
                         [--embed 128] [--classes 4] [--lr 1e-3] [--seed 0] [--threads 2]
-                        [--warmup 2] [--iters 7]
+                        [--warmup 2] [--iters 7] [--device cpu|cuda]
 
 The model is rnnkit's nn.SequenceClassifier (cell 'lstm', pooling 'last') in PyTorch:
 Embedding(vocab, embed) -> 2-layer bidirectional batch_first LSTM(hidden) ->
@@ -60,10 +60,17 @@ def main():
     ap.add_argument("--time", type=int, required=True)
     ap.add_argument("--data", default=None, help="int32 file: ids, lengths, targets (see above)")
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     add_timing_args(ap)
     ap.set_defaults(iters=7)
     a = ap.parse_args()
 
+    if a.device == "cuda" and not torch.cuda.is_available():
+        print("torch_classifier.py: torch sees no CUDA device", file=sys.stderr)
+        return 2
+    dev = torch.device(a.device)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     B, T = a.batch, a.time
@@ -89,7 +96,9 @@ def main():
     tokens = int(lengths.sum())
     print(f"lengths sum = {tokens} (batch {B} x time {T} = {B * T}), packed = {packed}", file=sys.stderr)
 
-    model = SequenceClassifier(a.vocab, a.embed, a.hidden, a.classes).float()
+    # pack_padded_sequence takes the lengths on the CPU.
+    ids, targets = ids.to(dev), targets.to(dev)
+    model = SequenceClassifier(a.vocab, a.embed, a.hidden, a.classes).float().to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     last = [0.0]
 
@@ -100,7 +109,8 @@ def main():
         opt.step()
         last[0] = loss.item()
 
-    times = time_steps(step, a.warmup, a.iters, lockstep=a.lockstep)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    times = time_steps(step, a.warmup, a.iters, sync, lockstep=a.lockstep)
 
     row = {
         "peer": "pytorch",
@@ -114,6 +124,7 @@ def main():
         "time": T,
         "lengths": "random" if packed else "equal",
         "threads": a.threads,
+        "device": a.device if dev.type == "cpu" else torch.cuda.get_device_name(dev),
         "loss": round(last[0], 6),
     }
     emit(row, tokens, times)

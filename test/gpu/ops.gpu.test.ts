@@ -260,6 +260,33 @@ describeGpu('CUDA ops against the CPU backend', () => {
     sameAsCpu('gather of rows of a 3-D table', [leaf([5, 2, 3], 72)], (t) => rk.gather(t, rk.tensor(Int32Array.of(4, 0, 4), { device: t.device })), ELEMENTWISE);
   });
 
+  it('a bad index on the GPU is an IndexError at the next read, with the CPU\'s message, and the device stays usable', async () => {
+    // GPU indices are checked on the device (no stream sync in the op): the op returns, the read rejects.
+    const table = rk.tensor(uniform(10 * 3, 73), { shape: [10, 3], device: cuda() });
+    const cases = [
+      { what: 'gather', make: () => rk.gather(table, rk.tensor(Int32Array.of(1, 12, 3), { device: cuda() })), message: /indices\[1\] = 12 is out of range \[0, 10\)/ },
+      {
+        what: 'crossEntropy targets',
+        make: () => rk.crossEntropy(rk.tensor(uniform(2 * 4 * 5, 74), { shape: [2, 4, 5], device: cuda() }), rk.tensor(Int32Array.of(0, 1, 2, 3, 4, 9, 0, 0), { shape: [2, 4], device: cuda() }), { lengths: [4, 2] }),
+        message: /targets\[1, 1\] = 9 is out of range \[0, 5\)/,
+      },
+    ];
+    for (const c of cases) {
+      const out = c.make();
+      await expect(out.data(), c.what).rejects.toThrow(rk.IndexError);
+      out.dispose();
+      const again = c.make();
+      await expect(again.data(), c.what).rejects.toThrow(c.message);
+      again.dispose();
+      // The stream is not left poisoned: the next op reads back fine.
+      const ok = rk.gather(table, rk.tensor(Int32Array.of(9, 0), { device: cuda() }));
+      const rows = Array.from(table.dataSync());
+      expect(Array.from(await ok.data()), c.what).toEqual([...rows.slice(27, 30), ...rows.slice(0, 3)]);
+      ok.dispose();
+    }
+    table.dispose();
+  });
+
   it('dropout: for one seed the GPU drops exactly the elements the CPU drops; backward uses the same mask', () => {
     const x = leaf([4, 33, 17], 80);
     for (const p of [0.1, 0.5, 0.9]) {

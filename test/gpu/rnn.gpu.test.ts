@@ -1,8 +1,9 @@
 // The recurrent layers on CUDA (cuDNN's fused RNN): every case of test/fixtures/rnn.json (PyTorch)
 // on the GPU in fp32 (TF32 off) to 1e-5 / 1e-4, the tf32 / fp16 / bf16 precisions against the
 // float32 CPU backend with looser stated bounds, unequal lengths in any order, seeded dropout
-// between layers, and random configs CPU-vs-GPU. Skipped, with the reason printed, when no CUDA
-// device works here.
+// between layers, and pinned coverage CPU-vs-GPU (every mode x direction x bias, projection, cell
+// clipping with |c0| above the clip, both layouts). Skipped, with the reason printed, when no CUDA
+// device works here (a failure with RNNKIT_REQUIRE_GPU=1).
 
 // (vitest.config.ts sets CUBLAS_WORKSPACE_CONFIG, without which cuBLAS inside cuDNN's RNN is not
 // repeatable: the dropout test compares two runs.)
@@ -133,7 +134,13 @@ function loadInto(layer: Layer, params: Record<string, Float32Array> | Layer): v
 // ---- Random problems ----------------------------------------------------------------------------
 
 /** Deterministic random problem of `config`: inputs, states, lengths (null: all T). */
-function randomInputs(config: RnnConfig, batch: number, time: number, seed: number, opts: { lengths: number[] | null; states: boolean }): Inputs {
+function randomInputs(
+  config: RnnConfig,
+  batch: number,
+  time: number,
+  seed: number,
+  opts: { lengths: number[] | null; states: boolean; xScale?: number; c0Scale?: number },
+): Inputs {
   const data = (shape: number[], s: number, scale = 1): Data => ({
     values: Float32Array.from(uniform(shape.reduce((a, b) => a * b, 1), s, -scale, scale)),
     shape,
@@ -144,9 +151,9 @@ function randomInputs(config: RnnConfig, batch: number, time: number, seed: numb
   const seq = (c: number) => (config.batchFirst ? [batch, time, c] : [time, batch, c]);
   const lstm = config.mode === 'lstm';
   return {
-    x: data(seq(config.inputSize), seed),
+    x: data(seq(config.inputSize), seed, opts.xScale ?? 1),
     h0: opts.states ? data([S, batch, hOut], seed + 1, 0.5) : null,
-    c0: opts.states && lstm ? data([S, batch, config.hiddenSize], seed + 2, 0.5) : null,
+    c0: opts.states && lstm ? data([S, batch, config.hiddenSize], seed + 2, opts.c0Scale ?? 0.5) : null,
     lengths: opts.lengths,
     wOut: data(seq(D * hOut), seed + 3),
     wH: data([S, batch, hOut], seed + 4),
@@ -342,30 +349,61 @@ describeGpu('recurrent layers on CUDA (cuDNN)', () => {
     });
   });
 
-  describe('random configs, CPU vs GPU in fp32', () => {
+  // Pinned coverage (not seeds): every mode x direction x bias, LSTM projection, cell clipping,
+  // unsorted unequal lengths, both layouts, with and without initial states, 1-3 layers.
+  describe('every mode x direction x bias, CPU vs GPU in fp32', () => {
     const modes = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru'] as const;
-    for (let i = 0; i < 12; i++) {
-      const r = uniform(12, 1000 + i, 0, 1);
-      const pick = (u: number, n: number) => Math.min(n - 1, Math.floor(u * n));
-      const mode = modes[pick(r[0]!, 4)]!;
-      const hiddenSize = 1 + pick(r[1]!, 40);
-      const cfg = config({
-        mode,
-        inputSize: 1 + pick(r[2]!, 40),
-        hiddenSize,
-        numLayers: 1 + pick(r[3]!, 3),
-        bidirectional: r[4]! < 0.5,
-        bias: r[5]! < 0.8,
-        batchFirst: r[6]! < 0.5,
-        projSize: mode === 'lstm' && hiddenSize > 1 && r[7]! < 0.3 ? 1 + pick(r[8]!, hiddenSize - 1) : 0,
-        cellClip: mode === 'lstm' && r[9]! < 0.25 ? 0.5 : 0,
-      });
-      const batch = 1 + pick(r[10]!, 8);
-      const time = 1 + pick(r[11]!, 12);
-      const lengths = i % 3 === 0 ? null : uniform(batch, 2000 + i, 1, time + 1).map((u) => Math.min(time, Math.floor(u)));
-      it(`#${i}: ${JSON.stringify({ ...cfg, batch, time, lengths })}`, () => {
-        const inputs = randomInputs(cfg, batch, time, 500 + i, { lengths, states: i % 2 === 0 });
+    let i = 0;
+    for (const mode of modes) {
+      for (const bidirectional of [false, true]) {
+        for (const bias of [true, false]) {
+          const cfg = config({ mode, inputSize: 7, hiddenSize: 9, numLayers: 1 + (i % 3), bidirectional, bias, batchFirst: i % 2 === 0 });
+          const lengths = i % 4 < 2 ? [5, 1, 7, 3, 7] : null;
+          const states = i % 3 !== 1;
+          const seed = 500 + i++;
+          it(`${mode} ${bidirectional ? 'bidirectional' : 'unidirectional'} ${bias ? 'bias' : 'no bias'}: ${cfg.numLayers} layers, ${cfg.batchFirst ? 'batch' : 'sequence'}-major, ${lengths ? 'unsorted lengths' : 'equal lengths'}, ${states ? 'initial states' : 'zero states'}`, () => {
+            const inputs = randomInputs(cfg, 5, 7, seed, { lengths, states });
+            const { cpu, gpu: got } = cpuAndGpu(cfg, inputs, 'fp32');
+            expectResults(got, cpu, FP32);
+          });
+        }
+      }
+    }
+  });
+
+  describe('LSTM projection (projSize), CPU vs GPU in fp32', () => {
+    for (const [k, bidirectional, lengths, batchFirst] of [
+      [0, false, null, true],
+      [1, true, [6, 2, 4, 6], true],
+      [2, true, null, false],
+      [3, false, [1, 6, 3, 5], false],
+    ] as const) {
+      const cfg = config({ mode: 'lstm', inputSize: 6, hiddenSize: 10, projSize: 4, numLayers: 2, bidirectional, batchFirst });
+      it(`projection #${k}: ${bidirectional ? 'bidirectional' : 'unidirectional'}, ${batchFirst ? 'batch' : 'sequence'}-major, ${lengths ? 'unsorted lengths' : 'equal lengths'}`, () => {
+        const inputs = randomInputs(cfg, 4, 6, 600 + k, { lengths: lengths ? [...lengths] : null, states: k % 2 === 0 });
         const { cpu, gpu: got } = cpuAndGpu(cfg, inputs, 'fp32');
+        expectResults(got, cpu, FP32);
+      });
+    }
+  });
+
+  // cuDNN clips the cell state where it reads it (c0 too) and inside tanh, and returns the
+  // unclipped c; the CPU backend computes the same function (native/cpu/lstm_clip_cell.h). Each
+  // case has |c0| above the clip and inputs large enough for the clip to bite during the sequence,
+  // and checks that it did (else an implementation that ignores the clip would pass).
+  describe('LSTM cell clipping (cellClip) with |c0| above the clip, CPU vs GPU in fp32', () => {
+    const clip = 0.5;
+    for (const [k, cfg, lengths] of [
+      [0, config({ mode: 'lstm', inputSize: 5, hiddenSize: 6, cellClip: clip }), null],
+      [1, config({ mode: 'lstm', inputSize: 5, hiddenSize: 6, cellClip: clip, numLayers: 2, bidirectional: true, batchFirst: false }), [4, 8, 1, 6]],
+      [2, config({ mode: 'lstm', inputSize: 5, hiddenSize: 8, projSize: 3, cellClip: clip, numLayers: 2, bidirectional: true }), [8, 3, 6, 2]],
+    ] as const) {
+      it(`cell clipping #${k}: ${cfg.numLayers} layers, ${cfg.bidirectional ? 'bidirectional' : 'unidirectional'}${cfg.projSize ? ', projection' : ''}${lengths ? ', unsorted lengths' : ''}`, () => {
+        const inputs = randomInputs(cfg, 4, 8, 700 + k, { lengths: lengths ? [...lengths] : null, states: true, xScale: 3, c0Scale: 2 });
+        expect(inputs.c0!.values.some((v) => Math.abs(v) > clip)).toBe(true);
+        const { cpu, gpu: got } = cpuAndGpu(cfg, inputs, 'fp32');
+        // The returned c is the unclipped state: some of it lies beyond the clip.
+        expect(cpu.c!.some((v) => Math.abs(v) > clip)).toBe(true);
         expectResults(got, cpu, FP32);
       });
     }
