@@ -25,8 +25,11 @@ int deviceCount(std::string& reason) {
         "no CUDA-capable GPU is visible; to fix: check that nvidia-smi lists a GPU and that "
         "CUDA_VISIBLE_DEVICES does not hide it, or use device 'cpu'";
   } else if (status == cudaErrorInsufficientDriver) {
-    reason = str("the NVIDIA driver is too old for CUDA ", libraryVersions().cudaRuntime, " (",
-                 describe(status), "); to fix: update the NVIDIA driver");
+    // The runtime's version from its header, not libraryVersions(): that asks cuDNN too, which
+    // would load libcudnn_graph (128 MB) only to say that the driver is too old.
+    reason = str("the NVIDIA driver is too old for CUDA ", CUDART_VERSION / 1000, ".",
+                 CUDART_VERSION % 1000 / 10, " (", describe(status),
+                 "); to fix: update the NVIDIA driver");
   } else {
     reason = str("the CUDA runtime could not start (", describe(status),
                  "); to fix: check the GPU and its driver with nvidia-smi");
