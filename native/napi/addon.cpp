@@ -186,6 +186,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exportReads(env, exports);
   exportRnn(env, exports);
   exportOptim(env, exports);
+  exportCudaLibraries(env, exports);
   return exports;
 }
 
