@@ -148,8 +148,12 @@ export interface GpuInfo {
   computeCapability: string;
   /** Bytes. */
   totalMemory: number;
-  /** Bytes free when backends() was called. */
-  freeMemory: number;
+  /**
+   * Bytes free when backends() was called, once rnnkit uses the device (memory() lists it);
+   * before that null: only the device's CUDA context can tell, and listing GPUs creates none
+   * (a context takes hundreds of MB on each GPU, for as long as the process lives).
+   */
+  freeMemory: number | null;
   multiprocessors: number;
 }
 
