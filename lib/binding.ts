@@ -148,8 +148,12 @@ export interface GpuInfo {
   computeCapability: string;
   /** Bytes. */
   totalMemory: number;
-  /** Bytes free when backends() was called. */
-  freeMemory: number;
+  /**
+   * Bytes free when backends() was called, once rnnkit uses the device (memory() lists it);
+   * before that null: only the device's CUDA context can tell, and listing GPUs creates none
+   * (a context takes hundreds of MB on each GPU, for as long as the process lives).
+   */
+  freeMemory: number | null;
   multiprocessors: number;
 }
 
@@ -159,6 +163,37 @@ export interface CudaVersions {
   cudaDriver: string;
   cudnn: string;
   cublas: string;
+}
+
+/** One library the CUDA backend needs, and where the loader finds it. */
+export interface CudaLibrary {
+  /** The file name, e.g. 'libcudnn.so.9'. */
+  file: string;
+  /**
+   * The first searched folder that holds it (for cuDNN: holds it with the sub-libraries the RNN
+   * needs); null when none does, and the system's library search decides (LD_LIBRARY_PATH,
+   * ld.so.cache).
+   */
+  folder: string | null;
+  /**
+   * 'rnnkit': the loader loads it (cuBLASLt, cuBLAS, cuDNN's front library libcudnn.so.9).
+   * 'cudnn': one of cuDNN's sub-libraries, which libcudnn.so.9 loads itself, the first time a
+   * call needs it, from its own folder.
+   */
+  loadedBy: 'rnnkit' | 'cudnn';
+  /**
+   * Folders holding the file that were passed over because what must sit beside it is missing
+   * (libcudnn.so.9 without its sub-libraries: a link-only copy). Empty for the others.
+   */
+  passedOver: { folder: string; missing: string[] }[];
+}
+
+/** Where the CUDA backend's libraries come from (native/core/cuda_library_search.h). */
+export interface CudaLibrarySearch {
+  /** The folders searched, in order (those that exist); after them, the system's search. */
+  folders: string[];
+  /** In load order: cuBLASLt, cuBLAS, cuDNN, then cuDNN's sub-libraries for the RNN. */
+  libraries: CudaLibrary[];
 }
 
 export interface BackendInfo {
@@ -178,6 +213,11 @@ export interface BackendInfo {
 export interface Binding {
   readonly version: string;
   backends(): BackendInfo[];
+  /**
+   * Where the CUDA libraries are found, or would be, from the environment now, by the search the
+   * loader runs; loads nothing, so it answers without a GPU too. null in a build without CUDA.
+   */
+  cudaLibrarySearch(): CudaLibrarySearch | null;
 
   // Creation. The data is copied on the JS thread; the new tensor is ready at once.
   fromArray(data: Float32Array | Int32Array, shape: number[], device: string): NativeTensor;

@@ -1,26 +1,22 @@
-// Before the CUDA module is dlopen()ed, the libraries it links against (cuBLASLt, cuBLAS, cuDNN
-// and cuDNN's engine libraries) are loaded RTLD_GLOBAL from wherever the user has them, so the
-// module's own dependencies resolve without LD_LIBRARY_PATH.
+// Loads the CUDA module's libraries before rnnkit_cuda.so is dlopen()ed: cuBLASLt, cuBLAS and
+// cuDNN's front library libcudnn.so.9, RTLD_GLOBAL, by full path from the folders
+// core/cuda_library_search.h found (else by the system's search), so the module's dependencies
+// resolve without LD_LIBRARY_PATH. cuDNN's sub-libraries are left to libcudnn.so.9, which
+// dlopen()s each from its own folder the first time a call needs it: an RNN maps graph, ops and
+// adv (about 280 MB), not all ten (about 960 MB).
 #pragma once
 
 #include <string>
-#include <vector>
+
+#include "core/cuda_library_search.h"
 
 namespace rk {
 
 /**
- * Folders searched, in order: $CUDNN_PATH and $CUDNN_ROOT (lib/, lib64/), the nvidia-* pip
- * wheels' folders (under $VIRTUAL_ENV, ~/.local, /usr/local and /usr python3.* site-packages),
- * and `packageDeps` (the package's own .deps/cuda/lib). After them, the system's default search.
+ * Loads the search's preloaded libraries globally. Returns "" on success, else why not and how
+ * to fix it, naming the library, the folders searched and any link-only copy passed over.
  */
-std::vector<std::string> cudaLibraryFolders(const std::string& packageDeps);
-
-/**
- * Loads the libraries globally. Returns "" on success, else why not and how to fix it, naming
- * the missing library and the folders searched.
- */
-std::string preloadCudaLibraries(const std::vector<std::string>& folders, int cublasMajor,
-                                 int cudnnMajor);
+std::string preloadCudaLibraries(const CudaLibrarySearch& search);
 
 /** Loads the NVIDIA driver's libcuda.so.1: "" on success, else why not and how to fix it. */
 std::string loadCudaDriver();

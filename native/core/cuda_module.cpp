@@ -59,8 +59,7 @@ LoadedModule load() {
   // libraries below (about 190 MiB of resident cuBLAS and cuDNN) would be loaded for nothing.
   m.reason = loadCudaDriver();
   if (!m.reason.empty()) return m;
-  m.reason = preloadCudaLibraries(cudaLibraryFolders(packageDeps(dir)), RNNKIT_CUBLAS_MAJOR,
-                                  RNNKIT_CUDNN_MAJOR);
+  m.reason = preloadCudaLibraries(*cudaLibrarySearch());
   if (!m.reason.empty()) return m;
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
@@ -110,6 +109,14 @@ std::atomic<Backend*> gBackends[kMaxCudaDevices];
 std::mutex gCreateMutex;
 
 }  // namespace
+
+#ifdef RNNKIT_CUDA_MODULE_FILE
+std::optional<CudaLibrarySearch> cudaLibrarySearch() {
+  return findCudaLibraries(packageDeps(addonFolder()), RNNKIT_CUBLAS_MAJOR, RNNKIT_CUDNN_MAJOR);
+}
+#else
+std::optional<CudaLibrarySearch> cudaLibrarySearch() { return std::nullopt; }
+#endif
 
 const cuda::ModuleApi* cudaModule() {
   const LoadedModule& m = loaded();

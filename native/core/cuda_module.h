@@ -3,8 +3,10 @@
 // degrades to one "unavailable" reason; nothing throws unless a CUDA device is asked for.
 #pragma once
 
+#include <optional>
 #include <string>
 
+#include "core/cuda_library_search.h"
 #include "cuda/module_api.h"
 
 namespace rk {
@@ -17,5 +19,10 @@ std::string cudaUnavailableReason();
 const cuda::ModuleApi* cudaModuleIfLoaded();
 /** Visible GPUs (0 when the module is unavailable). */
 int cudaDeviceCount();
+/**
+ * Where the loader finds (or would find) the module's libraries, from the environment now, by
+ * the search it loads them with; loads nothing. nullopt in a build without the CUDA module.
+ */
+std::optional<CudaLibrarySearch> cudaLibrarySearch();
 
 }  // namespace rk

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/backend.h"
@@ -14,7 +15,7 @@
 
 namespace rk::cuda {
 
-constexpr int kModuleApiVersion = 1;
+constexpr int kModuleApiVersion = 2;
 /** The one symbol the module exports (extern "C"): a ModuleEntry. */
 constexpr const char* kModuleEntrySymbol = "rnnkit_cuda_module";
 
@@ -23,7 +24,8 @@ struct GpuProperties {
   int major = 0;
   int minor = 0;
   uint64_t totalMemory = 0;
-  uint64_t freeMemory = 0;
+  /** Only for a device whose backend exists (see ModuleApi::gpuProperties). */
+  std::optional<uint64_t> freeMemory;
   int multiprocessors = 0;
 };
 
@@ -39,8 +41,12 @@ struct ModuleApi {
   int version;
   /** Visible GPUs; 0 with `reason` ("no CUDA-capable GPU is visible ...; to fix: ...") if none. */
   int (*deviceCount)(std::string& reason);
-  /** false with `error` set when the device cannot be queried. */
-  bool (*gpuProperties)(int device, GpuProperties& out, std::string& error);
+  /**
+   * false with `error` set when the device cannot be queried. Creates no CUDA context: free
+   * memory, which only a context can tell, is read only when `hasBackend` says the device's
+   * backend (and so its primary context) exists already.
+   */
+  bool (*gpuProperties)(int device, bool hasBackend, GpuProperties& out, std::string& error);
   LibraryVersions (*versions)();
   /** A new backend for `device` (owned by the caller), or null with `error` set. */
   Backend* (*createBackend)(int device, std::string& error);

@@ -25,8 +25,11 @@ int deviceCount(std::string& reason) {
         "no CUDA-capable GPU is visible; to fix: check that nvidia-smi lists a GPU and that "
         "CUDA_VISIBLE_DEVICES does not hide it, or use device 'cpu'";
   } else if (status == cudaErrorInsufficientDriver) {
-    reason = str("the NVIDIA driver is too old for CUDA ", libraryVersions().cudaRuntime, " (",
-                 describe(status), "); to fix: update the NVIDIA driver");
+    // The runtime's version from its header, not libraryVersions(): that asks cuDNN too, which
+    // would load libcudnn_graph (128 MB) only to say that the driver is too old.
+    reason = str("the NVIDIA driver is too old for CUDA ", CUDART_VERSION / 1000, ".",
+                 CUDART_VERSION % 1000 / 10, " (", describe(status),
+                 "); to fix: update the NVIDIA driver");
   } else {
     reason = str("the CUDA runtime could not start (", describe(status),
                  "); to fix: check the GPU and its driver with nvidia-smi");
@@ -34,12 +37,20 @@ int deviceCount(std::string& reason) {
   return 0;
 }
 
-bool gpuProperties(int device, GpuProperties& out, std::string& error) {
+// Listing GPUs must not create a context on each: a primary context costs hundreds of MB of
+// device memory and up to seconds per GPU, and stays until the process ends.
+// cudaGetDeviceProperties needs none (totalGlobalMem is the device's memory). cudaSetDevice
+// (which, since CUDA 12, initializes the device's primary context) and cudaMemGetInfo run only
+// where the backend made that context already. Every backend call makes its own device
+// current, so changing the calling thread's device here disturbs none of them.
+bool gpuProperties(int device, bool hasBackend, GpuProperties& out, std::string& error) {
   cudaDeviceProp p{};
   size_t free = 0, total = 0;
   cudaError_t status = cudaGetDeviceProperties(&p, device);
-  if (status == cudaSuccess) status = cudaSetDevice(device);
-  if (status == cudaSuccess) status = cudaMemGetInfo(&free, &total);
+  if (status == cudaSuccess && hasBackend) {
+    status = cudaSetDevice(device);
+    if (status == cudaSuccess) status = cudaMemGetInfo(&free, &total);
+  }
   if (status != cudaSuccess) {
     cudaGetLastError();
     error = str("cuda:", device, " cannot be queried: ", describe(status));
@@ -48,8 +59,8 @@ bool gpuProperties(int device, GpuProperties& out, std::string& error) {
   out.name = p.name;
   out.major = p.major;
   out.minor = p.minor;
-  out.totalMemory = total;
-  out.freeMemory = free;
+  out.totalMemory = p.totalGlobalMem;
+  if (hasBackend) out.freeMemory = free;
   out.multiprocessors = p.multiProcessorCount;
   return true;
 }

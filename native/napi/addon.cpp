@@ -1,6 +1,7 @@
 // Module init: the exports lib/binding.ts describes, per-environment state, and shutdown.
 #include "napi/addon_api.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include "core/backend.h"
@@ -49,18 +50,24 @@ void addCudaEntries(Napi::Env env, std::vector<Napi::Object>& entries) {
   versions.Set("cublas", v.cublas);
   std::string detail = str("cuDNN ", v.cudnn, ", cuBLAS ", v.cublas, ", CUDA runtime ",
                            v.cudaRuntime, " (driver supports CUDA ", v.cudaDriver, ")");
+  std::vector<Device> inUse = cudaDevicesInUse();
   for (int i = 0; i < cudaDeviceCount(); ++i) {
     cuda::GpuProperties p;
     std::string error;
-    bool ok = api->gpuProperties(i, p, error);
-    Napi::Object entry = backendEntry(env, "cuda", deviceName(Device{DeviceKind::Cuda, i}), ok,
-                                      ok ? str(p.name, "; ", detail) : error);
+    Device device{DeviceKind::Cuda, i};
+    bool hasBackend = std::find(inUse.begin(), inUse.end(), device) != inUse.end();
+    bool ok = api->gpuProperties(i, hasBackend, p, error);
+    Napi::Object entry =
+        backendEntry(env, "cuda", deviceName(device), ok, ok ? str(p.name, "; ", detail) : error);
     if (ok) {
       Napi::Object gpu = Napi::Object::New(env);
       gpu.Set("name", p.name);
       gpu.Set("computeCapability", str(p.major, ".", p.minor));
       gpu.Set("totalMemory", static_cast<double>(p.totalMemory));
-      gpu.Set("freeMemory", static_cast<double>(p.freeMemory));
+      // null without a backend: reading it would create the device's context (module_entry.cpp).
+      Napi::Value free = env.Null();
+      if (p.freeMemory) free = Napi::Number::New(env, static_cast<double>(*p.freeMemory));
+      gpu.Set("freeMemory", free);
       gpu.Set("multiprocessors", p.multiprocessors);
       entry.Set("gpu", gpu);
     }
@@ -186,6 +193,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exportReads(env, exports);
   exportRnn(env, exports);
   exportOptim(env, exports);
+  exportCudaLibraries(env, exports);
   return exports;
 }
 

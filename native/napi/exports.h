@@ -5,9 +5,10 @@
 
 namespace rk::napi {
 
-void exportOps(Napi::Env env, Napi::Object exports);    // ops.cpp
-void exportReads(Napi::Env env, Napi::Object exports);  // read.cpp
-void exportRnn(Napi::Env env, Napi::Object exports);    // rnn.cpp
-void exportOptim(Napi::Env env, Napi::Object exports);  // optim.cpp
+void exportOps(Napi::Env env, Napi::Object exports);            // ops.cpp
+void exportReads(Napi::Env env, Napi::Object exports);          // read.cpp
+void exportRnn(Napi::Env env, Napi::Object exports);            // rnn.cpp
+void exportOptim(Napi::Env env, Napi::Object exports);          // optim.cpp
+void exportCudaLibraries(Napi::Env env, Napi::Object exports);  // cuda_libraries.cpp
 
 }  // namespace rk::napi
