@@ -409,6 +409,16 @@ describeGpu('recurrent layers on CUDA (cuDNN)', () => {
     }
   });
 
+  it('cuDNN maps only the sub-libraries the RNN needs (the loader preloads libcudnn.so.9 alone)', async () => {
+    // After the forwards and backwards above: cuDNN loaded what it needed itself (graph, ops, adv
+    // were expected), not all ten of its libraries (about 960 MB) as the loader once preloaded.
+    const { readFileSync } = await import('node:fs');
+    const mapped = [...new Set(readFileSync('/proc/self/maps', 'utf8').match(/libcudnn[a-z_]*\.so\.\d+/g) ?? [])].sort();
+    console.log(`cuDNN libraries mapped after the RNN suite: ${mapped.join(', ')}`);
+    expect(mapped).toContain('libcudnn_adv.so.9');
+    expect(mapped.length).toBeLessThan(10);
+  });
+
   afterAll(async () => {
     // Layers were dropped, not disposed: once collected, nothing of theirs (reserves included) remains.
     expect(await settledMemory()).toEqual(baseline);
