@@ -125,9 +125,7 @@ struct Filter {
     filter = RowFilter{options.ignoreIndex, nullptr, 1};
     if (options.lengths) {
       const std::vector<int32_t>& host = *options.lengths;
-      // Pageable source: the copy has taken the bytes when it returns.
-      CUDA_CHECK(cudaMemcpyAsync(lengths.data(), host.data(), host.size() * sizeof(int32_t),
-                                 cudaMemcpyHostToDevice, context.stream));
+      context.copyToDevice(lengths.data(), host.data(), host.size() * sizeof(int32_t));
       filter = RowFilter{options.ignoreIndex, lengths.data(), targets.shape[1]};
     }
   }

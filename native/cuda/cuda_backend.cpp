@@ -48,6 +48,7 @@ LibraryVersions libraryVersions() {
 
 CudaBackend::CudaBackend(int device) {
   context_.device = device;
+  context_.staging = &staging_;
   try {
     makeCurrent();
     CUDA_CHECK(cudaGetDeviceProperties(&context_.properties, device));
@@ -110,15 +111,14 @@ void CudaBackend::upload(const Tensor& dst, const void* host) {
   NvtxRange range("upload");
   size_t bytes = bytesOf(dst);
   if (bytes == 0) return;
-  // From pageable memory the copy returns once it has taken the bytes, so `host` may go.
+  // Through pinned staging: `host` may go when this returns, and the JS thread does not wait
+  // for the GPU to reach the copy.
   if (dst.isContiguous()) {
-    CUDA_CHECK(cudaMemcpyAsync(dst.data<uint32_t>(), host, bytes, cudaMemcpyHostToDevice,
-                               context_.stream));
+    context_.copyToDevice(dst.data<uint32_t>(), host, bytes);
     return;
   }
   Tensor staged = emptyTensor(dst.device, dst.dtype, dst.shape);
-  CUDA_CHECK(cudaMemcpyAsync(staged.data<uint32_t>(), host, bytes, cudaMemcpyHostToDevice,
-                             context_.stream));
+  context_.copyToDevice(staged.data<uint32_t>(), host, bytes);
   copyTensor(context_, staged, dst);
 }
 

@@ -72,6 +72,7 @@ class CudaBackend final : public Backend {
   void makeCurrent() const;
   void destroy() noexcept;
 
+  PinnedStaging staging_;
   CudaContext context_;
   // rnnLayout runs on the JS thread while the worker uses context_.cudnn: it has its own handle.
   std::mutex layoutMutex_;

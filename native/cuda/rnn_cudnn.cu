@@ -425,8 +425,7 @@ struct CudnnRnnCall final : RnnSaved {
     RNN_CHECK(type, cudnnGetRNNTempSpaceSizes(context.cudnn, rnn.get(), mode, xDesc->get(),
                                               &workBytes, &reserveBytes));
     auto lengthStorage = Storage::allocate(problem.device, DType::Int32, B);
-    CUDA_CHECK(cudaMemcpyAsync(lengthStorage->data(), lengths.data(), lengths.size() * sizeof(int),
-                               cudaMemcpyHostToDevice, context.stream));
+    context.copyToDevice(lengthStorage->data(), lengths.data(), lengths.size() * sizeof(int));
     deviceLengths = {lengthStorage->data(), lengthStorage};
     if (reserveBytes > 0) reserve = allocateBytes(problem.device, reserveBytes);
   }

@@ -5,11 +5,14 @@
 // steps); 1e-5 elsewhere. Exits 77 (CTest's skip) when no CUDA device can run it.
 #include <cuda_runtime.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <future>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -99,6 +102,41 @@ Tensor floats(Device d, const Shape& shape, uint32_t seed, float lo = -2, float 
 
 Tensor ints(Device d, const Shape& shape, const std::vector<int32_t>& v) {
   return ops::fromHost(v.data(), static_cast<int64_t>(v.size()), DType::Int32, shape, d);
+}
+
+using Clock = std::chrono::steady_clock;
+
+double msSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+/** Waits until the device's stream worker has run every task queued so far (not their kernels). */
+void drainQueue(Device d) {
+  std::promise<void> reached;
+  streamFor(d).submit("marker", {}, [&reached] { reached.set_value(); });
+  reached.get_future().wait();
+}
+
+/**
+ * Queues a few hundred milliseconds of GPU work (a chain of 4096^2 matmuls) and returns once the
+ * worker has queued it on the GPU, so the GPU is still busy with it. Reading the result waits for
+ * all of it.
+ */
+Tensor keepGpuBusy() {
+  Tensor w = ops::full({4096, 4096}, 1.0 / 4096, DType::Float32, kGpu);
+  Tensor x = w;
+  for (int i = 0; i < 200; ++i) x = ops::matmul(x, w);
+  drainQueue(kGpu);
+  return x;
+}
+
+/** Counts a check; prints and counts a failure unless `ok`. */
+void expect(bool ok, const std::string& what) {
+  ++gChecks;
+  if (!ok) {
+    std::printf("FAIL %s\n", what.c_str());
+    ++gFailures;
+  }
 }
 
 /** The transpose of a 2-D or 3-D tensor's last two dims, as a view. */
@@ -337,6 +375,56 @@ void testPoisoning() {
   }
 }
 
+// Uploads go through pinned staging: upload returns without waiting for a busy GPU, the host
+// buffer may be overwritten and freed at once, and uploads beyond the ring's capacity (chunked,
+// wrapping around) arrive intact.
+void testPinnedUpload() {
+  std::vector<std::vector<float>> want;
+  for (uint32_t i = 0; i < 8; ++i) want.push_back(randomFloats(1 << 19, 100 + i));  // 2 MiB each
+  std::vector<Tensor> uploads;
+  Tensor busy = keepGpuBusy();
+  Clock::time_point queued = Clock::now();
+  // Small uploads within the ring's capacity while the GPU is busy: none may wait for it.
+  double slowest = 0;
+  for (const std::vector<float>& data : want) {
+    auto host = std::make_unique<std::vector<float>>(data);
+    Clock::time_point start = Clock::now();
+    uploads.push_back(ops::fromHost(host->data(), static_cast<int64_t>(host->size()),
+                                    DType::Float32, {1 << 19}, kGpu));
+    slowest = std::max(slowest, msSince(start));
+    std::fill(host->begin(), host->end(), -1.0f);  // overwritten, then freed, right away
+    host.reset();
+  }
+  double uploaded = msSince(queued);
+  values(busy);
+  double busyFor = msSince(queued);
+  expect(busyFor > 100, "pinned upload: the GPU was busy for " + std::to_string(busyFor) +
+                            " ms only (the test needs > 100 ms)");
+  expect(uploaded < busyFor / 4, "pinned upload: 8 uploads of 2 MiB took " +
+                                     std::to_string(uploaded) + " ms of the GPU's busy " +
+                                     std::to_string(busyFor) + " ms (slowest " +
+                                     std::to_string(slowest) + " ms): they waited for the GPU");
+  // More than the ring holds, in one upload and in many that wrap around it.
+  for (int64_t n : {int64_t{20} << 20, int64_t{3} << 20, int64_t{5} << 18, int64_t{7}}) {
+    for (int repeat = 0; repeat < 3; ++repeat) {
+      auto host =
+          std::make_unique<std::vector<float>>(randomFloats(n, static_cast<uint32_t>(n + repeat)));
+      want.push_back(*host);
+      uploads.push_back(ops::fromHost(host->data(), n, DType::Float32, {n}, kGpu));
+      std::fill(host->begin(), host->end(), -1.0f);
+      host.reset();
+    }
+  }
+  for (size_t i = 0; i < uploads.size(); ++i) {
+    std::vector<double> got = values(uploads[i]);
+    bool same = got.size() == want[i].size() &&
+                std::equal(got.begin(), got.end(), want[i].begin(),
+                           [](double g, float w) { return g == static_cast<double>(w); });
+    expect(same, "pinned upload: upload " + std::to_string(i) + " (" +
+                     std::to_string(want[i].size()) + " floats) arrived changed");
+  }
+}
+
 void testOutOfMemory() {
   ++gChecks;
   bool typed = false;
@@ -376,6 +464,7 @@ int main() {
   testIndexing();
   testOptimizers();
   testPoisoning();
+  testPinnedUpload();
   testOutOfMemory();
   std::printf("%d of %d checks failed\n", gFailures, gChecks);
   shutdownStreams();
