@@ -152,6 +152,17 @@ void CudaBackend::synchronize() {
   CUDA_CHECK(cudaStreamSynchronize(context_.stream));
 }
 
+void CudaBackend::checkIndices(const Tensor& indices, const IndexBounds& bounds) {
+  makeCurrent();
+  NvtxRange range("checkIndices");
+  indexFaults_.check(context_, indices, bounds);
+}
+
+std::optional<Error> CudaBackend::takeDeviceFailure() {
+  makeCurrent();
+  return indexFaults_.take(context_);
+}
+
 // ---- kernels (stream tasks) ---------------------------------------------------------------------
 
 void CudaBackend::copy(const Tensor& src, const Tensor& dst) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -375,6 +376,140 @@ void testPoisoning() {
   }
 }
 
+/** The failure a read of t reports (nothing when it succeeds). */
+std::optional<Error> readFailure(const Tensor& t) {
+  try {
+    values(t);
+  } catch (const Error& e) {
+    return e;
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> syncFailure(Device d) {
+  std::promise<std::optional<Error>> finished;
+  ops::sync(d, [&](std::optional<Error> failure) { finished.set_value(std::move(failure)); });
+  return finished.get_future().get();
+}
+
+/** The RK_INDEX error `op` throws at once on the CPU (ready indices), or "" if it throws none. */
+std::string cpuIndexError(const std::function<void(Device)>& op) {
+  try {
+    op(kCpu);
+  } catch (const Error& e) {
+    if (e.code() == Error::Code::Index) return e.message();
+  }
+  return "";
+}
+
+/** `failure` is exactly the RK_INDEX error `want` (non-empty). */
+void expectIndexError(const std::string& what, const std::optional<Error>& failure,
+                      const std::string& want) {
+  bool same = failure && failure->code() == Error::Code::Index && failure->message() == want;
+  expect(same && !want.empty(),
+         what + ": got " +
+             (failure ? str(errorCodeName(failure->code()), " '", failure->message(), "'")
+                      : std::string("no error")) +
+             ", want RK_INDEX '" + want + "'");
+}
+
+// GPU index checks run on the device: the op's task does not wait for the GPU, and the first bad
+// element (lowest position, respecting ignoreIndex and lengths) surfaces at the next read or sync
+// as the same RK_INDEX error the CPU throws; kernels stay memory-safe with any index value.
+void testIndexChecksOnDevice() {
+  auto badGather = [](Device d) {
+    return ops::gather(floats(d, {10, 4}, 50), ints(d, {2, 2}, {0, 1, 12, -1}));
+  };
+  std::string gatherError = cpuIndexError([&](Device d) { badGather(d); });
+  expect(gatherError == "gather: indices[1, 0] = 12 is out of range [0, 10)",
+         "index check: the CPU's message is '" + gatherError + "'");
+  {
+    Tensor busy = keepGpuBusy();
+    Clock::time_point queued = Clock::now();
+    Tensor g = badGather(kGpu);
+    drainQueue(kGpu);  // gather's task (its check and kernel) has run
+    double checked = msSince(queued);
+    std::optional<Error> failure = readFailure(g);
+    double busyFor = msSince(queued);
+    expect(busyFor > 100, "index check: the GPU was busy for " + std::to_string(busyFor) +
+                              " ms only (the test needs > 100 ms)");
+    expect(checked < busyFor / 4, "index check: gather's task took " + std::to_string(checked) +
+                                      " ms of the GPU's busy " + std::to_string(busyFor) +
+                                      " ms: the check waited for the GPU");
+    expectIndexError("index check: gather read", failure, gatherError);
+    expect(!readFailure(g), "index check: a second read failed again (the failure was kept)");
+  }
+  {
+    // Many threads find bad elements; the lowest position is reported.
+    std::vector<int32_t> idx(100000);
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int32_t>(i % 10);
+    idx[70000] = 99;
+    idx[12345] = -7;
+    auto op = [&](Device d) { ops::gather(floats(d, {10, 3}, 51), ints(d, {100, 1000}, idx)); };
+    std::string want = cpuIndexError(op);
+    Tensor g = ops::gather(floats(kGpu, {10, 3}, 51), ints(kGpu, {100, 1000}, idx));
+    expectIndexError("index check: lowest bad position", readFailure(g), want);
+  }
+  {
+    auto op = [](Device d) {
+      return ops::gatherBackward(floats(d, {3, 2}, 52), ints(d, {3}, {4, 1, 5}), 5);
+    };
+    std::string want = cpuIndexError([&](Device d) { op(d); });
+    Tensor g = op(kGpu);
+    expectIndexError("index check: gatherBackward, then sync", syncFailure(kGpu), want);
+    expect(!readFailure(g), "index check: the read after the sync that took the failure failed");
+  }
+  CrossEntropyOptions lengths;
+  lengths.lengths = std::vector<int32_t>{4, 2};
+  {
+    // Past each length anything goes, and ignoreIndex is skipped: no failure.
+    Tensor logits = floats(kGpu, {2, 4, 7}, 53);
+    Tensor targets = ints(kGpu, {2, 4}, {0, 6, -100, 3, 2, 5, 99, -99});
+    ops::CrossEntropyResult r = ops::crossEntropy(logits, targets, lengths);
+    Tensor back = ops::crossEntropyBackward(ops::full({}, 1, DType::Float32, kGpu), r.logProbs,
+                                            targets, lengths);
+    std::optional<Error> failure = readFailure(back);
+    expect(!failure, "index check: crossEntropy with ignored and padded targets failed: " +
+                         (failure ? failure->message() : std::string()));
+  }
+  auto badTargets = [&](Device d) {
+    return ops::crossEntropy(floats(d, {2, 4, 7}, 54), ints(d, {2, 4}, {0, 1, 2, 3, 7, 5, 99, 99}),
+                             lengths)
+        .loss;
+  };
+  std::string targetsError = cpuIndexError([&](Device d) { badTargets(d); });
+  expect(targetsError ==
+             "crossEntropy: targets[1, 0] = 7 is out of range [0, 7) and is not ignoreIndex (-100)",
+         "index check: the CPU's crossEntropy message is '" + targetsError + "'");
+  expectIndexError("index check: crossEntropy with lengths", readFailure(badTargets(kGpu)),
+                   targetsError);
+  {
+    // Two failing checks before a read: the first is reported, the second dropped with it.
+    Tensor first = badGather(kGpu);
+    Tensor second = badTargets(kGpu);
+    expectIndexError("index check: the first of two failures", readFailure(second), gatherError);
+    expect(!readFailure(second), "index check: the second failure outlived the first's read");
+    expectIndexError("index check: a later failure is found again", readFailure(badGather(kGpu)),
+                     gatherError);
+  }
+  {
+    // Far out of range: an unchecked kernel would read far outside the table and fault.
+    Tensor table = floats(kGpu, {10, 4}, 55);
+    Tensor far = ints(kGpu, {4}, {1 << 30, -(1 << 30), INT32_MAX, INT32_MIN});
+    Tensor g = ops::gather(table, far);
+    Tensor gb = ops::gatherBackward(floats(kGpu, {4, 4}, 56), far, 10);
+    Tensor ce = ops::crossEntropy(floats(kGpu, {4, 10}, 57), far, CrossEntropyOptions{}).loss;
+    std::optional<Error> failure = readFailure(ce);
+    expect(failure && failure->code() == Error::Code::Index,
+           "index check: far out-of-range indices gave " +
+               (failure ? failure->message() : std::string("no error")) + ", not RK_INDEX");
+    std::optional<Error> after =
+        readFailure(ops::binary(BinaryOp::Add, floats(kGpu, {4}, 58), floats(kGpu, {4}, 59)));
+    expect(!after, "index check: the device is unusable after far out-of-range indices: " +
+                       (after ? after->message() : std::string()));
+  }
+}
+
 // Uploads go through pinned staging: upload returns without waiting for a busy GPU, the host
 // buffer may be overwritten and freed at once, and uploads beyond the ring's capacity (chunked,
 // wrapping around) arrive intact.
@@ -464,6 +599,7 @@ int main() {
   testIndexing();
   testOptimizers();
   testPoisoning();
+  testIndexChecksOnDevice();
   testPinnedUpload();
   testOutOfMemory();
   std::printf("%d of %d checks failed\n", gFailures, gChecks);
