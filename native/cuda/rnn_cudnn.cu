@@ -20,9 +20,7 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +30,7 @@
 #include "cuda/cudnn_descriptors.h"
 #include "cuda/device_buffer.h"
 #include "cuda/rnn_cudnn_kernels.h"
+#include "cuda/rnn_dropout.h"
 
 namespace rk::cuda {
 
@@ -232,35 +231,6 @@ RnnLayout locateParams(cudnnHandle_t handle, cudnnRNNDescriptor_t desc, const Rn
   return layout;
 }
 
-// ---- Dropout ------------------------------------------------------------------------------------
-
-/**
- * The RNG state of cuDNN's dropout between layers, one per device and probability. Seeding it
- * (cudnnSetDropoutDescriptor) initialises the whole state on the GPU, so it is allocated once and
- * only re-seeded per call, which makes a call's masks a function of its seed alone.
- */
-struct DropoutState {
-  DropoutDescriptor desc;
-  void* states = nullptr;
-  size_t bytes = 0;
-};
-
-DropoutState& dropoutState(CudaContext& context, float probability) {
-  static std::mutex mutex;
-  // Never destroyed: the states live as long as the process (freeing device memory during static
-  // destruction would race the CUDA driver's own teardown).
-  static auto* states = new std::map<std::pair<int, float>, std::unique_ptr<DropoutState>>();
-  std::lock_guard<std::mutex> lock(mutex);
-  auto& slot = (*states)[{context.device, probability}];
-  if (!slot) {
-    auto state = std::make_unique<DropoutState>();
-    CUDNN_CHECK(cudnnDropoutGetStatesSize(context.cudnn, &state->bytes));
-    state->states = context.allocate(state->bytes);
-    slot = std::move(state);
-  }
-  return *slot;
-}
-
 // ---- Device buffers -----------------------------------------------------------------------------
 
 /** Device data cuDNN reads or writes, and the storage that keeps it alive (null data: absent). */
@@ -402,10 +372,7 @@ struct CudnnRnnCall final : RnnSaved {
     const int states = toInt(cfg.numLayers * cfg.directions());
     cudnnDropoutDescriptor_t dropoutDesc = noDropout.get();
     if (dropout > 0) {
-      DropoutState& state = dropoutState(context, dropout);
-      CUDNN_CHECK(cudnnSetDropoutDescriptor(state.desc.get(), context.cudnn, dropout, state.states,
-                                            state.bytes, seed));
-      dropoutDesc = state.desc.get();
+      dropoutDesc = rnnDropout(context, dropout, seed);
     } else {
       setNoDropout(context.cudnn, noDropout.get());
     }

@@ -170,8 +170,68 @@ std::vector<double> numericGradient(std::vector<double>& v, F f) {
   return g;
 }
 
+void expectTrue(bool ok, const std::string& what) {
+  std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
+  if (!ok) ++failures;
+}
+
+/**
+ * cuDNN's dropout between layers: its state is seeded once per device and continued by every
+ * training forward; a seed that comes again among the last few rewinds it, so the same seed
+ * gives the same masks (outputs and gradients), other seeds other masks, and a replayed sequence
+ * of seeds the same sequence of masks.
+ */
+void testDropoutSeeds(rk::Device device) {
+  RnnConfig cfg;
+  cfg.mode = rk::RnnMode::Lstm;
+  cfg.inputSize = 8;
+  cfg.hiddenSize = 16;
+  cfg.numLayers = 3;
+  cfg.dropout = 0.5;
+  cfg.precision = rk::RnnPrecision::Fp32;
+  const int64_t B = 4, T = 10;
+  const std::vector<int32_t> lengths{10, 4, 7, 9};
+  RnnLayout layout = rk::ops::rnnLayout(cfg, device);
+  std::mt19937 gen(11);
+  rk::RnnInputs in;
+  in.x = upload(random(gen, static_cast<size_t>(B * T * cfg.inputSize), 1.0), {B, T, cfg.inputSize},
+                device);
+  in.weights = upload(random(gen, static_cast<size_t>(layout.size), 0.3), {layout.size}, device);
+  Tensor gy = upload(random(gen, static_cast<size_t>(B * T * cfg.hiddenSize), 1.0),
+                     {B, T, cfg.hiddenSize}, device);
+  auto forward = [&](uint64_t seed) {
+    return rk::ops::rnnForward(cfg, in, lengths, /*training=*/true, seed);
+  };
+  auto dx = [&](const rk::ops::RnnForwardResult& f) {
+    rk::RnnGrads grads;
+    grads.dOutput = gy;
+    return download(rk::ops::rnnBackward(cfg, in, lengths, f.reserve, grads).dx);
+  };
+  auto output = [&](uint64_t seed) { return download(forward(seed).outputs.output); };
+
+  rk::ops::RnnForwardResult first = forward(11);
+  std::vector<double> y11 = download(first.outputs.output);
+  rk::ops::RnnForwardResult again = forward(11);
+  std::vector<double> y12 = output(12);
+  // Backward after other forwards moved the state on: it reads its own reserve, not the state.
+  std::vector<double> dx11 = dx(first), dx11again = dx(again);
+  expectTrue(download(again.outputs.output) == y11,
+             "dropout: the same seed twice in a row gives the same output");
+  expectTrue(dx11again == dx11, "dropout: ... and the same input gradient");
+  expectTrue(y12 != y11, "dropout: another seed gives another output");
+  expectTrue(output(11) == y11, "dropout: a seed from two calls back still gives its output");
+  std::vector<double> a = output(21), b = output(22), c = output(23);
+  expectTrue(a != b && b != c && a != c, "dropout: consecutive seeds give different outputs");
+  expectTrue(output(21) == a && output(22) == b && output(23) == c,
+             "dropout: a replayed sequence of seeds gives the same sequence of outputs");
+  rk::ops::RnnForwardResult evaluated = rk::ops::rnnForward(cfg, in, lengths, false, 11);
+  expectTrue(download(evaluated.outputs.output) != y11,
+             "dropout: inference (no dropout) differs from training");
+}
+
 int run() {
   rk::Device device = rk::parseDevice("cuda:0");
+  testDropoutSeeds(device);
   Problem p;
   p.cfg.mode = rk::RnnMode::Lstm;
   p.cfg.inputSize = 4;
