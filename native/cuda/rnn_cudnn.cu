@@ -31,6 +31,7 @@
 #include "cuda/device_buffer.h"
 #include "cuda/rnn_cudnn_kernels.h"
 #include "cuda/rnn_dropout.h"
+#include "cuda/rnn_weight_space.h"
 
 namespace rk::cuda {
 
@@ -89,8 +90,6 @@ cudnnMathType_t mathType(RnnPrecision precision) {
 cudnnMathType_t layoutMathType(RnnPrecision precision) {
   return precision == RnnPrecision::Tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
 }
-
-size_t typeBytes(cudnnDataType_t type) { return type == CUDNN_DATA_FLOAT ? 4 : 2; }
 
 const char* typeName(cudnnDataType_t type) {
   return type == CUDNN_DATA_BFLOAT16 ? "bf16" : type == CUDNN_DATA_HALF ? "fp16" : "fp32";
@@ -291,48 +290,6 @@ void finishOutput(CudaContext& context, const DeviceData& written, const Tensor&
   copyConvert(context.stream, view, type, out.data<float>(), CUDNN_DATA_FLOAT);
 }
 
-/** A run of elements at the same place in the float32 and the half-width weight spaces. */
-struct WeightRun {
-  int64_t full = 0;  // offset in the float32 space (elements)
-  int64_t half = 0;  // offset in the half-width space (elements)
-  int64_t count = 0;
-};
-
-/** The parameters' runs between the two spaces, merged where they continue each other. */
-std::vector<WeightRun> weightRuns(const RnnLayout& full, const RnnLayout& half) {
-  std::vector<WeightRun> runs;
-  for (size_t i = 0; i < full.params.size(); ++i) {
-    runs.push_back({full.params[i].offset, half.params[i].offset, numel(full.params[i].shape)});
-  }
-  std::sort(runs.begin(), runs.end(),
-            [](const WeightRun& a, const WeightRun& b) { return a.full < b.full; });
-  std::vector<WeightRun> merged;
-  for (const WeightRun& run : runs) {
-    if (!merged.empty() && merged.back().full + merged.back().count == run.full &&
-        merged.back().half + merged.back().count == run.half) {
-      merged.back().count += run.count;
-    } else {
-      merged.push_back(run);
-    }
-  }
-  return merged;
-}
-
-/** Converts each run from one weight space to the other (to half-width, or back to float32). */
-void convertRuns(CudaContext& context, const std::vector<WeightRun>& runs, const void* from,
-                 cudnnDataType_t fromType, void* to, cudnnDataType_t toType) {
-  const bool toHalf = toType != CUDNN_DATA_FLOAT;
-  for (const WeightRun& run : runs) {
-    StridedView view;
-    int64_t src = toHalf ? run.full : run.half, dst = toHalf ? run.half : run.full;
-    view.data = static_cast<const char*>(from) + src * static_cast<int64_t>(typeBytes(fromType));
-    view.shape[2] = run.count;
-    view.strides[2] = 1;
-    copyConvert(context.stream, view, fromType,
-                static_cast<char*>(to) + dst * static_cast<int64_t>(typeBytes(toType)), toType);
-  }
-}
-
 // ---- One call's descriptors and buffers ---------------------------------------------------------
 
 void checkSupported(const CudaContext& context, const RnnProblem& problem) {
@@ -432,8 +389,8 @@ DeviceData weightsFor(CudaContext& context, CudnnRnnCall& call, const RnnConfig&
       weightRuns(locateParams(context.cudnn, full.get(), cfg, 4),
                  locateParams(context.cudnn, call.rnn.get(), cfg, typeBytes(call.type)));
   DeviceData half = allocateBytes(weights.device, call.weightBytes);
-  convertRuns(context, call.weightRuns, weights.data<float>(), CUDNN_DATA_FLOAT, half.data,
-              call.type);
+  convertWeightSpace(context, call.weightRuns, weights.data<float>(), CUDNN_DATA_FLOAT, half.data,
+                     call.type, call.weightBytes);
   return half;
 }
 
@@ -532,10 +489,8 @@ void cudnnRnnBackward(CudaContext& context, const RnnProblem& problem, const Rnn
   finishOutput(context, dhx, out.dh0, type);
   if (lstm) finishOutput(context, dcx, *out.dc0, type);
   if (type != CUDNN_DATA_FLOAT) {
-    CUDA_CHECK(cudaMemsetAsync(out.dWeights.data<float>(), 0,
-                               static_cast<size_t>(out.dWeights.numel()) * 4, context.stream));
-    convertRuns(context, call->weightRuns, dWeights.data, type, out.dWeights.data<float>(),
-                CUDNN_DATA_FLOAT);
+    convertWeightSpace(context, call->weightRuns, dWeights.data, type, out.dWeights.data<float>(),
+                       CUDNN_DATA_FLOAT, static_cast<size_t>(out.dWeights.numel()) * 4);
   }
   // Steps past a sequence's end had no effect on anything: their gradient is zero, as on the CPU.
   if (!call->uniform) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <future>
 #include <optional>
@@ -18,6 +19,8 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "core/rnn.h"
+#include "cuda/cuda_check.h"
+#include "cuda/rnn_weight_space.h"
 
 namespace {
 
@@ -229,8 +232,64 @@ void testDropoutSeeds(rk::Device device) {
              "dropout: inference (no dropout) differs from training");
 }
 
+/**
+ * The half-width weight space of a bf16 / fp16 call is zeroed before the parameters' runs are
+ * converted into it (and the float32 gradient space before the runs come back): bytes between
+ * cuDNN's blocks read as zeros, never as the memory's old contents.
+ */
+void testWeightSpaceGaps() {
+  rk::cuda::CudaContext context;
+  CUDA_CHECK(cudaStreamCreate(&context.stream));
+  // Float32 space of 10 elements, half-width space of 14; runs 0..2 -> 2..4 and 5..6 -> 8..9, so
+  // the half space has gaps [0, 2), [5, 8), [10, 14) and the float32 space [3, 5), [7, 10).
+  const std::vector<rk::cuda::WeightRun> runs{{0, 2, 3}, {5, 8, 2}};
+  const std::vector<float> full{0.5f, -1.25f, 2, 3.75f, -0.125f, 6, 7, 8, 9, 10};  // exact in both
+  const std::vector<size_t> covered{0, 1, 2, 5, 6};
+  float* fullData = nullptr;
+  void* halfData = nullptr;
+  float* backData = nullptr;
+  CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&fullData), full.size() * 4));
+  CUDA_CHECK(cudaMalloc(&halfData, 14 * 2));
+  CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&backData), full.size() * 4));
+  CUDA_CHECK(cudaMemcpy(fullData, full.data(), full.size() * 4, cudaMemcpyHostToDevice));
+  for (cudnnDataType_t type : {CUDNN_DATA_HALF, CUDNN_DATA_BFLOAT16}) {
+    const std::string name = type == CUDNN_DATA_HALF ? "fp16" : "bf16";
+    // Stale memory: all bits set (NaN in every float type).
+    CUDA_CHECK(cudaMemset(halfData, 0xFF, 14 * 2));
+    CUDA_CHECK(cudaMemset(backData, 0xFF, full.size() * 4));
+    rk::cuda::convertWeightSpace(context, runs, fullData, CUDNN_DATA_FLOAT, halfData, type, 14 * 2);
+    rk::cuda::convertWeightSpace(context, runs, halfData, type, backData, CUDNN_DATA_FLOAT,
+                                 full.size() * 4);
+    CUDA_CHECK(cudaStreamSynchronize(context.stream));
+    std::vector<uint16_t> half(14);
+    std::vector<float> back(full.size());
+    CUDA_CHECK(cudaMemcpy(half.data(), halfData, 14 * 2, cudaMemcpyDeviceToHost));
+    CUDA_CHECK(cudaMemcpy(back.data(), backData, full.size() * 4, cudaMemcpyDeviceToHost));
+    bool gapsZero = true, runsSet = true;
+    for (size_t i = 0; i < half.size(); ++i) {
+      bool inRun = (i >= 2 && i < 5) || (i >= 8 && i < 10);
+      if (inRun) runsSet = runsSet && half[i] != 0 && half[i] != 0xFFFF;
+      if (!inRun) gapsZero = gapsZero && half[i] == 0;
+    }
+    bool backExact = true;
+    for (size_t i = 0; i < full.size(); ++i) {
+      bool inRun = std::find(covered.begin(), covered.end(), i) != covered.end();
+      backExact = backExact && back[i] == (inRun ? full[i] : 0.0f);
+    }
+    expectTrue(gapsZero, "weight space " + name + ": the gaps between the runs are zero");
+    expectTrue(runsSet, "weight space " + name + ": the runs hold the converted parameters");
+    expectTrue(backExact, "weight space " + name +
+                              ": back in float32, the runs are exact and the rest is zero");
+  }
+  cudaFree(fullData);
+  cudaFree(halfData);
+  cudaFree(backData);
+  cudaStreamDestroy(context.stream);
+}
+
 int run() {
   rk::Device device = rk::parseDevice("cuda:0");
+  testWeightSpaceGaps();
   testDropoutSeeds(device);
   Problem p;
   p.cfg.mode = rk::RnnMode::Lstm;
