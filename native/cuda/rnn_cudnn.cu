@@ -29,6 +29,7 @@
 #include "core/storage.h"
 #include "cuda/cudnn_descriptors.h"
 #include "cuda/device_buffer.h"
+#include "cuda/rnn_check.h"
 #include "cuda/rnn_cudnn_kernels.h"
 #include "cuda/rnn_dropout.h"
 #include "cuda/rnn_weight_space.h"
@@ -91,36 +92,8 @@ cudnnMathType_t layoutMathType(RnnPrecision precision) {
   return precision == RnnPrecision::Tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
 }
 
-const char* typeName(cudnnDataType_t type) {
-  return type == CUDNN_DATA_BFLOAT16 ? "bf16" : type == CUDNN_DATA_HALF ? "fp16" : "fp32";
-}
-
 // Sizes were validated below 2^31 (validateRnnConfig, core's rnn checks).
 int toInt(int64_t value) { return static_cast<int>(value); }
-
-/**
- * CUDNN_CHECK, except that cuDNN refusing a half-width config becomes an error that names the
- * precision and the alternatives (cuDNN's bf16 RNN support depends on its version and the GPU).
- */
-void checkRnn(cudnnStatus_t status, cudnnDataType_t type, const char* file, int line,
-              const char* expr) {
-  if (status == CUDNN_STATUS_SUCCESS) return;
-  bool refused = status == CUDNN_STATUS_NOT_SUPPORTED || status == CUDNN_STATUS_BAD_PARAM ||
-                 status == CUDNN_STATUS_NOT_SUPPORTED_ARCH_MISMATCH;
-  if (refused && type != CUDNN_DATA_FLOAT) {
-    int device = 0;
-    cudaGetDevice(&device);
-    cudaDeviceProp prop{};
-    cudaGetDeviceProperties(&prop, device);
-    fail(Error::Code::Backend, "rnn: cuDNN ", cudnnGetVersion(), " refuses precision '",
-         typeName(type), "' for this recurrent config on ", prop.name, " (sm_", prop.major,
-         prop.minor, "): ", cudnnGetErrorString(status), " in ", expr, "; use precision ",
-         type == CUDNN_DATA_BFLOAT16 ? "'fp16' (with a GradScaler) or 'tf32'" : "'tf32' or 'fp32'");
-  }
-  failCudnn(file, line, status, expr);
-}
-
-#define RNN_CHECK(type, expr) checkRnn((expr), (type), __FILE__, __LINE__, #expr)
 
 // ---- Descriptors --------------------------------------------------------------------------------
 
@@ -132,13 +105,13 @@ void setNoDropout(cudnnHandle_t handle, cudnnDropoutDescriptor_t desc) {
 void setRnnDescriptor(cudnnRNNDescriptor_t desc, const RnnConfig& cfg, cudnnDataType_t type,
                       cudnnMathType_t math, cudnnDropoutDescriptor_t dropout) {
   // projSize == hiddenSize means "no projection" in the v8 API.
-  RNN_CHECK(type, cudnnSetRNNDescriptor_v8(
-                      desc, CUDNN_RNN_ALGO_STANDARD, cellMode(cfg.mode),
-                      cfg.bias ? CUDNN_RNN_DOUBLE_BIAS : CUDNN_RNN_NO_BIAS,
-                      cfg.bidirectional ? CUDNN_BIDIRECTIONAL : CUDNN_UNIDIRECTIONAL,
-                      CUDNN_LINEAR_INPUT, type, CUDNN_DATA_FLOAT, math, toInt(cfg.inputSize),
-                      toInt(cfg.hiddenSize), toInt(cfg.hiddenOut()), toInt(cfg.numLayers), dropout,
-                      CUDNN_RNN_PADDED_IO_ENABLED));
+  RNN_SETUP_CHECK(type, cudnnSetRNNDescriptor_v8(
+                            desc, CUDNN_RNN_ALGO_STANDARD, cellMode(cfg.mode),
+                            cfg.bias ? CUDNN_RNN_DOUBLE_BIAS : CUDNN_RNN_NO_BIAS,
+                            cfg.bidirectional ? CUDNN_BIDIRECTIONAL : CUDNN_UNIDIRECTIONAL,
+                            CUDNN_LINEAR_INPUT, type, CUDNN_DATA_FLOAT, math, toInt(cfg.inputSize),
+                            toInt(cfg.hiddenSize), toInt(cfg.hiddenOut()), toInt(cfg.numLayers),
+                            dropout, CUDNN_RNN_PADDED_IO_ENABLED));
   if (cfg.cellClip > 0) {
     CUDNN_CHECK(cudnnRNNSetClip_v9(desc, CUDNN_RNN_CLIP_MINMAX, -cfg.cellClip, cfg.cellClip));
   }
@@ -157,14 +130,15 @@ int64_t descriptorNumel(cudnnTensorDescriptor_t desc) {
 
 /**
  * The canonical layout (rk::rnnLayout's names, shapes and order) with offsets (in elements of
- * `elementBytes`) inside the weight space of `desc`. cuDNN's gate matrices of one PyTorch
- * parameter (linLayerIDs 0..G-1 input, G..2G-1 recurrent, in PyTorch's gate order: LSTM i, f, g,
- * o; GRU r, z, n) must lie back to back, which is checked, never assumed.
+ * `type`, the data type of `desc`) inside the weight space of `desc`. cuDNN's gate matrices of one
+ * PyTorch parameter (linLayerIDs 0..G-1 input, G..2G-1 recurrent, in PyTorch's gate order: LSTM
+ * i, f, g, o; GRU r, z, n) must lie back to back, which is checked, never assumed.
  */
 RnnLayout locateParams(cudnnHandle_t handle, cudnnRNNDescriptor_t desc, const RnnConfig& cfg,
-                       size_t elementBytes) {
+                       cudnnDataType_t type) {
+  const size_t elementBytes = typeBytes(type);
   size_t spaceBytes = 0;
-  CUDNN_CHECK(cudnnGetRNNWeightSpaceSize(handle, desc, &spaceBytes));
+  RNN_SETUP_CHECK(type, cudnnGetRNNWeightSpaceSize(handle, desc, &spaceBytes));
   // cudnnGetRNNWeightParams only does address arithmetic on the base: an aligned fake base gives
   // the offsets without a buffer.
   const char* base = reinterpret_cast<const char*>(uintptr_t(1) << 40);
@@ -173,9 +147,10 @@ RnnLayout locateParams(cudnnHandle_t handle, cudnnRNNDescriptor_t desc, const Rn
 
   auto address = [&](int pseudo, int lin, bool bias, int64_t numel, const std::string& name) {
     void* at = nullptr;
-    CUDNN_CHECK(cudnnGetRNNWeightParams(handle, desc, pseudo, spaceBytes, base, lin,
-                                        bias ? nullptr : piece.get(), bias ? nullptr : &at,
-                                        bias ? piece.get() : nullptr, bias ? &at : nullptr));
+    RNN_SETUP_CHECK(type,
+                    cudnnGetRNNWeightParams(handle, desc, pseudo, spaceBytes, base, lin,
+                                            bias ? nullptr : piece.get(), bias ? nullptr : &at,
+                                            bias ? piece.get() : nullptr, bias ? &at : nullptr));
     if (!at || descriptorNumel(piece.get()) != numel) {
       fail(Error::Code::Backend, "rnn: cuDNN's weight space has no ", numel, "-element block for ",
            name, " (linLayerID ", lin, ", pseudo-layer ", pseudo, ")");
@@ -345,9 +320,9 @@ struct CudnnRnnCall final : RnnSaved {
     cDesc.set(type, {states, B, toInt(cfg.hiddenSize)});
     uniform = std::all_of(lengths.begin(), lengths.end(), [&](int n) { return n == T; });
 
-    CUDNN_CHECK(cudnnGetRNNWeightSpaceSize(context.cudnn, rnn.get(), &weightBytes));
-    RNN_CHECK(type, cudnnGetRNNTempSpaceSizes(context.cudnn, rnn.get(), mode, xDesc->get(),
-                                              &workBytes, &reserveBytes));
+    RNN_SETUP_CHECK(type, cudnnGetRNNWeightSpaceSize(context.cudnn, rnn.get(), &weightBytes));
+    RNN_SETUP_CHECK(type, cudnnGetRNNTempSpaceSizes(context.cudnn, rnn.get(), mode, xDesc->get(),
+                                                    &workBytes, &reserveBytes));
     auto lengthStorage = Storage::allocate(problem.device, DType::Int32, B);
     context.copyToDevice(lengthStorage->data(), lengths.data(), lengths.size() * sizeof(int));
     deviceLengths = {lengthStorage->data(), lengthStorage};
@@ -385,9 +360,8 @@ DeviceData weightsFor(CudaContext& context, CudnnRnnCall& call, const RnnConfig&
   setNoDropout(context.cudnn, none.get());
   RnnDescriptor full;
   setRnnDescriptor(full.get(), cfg, CUDNN_DATA_FLOAT, layoutMathType(cfg.precision), none.get());
-  call.weightRuns =
-      weightRuns(locateParams(context.cudnn, full.get(), cfg, 4),
-                 locateParams(context.cudnn, call.rnn.get(), cfg, typeBytes(call.type)));
+  call.weightRuns = weightRuns(locateParams(context.cudnn, full.get(), cfg, CUDNN_DATA_FLOAT),
+                               locateParams(context.cudnn, call.rnn.get(), cfg, call.type));
   DeviceData half = allocateBytes(weights.device, call.weightBytes);
   convertWeightSpace(context, call.weightRuns, weights.data<float>(), CUDNN_DATA_FLOAT, half.data,
                      call.type, call.weightBytes);
@@ -406,7 +380,7 @@ RnnLayout cudnnRnnLayout(CudaContext& context, const RnnConfig& config) {
   // Parameters are float32 whatever the precision: the float32 space is the canonical one.
   setRnnDescriptor(desc.get(), config, CUDNN_DATA_FLOAT, layoutMathType(config.precision),
                    none.get());
-  return locateParams(context.cudnn, desc.get(), config, 4);
+  return locateParams(context.cudnn, desc.get(), config, CUDNN_DATA_FLOAT);
 }
 
 void cudnnRnnForward(CudaContext& context, const RnnProblem& problem, const RnnInputs& in,
@@ -428,12 +402,11 @@ void cudnnRnnForward(CudaContext& context, const RnnProblem& problem, const RnnI
   if (lstm) cy = outputFor(*out.c, type);
   DeviceBuffer<char> work(context, call->workBytes);
 
-  RNN_CHECK(type,
-            cudnnRNNForward(context.cudnn, call->rnn.get(), call->mode, call->lengths(),
-                            call->xDesc->get(), call->x.data, call->yDesc->get(), call->y.data,
-                            call->hDesc.get(), call->h0.data, hy.data, call->cDesc.get(),
-                            call->c0.data, cy.data, call->weightBytes, call->weights.data,
-                            work.bytes(), work.data(), call->reserveBytes, call->reserve.data));
+  CUDNN_CHECK(cudnnRNNForward(context.cudnn, call->rnn.get(), call->mode, call->lengths(),
+                              call->xDesc->get(), call->x.data, call->yDesc->get(), call->y.data,
+                              call->hDesc.get(), call->h0.data, hy.data, call->cDesc.get(),
+                              call->c0.data, cy.data, call->weightBytes, call->weights.data,
+                              work.bytes(), work.data(), call->reserveBytes, call->reserve.data));
   finishOutput(context, call->y, out.output, type);
   finishOutput(context, hy, out.h, type);
   if (lstm) finishOutput(context, cy, *out.c, type);
@@ -467,23 +440,22 @@ void cudnnRnnBackward(CudaContext& context, const RnnProblem& problem, const Rnn
   DeviceBuffer<char> work(context, call->workBytes);
 
   // Backward-data first: it fills the reserve space that backward-weights reads.
-  RNN_CHECK(type, cudnnRNNBackwardData_v8(
-                      context.cudnn, call->rnn.get(), call->lengths(), call->yDesc->get(),
-                      call->y.data, dy.data, call->xDesc->get(), dx.data, call->hDesc.get(),
-                      call->h0.data, dhy.data, dhx.data, call->cDesc.get(), call->c0.data, dcy.data,
-                      dcx.data, call->weightBytes, call->weights.data, work.bytes(), work.data(),
-                      call->reserveBytes, call->reserve.data));
+  CUDNN_CHECK(cudnnRNNBackwardData_v8(
+      context.cudnn, call->rnn.get(), call->lengths(), call->yDesc->get(), call->y.data, dy.data,
+      call->xDesc->get(), dx.data, call->hDesc.get(), call->h0.data, dhy.data, dhx.data,
+      call->cDesc.get(), call->c0.data, dcy.data, dcx.data, call->weightBytes, call->weights.data,
+      work.bytes(), work.data(), call->reserveBytes, call->reserve.data));
 
   // CUDNN_WGRAD_MODE_ADD into a zeroed space (so gaps between parameters, if any, are zero too).
   DeviceData dWeights = type == CUDNN_DATA_FLOAT
                             ? DeviceData{out.dWeights.data<float>(), out.dWeights.storage}
                             : allocateBytes(device, call->weightBytes);
   CUDA_CHECK(cudaMemsetAsync(dWeights.data, 0, call->weightBytes, context.stream));
-  RNN_CHECK(type, cudnnRNNBackwardWeights_v8(
-                      context.cudnn, call->rnn.get(), CUDNN_WGRAD_MODE_ADD, call->lengths(),
-                      call->xDesc->get(), call->x.data, call->hDesc.get(), call->h0.data,
-                      call->yDesc->get(), call->y.data, call->weightBytes, dWeights.data,
-                      work.bytes(), work.data(), call->reserveBytes, call->reserve.data));
+  CUDNN_CHECK(cudnnRNNBackwardWeights_v8(
+      context.cudnn, call->rnn.get(), CUDNN_WGRAD_MODE_ADD, call->lengths(), call->xDesc->get(),
+      call->x.data, call->hDesc.get(), call->h0.data, call->yDesc->get(), call->y.data,
+      call->weightBytes, dWeights.data, work.bytes(), work.data(), call->reserveBytes,
+      call->reserve.data));
 
   finishOutput(context, dx, out.dx, type);
   finishOutput(context, dhx, out.dh0, type);

@@ -20,6 +20,8 @@
 #include "core/ops.h"
 #include "core/rnn.h"
 #include "cuda/cuda_check.h"
+#include "cuda/cudnn_descriptors.h"
+#include "cuda/rnn_check.h"
 #include "cuda/rnn_weight_space.h"
 
 namespace {
@@ -287,8 +289,63 @@ void testWeightSpaceGaps() {
   cudaStreamDestroy(context.stream);
 }
 
+/** The message of what `call` throws ("" if it throws nothing). */
+template <class Call>
+std::string thrown(Call call) {
+  try {
+    call();
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return "";
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+/**
+ * Only descriptor setup turns cuDNN refusing a half-width config into "refuses precision"; a call
+ * that runs the RNN and fails is reported as the cuDNN error it is, with our file:line, even in
+ * fp16.
+ */
+void testRefusalOnlyAtSetup() {
+  cudnnHandle_t handle = nullptr;
+  CUDNN_CHECK(cudnnCreate(&handle));
+  rk::cuda::RnnDescriptor rnn;
+  rk::cuda::DropoutDescriptor none;
+  CUDNN_CHECK(cudnnSetDropoutDescriptor(none.get(), handle, 0.0f, nullptr, 0, 0));
+  auto setup = [&](cudnnDataType_t type, int hidden) {
+    RNN_SETUP_CHECK(type, cudnnSetRNNDescriptor_v8(rnn.get(), CUDNN_RNN_ALGO_STANDARD, CUDNN_LSTM,
+                                                   CUDNN_RNN_DOUBLE_BIAS, CUDNN_UNIDIRECTIONAL,
+                                                   CUDNN_LINEAR_INPUT, type, CUDNN_DATA_FLOAT,
+                                                   CUDNN_TENSOR_OP_MATH, 4, hidden, hidden, 1,
+                                                   none.get(), CUDNN_RNN_PADDED_IO_ENABLED));
+  };
+  std::string refusal = thrown([&] { setup(CUDNN_DATA_HALF, 0); });  // hiddenSize 0: refused
+  expectTrue(contains(refusal, "refuses precision 'fp16'"),
+             "setup refusing fp16 names the precision: '" + refusal + "'");
+  std::string plain = thrown([&] { setup(CUDNN_DATA_FLOAT, 0); });
+  expectTrue(!plain.empty() && !contains(plain, "refuses") && contains(plain, "(at "),
+             "setup refusing fp32 is a plain cuDNN error: '" + plain + "'");
+  std::string valid = thrown([&] { setup(CUDNN_DATA_HALF, 8); });
+  expectTrue(valid.empty(), "a valid fp16 setup passes: '" + valid + "'");
+  // Run with the valid fp16 descriptor but no data descriptors: cuDNN rejects the call up front.
+  std::string execution = thrown([&] {
+    CUDNN_CHECK(cudnnRNNForward(handle, rnn.get(), CUDNN_FWD_MODE_INFERENCE, nullptr, nullptr,
+                                nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                nullptr, nullptr, 0, nullptr, 0, nullptr, 0, nullptr));
+  });
+  expectTrue(contains(execution, "cuDNN CUDNN_STATUS_BAD_PARAM") &&
+                 contains(execution, "cudnnRNNForward") && contains(execution, "(at ") &&
+                 !contains(execution, "refuses"),
+             "a failed fp16 forward is the cuDNN error with file:line: '" + execution + "'");
+  cudnnDestroy(handle);
+}
+
 int run() {
   rk::Device device = rk::parseDevice("cuda:0");
+  testRefusalOnlyAtSetup();
   testWeightSpaceGaps();
   testDropoutSeeds(device);
   Problem p;
