@@ -55,10 +55,9 @@ CudaBackend::CudaBackend(int device) {
     CUDA_CHECK(cudaStreamCreateWithFlags(&context_.stream, cudaStreamNonBlocking));
     // Keep freed blocks in the pool instead of returning them to the driver at each sync, so
     // the next step's allocations are served from the pool.
-    cudaMemPool_t pool;
-    CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, device));
+    CUDA_CHECK(cudaDeviceGetDefaultMemPool(&context_.pool, device));
     uint64_t threshold = UINT64_MAX;
-    CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
+    CUDA_CHECK(cudaMemPoolSetAttribute(context_.pool, cudaMemPoolAttrReleaseThreshold, &threshold));
     CUDNN_CHECK(cudnnCreate(&context_.cudnn));
     CUDNN_CHECK(cudnnSetStream(context_.cudnn, context_.stream));
     CUBLAS_CHECK(cublasCreate(&context_.cublas));

@@ -20,9 +20,14 @@ struct CudaContext {
   cudnnHandle_t cudnn = nullptr;
   cublasHandle_t cublas = nullptr;
   cudaDeviceProp properties{};
+  cudaMemPool_t pool = nullptr;      // the device's default pool, which allocate() draws from
   PinnedStaging* staging = nullptr;  // the backend's
 
-  /** Stream-ordered device memory (cudaMallocAsync on the device's pool); RK_OUT_OF_MEMORY. */
+  /**
+   * Stream-ordered device memory (cudaMallocAsync on the device's pool). When the pool cannot
+   * serve it, waits for the stream (pending frees return their blocks) and tries again, then
+   * releases the cached memory and tries once more; RK_OUT_OF_MEMORY after that.
+   */
   void* allocate(size_t bytes);
   /** Frees in stream order: work queued before this call may still use the block. */
   void deallocate(void* data, size_t bytes) noexcept;
@@ -32,6 +37,42 @@ struct CudaContext {
    */
   void copyToDevice(void* device, const void* host, size_t bytes) const {
     staging->copyToDevice(device, host, bytes, stream);
+  }
+
+  /**
+   * Waits for the stream, then hands the pool's free blocks back to the driver. The pool keeps
+   * freed blocks (its release threshold is unlimited), which only cudaMallocAsync can reuse: the
+   * cudaMalloc inside cuDNN and cuBLAS, and a pool allocation bigger than any free block, need
+   * them returned first.
+   */
+  void releaseCachedMemory();
+
+  /**
+   * Runs `call`, a cuDNN or cuBLAS call that may allocate device memory itself, and once more
+   * after releaseCachedMemory() if it failed for lack of memory; returns its last status
+   * (checked by CUDNN_CHECK_ALLOCATING / CUBLAS_CHECK_ALLOCATING). cuDNN and cuBLAS take their
+   * memory before they queue any work, so a call that failed that way queued nothing; a call
+   * whose output accumulates must still reset it inside `call`.
+   */
+  template <class Call>
+  auto retryOutOfMemory(Call&& call) {
+    auto status = call();
+    if (isAllocationFailure(status)) {
+      releaseCachedMemory();
+      status = call();
+    }
+    return status;
+  }
+
+ private:
+  static bool isAllocationFailure(cudnnStatus_t status) {
+    // cuDNN 9 names device and host allocation failures apart; its older CUDNN_STATUS_ALLOC_FAILED
+    // (still returned by older code paths for any memory) is now the host one, so both count.
+    return status == CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED ||
+           status == CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED;
+  }
+  static bool isAllocationFailure(cublasStatus_t status) {
+    return status == CUBLAS_STATUS_ALLOC_FAILED;
   }
 };
 

@@ -402,11 +402,12 @@ void cudnnRnnForward(CudaContext& context, const RnnProblem& problem, const RnnI
   if (lstm) cy = outputFor(*out.c, type);
   DeviceBuffer<char> work(context, call->workBytes);
 
-  CUDNN_CHECK(cudnnRNNForward(context.cudnn, call->rnn.get(), call->mode, call->lengths(),
-                              call->xDesc->get(), call->x.data, call->yDesc->get(), call->y.data,
-                              call->hDesc.get(), call->h0.data, hy.data, call->cDesc.get(),
-                              call->c0.data, cy.data, call->weightBytes, call->weights.data,
-                              work.bytes(), work.data(), call->reserveBytes, call->reserve.data));
+  CUDNN_CHECK_ALLOCATING(
+      context, cudnnRNNForward(context.cudnn, call->rnn.get(), call->mode, call->lengths(),
+                               call->xDesc->get(), call->x.data, call->yDesc->get(), call->y.data,
+                               call->hDesc.get(), call->h0.data, hy.data, call->cDesc.get(),
+                               call->c0.data, cy.data, call->weightBytes, call->weights.data,
+                               work.bytes(), work.data(), call->reserveBytes, call->reserve.data));
   finishOutput(context, call->y, out.output, type);
   finishOutput(context, hy, out.h, type);
   if (lstm) finishOutput(context, cy, *out.c, type);
@@ -440,22 +441,28 @@ void cudnnRnnBackward(CudaContext& context, const RnnProblem& problem, const Rnn
   DeviceBuffer<char> work(context, call->workBytes);
 
   // Backward-data first: it fills the reserve space that backward-weights reads.
-  CUDNN_CHECK(cudnnRNNBackwardData_v8(
-      context.cudnn, call->rnn.get(), call->lengths(), call->yDesc->get(), call->y.data, dy.data,
-      call->xDesc->get(), dx.data, call->hDesc.get(), call->h0.data, dhy.data, dhx.data,
-      call->cDesc.get(), call->c0.data, dcy.data, dcx.data, call->weightBytes, call->weights.data,
-      work.bytes(), work.data(), call->reserveBytes, call->reserve.data));
+  CUDNN_CHECK_ALLOCATING(
+      context,
+      cudnnRNNBackwardData_v8(context.cudnn, call->rnn.get(), call->lengths(), call->yDesc->get(),
+                              call->y.data, dy.data, call->xDesc->get(), dx.data, call->hDesc.get(),
+                              call->h0.data, dhy.data, dhx.data, call->cDesc.get(), call->c0.data,
+                              dcy.data, dcx.data, call->weightBytes, call->weights.data,
+                              work.bytes(), work.data(), call->reserveBytes, call->reserve.data));
 
-  // CUDNN_WGRAD_MODE_ADD into a zeroed space (so gaps between parameters, if any, are zero too).
+  // CUDNN_WGRAD_MODE_ADD into a zeroed space (so gaps between parameters, if any, are zero too),
+  // zeroed within the retried call so that a retry never adds to a first attempt's sums.
   DeviceData dWeights = type == CUDNN_DATA_FLOAT
                             ? DeviceData{out.dWeights.data<float>(), out.dWeights.storage}
                             : allocateBytes(device, call->weightBytes);
-  CUDA_CHECK(cudaMemsetAsync(dWeights.data, 0, call->weightBytes, context.stream));
-  CUDNN_CHECK(cudnnRNNBackwardWeights_v8(
-      context.cudnn, call->rnn.get(), CUDNN_WGRAD_MODE_ADD, call->lengths(), call->xDesc->get(),
-      call->x.data, call->hDesc.get(), call->h0.data, call->yDesc->get(), call->y.data,
-      call->weightBytes, dWeights.data, work.bytes(), work.data(), call->reserveBytes,
-      call->reserve.data));
+  auto backwardWeightsIntoZeros = [&] {
+    CUDA_CHECK(cudaMemsetAsync(dWeights.data, 0, call->weightBytes, context.stream));
+    return cudnnRNNBackwardWeights_v8(context.cudnn, call->rnn.get(), CUDNN_WGRAD_MODE_ADD,
+                                      call->lengths(), call->xDesc->get(), call->x.data,
+                                      call->hDesc.get(), call->h0.data, call->yDesc->get(),
+                                      call->y.data, call->weightBytes, dWeights.data, work.bytes(),
+                                      work.data(), call->reserveBytes, call->reserve.data);
+  };
+  CUDNN_CHECK_ALLOCATING(context, backwardWeightsIntoZeros());
 
   finishOutput(context, dx, out.dx, type);
   finishOutput(context, dhx, out.dh0, type);

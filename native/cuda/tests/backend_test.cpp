@@ -22,6 +22,8 @@
 #include "core/backend.h"
 #include "core/ops.h"
 #include "core/stream.h"
+#include "cuda/cuda_check.h"
+#include "cuda/cuda_context.h"
 
 namespace {
 
@@ -560,6 +562,77 @@ void testPinnedUpload() {
   }
 }
 
+// When cuDNN or cuBLAS cannot allocate, the call runs again once the pool's cached blocks went
+// back to the driver: the pool keeps every freed block, which their own cudaMalloc cannot use.
+void testReleaseCachedMemory() {
+  cuda::CudaContext context;
+  context.device = 0;
+  CUDA_CHECK(cudaStreamCreate(&context.stream));
+  CUDA_CHECK(cudaDeviceGetDefaultMemPool(&context.pool, 0));
+  // Fills the GPU through the pool (the backend's too) in 1 GiB blocks, then frees them: the pool
+  // keeps them all. Returns how many it took.
+  const size_t GiB = size_t{1} << 30;
+  auto hoard = [&] {
+    std::vector<void*> blocks;
+    for (void* block = nullptr; cudaMallocAsync(&block, GiB, context.stream) == cudaSuccess;) {
+      blocks.push_back(block);
+    }
+    cudaGetLastError();
+    for (void* block : blocks) CUDA_CHECK(cudaFreeAsync(block, context.stream));
+    CUDA_CHECK(cudaStreamSynchronize(context.stream));
+    return blocks.size();
+  };
+  size_t hoarded = hoard();
+  // What cuDNN and cuBLAS do inside: a plain cudaMalloc, which fails while the pool holds it all.
+  int calls = 0;
+  auto libraryCall = [&] {
+    ++calls;
+    void* data = nullptr;
+    if (cudaMalloc(&data, 2 * GiB) != cudaSuccess) {
+      cudaGetLastError();
+      return CUBLAS_STATUS_ALLOC_FAILED;
+    }
+    cudaFree(data);
+    return CUBLAS_STATUS_SUCCESS;
+  };
+  bool heldByPool = libraryCall() == CUBLAS_STATUS_ALLOC_FAILED;
+  expect(heldByPool && hoarded > 4, "memory retry: the pool did not hold the GPU's memory (" +
+                                        std::to_string(hoarded) +
+                                        " GiB cached); the test needs it to");
+  calls = 0;
+  cublasStatus_t status = context.retryOutOfMemory(libraryCall);
+  expect(status == CUBLAS_STATUS_SUCCESS && calls == 2,
+         "memory retry: a cuBLAS-like call out of memory ran " + std::to_string(calls) +
+             " times, last status " + std::to_string(static_cast<int>(status)) +
+             " (want: 2 runs, success after the release)");
+  calls = 0;
+  cudnnStatus_t cudnnStatus = context.retryOutOfMemory([&] {
+    return ++calls == 1 ? CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED
+                        : CUDNN_STATUS_SUCCESS;
+  });
+  expect(cudnnStatus == CUDNN_STATUS_SUCCESS && calls == 2,
+         "memory retry: a cuDNN call out of device memory is run again");
+  calls = 0;
+  context.retryOutOfMemory([&] {
+    ++calls;
+    return CUDNN_STATUS_BAD_PARAM;
+  });
+  expect(calls == 1, "memory retry: a call failing otherwise is not run again");
+  // The backend's own allocations: with the GPU held in cached 1 GiB blocks, a 4 GiB tensor.
+  hoard();
+  std::optional<Error> failure;
+  try {
+    Tensor big = ops::full({int64_t{1} << 30}, 1, DType::Float32, kGpu);
+    failure = readFailure(ops::reduce(ReduceOp::Max, big, {}, false));
+  } catch (const Error& e) {
+    failure = e;
+  }
+  expect(!failure, "memory retry: a 4 GiB tensor next to a pool of cached blocks failed: " +
+                       (failure ? failure->message() : std::string()));
+  context.releaseCachedMemory();
+  CUDA_CHECK(cudaStreamDestroy(context.stream));
+}
+
 void testOutOfMemory() {
   ++gChecks;
   bool typed = false;
@@ -601,6 +674,7 @@ int main() {
   testPoisoning();
   testIndexChecksOnDevice();
   testPinnedUpload();
+  testReleaseCachedMemory();
   testOutOfMemory();
   std::printf("%d of %d checks failed\n", gFailures, gChecks);
   shutdownStreams();
