@@ -50,9 +50,9 @@ struct CudaContext {
   /**
    * Runs `call`, a cuDNN or cuBLAS call that may allocate device memory itself, and once more
    * after releaseCachedMemory() if it failed for lack of memory; returns its last status
-   * (checked by CUDNN_CHECK_ALLOCATING / CUBLAS_CHECK_ALLOCATING). cuDNN and cuBLAS take their
-   * memory before they queue any work, so a call that failed that way queued nothing; a call
-   * whose output accumulates must still reset it inside `call`.
+   * (checked by CUDNN_CHECK_ALLOCATING / CUBLAS_CHECK_ALLOCATING). Running a call again assumes
+   * that cuDNN and cuBLAS get their memory before they queue work, so a call that failed for lack
+   * of it queued nothing; a call whose output accumulates resets it inside `call` all the same.
    */
   template <class Call>
   auto retryOutOfMemory(Call&& call) {
@@ -66,8 +66,8 @@ struct CudaContext {
 
  private:
   static bool isAllocationFailure(cudnnStatus_t status) {
-    // cuDNN 9 names device and host allocation failures apart; its older CUDNN_STATUS_ALLOC_FAILED
-    // (still returned by older code paths for any memory) is now the host one, so both count.
+    // cuDNN 9 tells device from host allocation failures; the deprecated CUDNN_STATUS_ALLOC_FAILED
+    // is an alias of the host one, which older code paths may return for any memory: both count.
     return status == CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED ||
            status == CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED;
   }
