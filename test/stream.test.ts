@@ -69,6 +69,42 @@ describe('CPU stream', () => {
     for (const t of [table, big, slow, base, idx, g]) t.dispose();
   });
 
+  it('a target check deferred behind queued work skips ignoreIndex and padding, and fails as the synchronous one does', async () => {
+    const logits = rk.zeros([2, 3, 5]);
+    const lengths = [3, 1];
+    // -100 is ignoreIndex; [1, 1] and [1, 2] lie past length 1; [1, 0] = 9 is inside it.
+    const bad = rk.tensor(Int32Array.of(0, -100, 4, 9, 77, -5), { shape: [2, 3] });
+    const good = rk.tensor(Int32Array.of(0, -100, 4, 2, 77, -5), { shape: [2, 3] });
+    const message = 'crossEntropy: targets[1, 0] = 9 is out of range [0, 5) and is not ignoreIndex (-100)';
+    let synchronous: unknown;
+    try {
+      rk.crossEntropy(logits, bad, { lengths });
+    } catch (err) {
+      synchronous = err;
+    }
+    expect(synchronous).toBeInstanceOf(rk.IndexError);
+    expect((synchronous as Error).message).toBe(message);
+    // A slow product first, so the targets are still being computed when crossEntropy is called.
+    const big = rk.ones([1200, 1200]);
+    const queued = (targets: rk.Tensor<'int32'>) => {
+      rk.matmul(big, big).dispose();
+      return rk.add(targets, 0);
+    };
+    const queuedGood = queued(good);
+    const fine = rk.crossEntropy(logits, queuedGood, { lengths });
+    await expect(fine.data()).resolves.toBeInstanceOf(Float32Array);
+    const queuedBad = queued(bad);
+    const failed = rk.crossEntropy(logits, queuedBad, { lengths });
+    const rejected = await failed.data().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(rejected).toBeInstanceOf(rk.IndexError);
+    expect((rejected as Error).message).toBe(message);
+    await expect(rk.sync()).resolves.toBeUndefined();
+    for (const t of [logits, bad, good, big, queuedGood, queuedBad, fine, failed]) t.dispose();
+  });
+
   it('many concurrent reads all resolve with their own values', async () => {
     const ts = Array.from({ length: 50 }, (_, i) => rk.full([3], i));
     const values = await Promise.all(ts.map((t) => t.data()));

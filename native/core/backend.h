@@ -1,6 +1,8 @@
 // The interface a device backend fills. core/ops.cpp validates every argument and allocates the
 // outputs; a backend only computes. Kernels run inside stream tasks, in stream order, and may
-// assume their arguments are valid (shapes, dtypes, devices; index ranges are checked by core).
+// assume their arguments are valid (shapes, dtypes, devices), except index values: core checks
+// those through checkIndices, which on a GPU reports a bad index only later, so kernels that read
+// indices must stay memory-safe with any value (they skip or zero what a bad index would read).
 // Outputs are always fresh contiguous tensors unless noted.
 #pragma once
 
@@ -10,6 +12,8 @@
 #include <vector>
 
 #include "core/device.h"
+#include "core/error.h"
+#include "core/index_bounds.h"
 #include "core/loss.h"
 #include "core/op_kinds.h"
 #include "core/optim.h"
@@ -106,6 +110,25 @@ class Backend {
    * its kernels inside the tasks, so it has nothing to wait for.
    */
   virtual void synchronize() {}
+  /**
+   * Checks, in the task of an op that reads `indices`, that every element passes `bounds`
+   * (core/index_check.h). The default reads them back and throws RK_INDEX for the first bad one,
+   * which fails the task and poisons the stream. A backend whose reads wait for a device checks
+   * on the device instead and reports the failure through takeDeviceFailure.
+   */
+  virtual void checkIndices(const Tensor& indices, const IndexBounds& bounds) {
+    std::vector<int32_t> values(static_cast<size_t>(indices.numel()));
+    download(indices, values.data());
+    bounds.check(indices.shape, values.data());
+  }
+  /**
+   * Called in the stream task of every read and sync, before it reads: the first failure that
+   * work queued since the last call recorded on the device instead of throwing (a bad index found
+   * by checkIndices), cleared, or nothing; waits for that work when there is any to wait for. The
+   * read reports it as the failure of the op that recorded it, like a poisoned stream's. The CPU
+   * records none.
+   */
+  virtual std::optional<Error> takeDeviceFailure() { return std::nullopt; }
 };
 
 /** The backend serving `device` (a CUDA device must be available: see requireCudaDevice). */

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/index_bounds.h"
 #include "core/tensor.h"
 
 namespace rk {
@@ -15,8 +16,9 @@ namespace rk {
  *
  * When CPU indices are ready the check runs at once, on the calling (JS) thread, so a bad index
  * throws RK_INDEX synchronously. Otherwise (indices still being computed, or on a GPU)
- * runIfDeferred(), called at the start of the op's task, checks them there and a bad index
- * poisons the stream instead.
+ * runIfDeferred(), called at the start of the op's task, hands them to the backend's
+ * checkIndices: on the CPU a bad index then poisons the stream; a GPU checks on the device without
+ * waiting for it and reports the failure at the device's next read or sync.
  */
 class IndexCheck {
  public:
@@ -29,15 +31,10 @@ class IndexCheck {
   }
 
  private:
-  /** Throws RK_INDEX: "<op>: indices[1, 0] = 12 is out of range [0, 10)". */
   void run() const;
 
-  std::string op_;
-  std::string arg_;
+  IndexBounds bounds_;
   Tensor indices_;
-  int64_t limit_;
-  std::optional<int64_t> ignore_;
-  std::optional<std::vector<int32_t>> lengths_;
   bool deferred_;
 };
 

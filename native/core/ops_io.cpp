@@ -5,18 +5,22 @@
 
 namespace rk::ops {
 
-// Runs `body` at its place in the stream, unless an earlier task failed: then `done` gets that
-// failure. Errors of `body` itself go to `done` too; they do not poison the stream.
+// Runs `body` at its place in the stream, unless an earlier task failed (it poisoned the stream,
+// or its device work recorded a failure): then `done` gets that failure. Errors of `body` itself
+// go to `done` too; they do not poison the stream.
 static void complete(Device device, const char* op, std::function<void()> body, Completion done) {
   Stream& stream = streamFor(device);
-  stream.submit(op, {}, [&stream, op, body = std::move(body), done = std::move(done)] {
+  Backend& backend = backendFor(device);
+  stream.submit(op, {}, [&stream, &backend, op, body = std::move(body), done = std::move(done)] {
     std::optional<Error> failure = stream.takePoison();
-    if (!failure) {
-      try {
-        body();
-      } catch (...) {
-        failure = currentExceptionAsError(op);
-      }
+    try {
+      // Taken even behind a poison, which is reported instead: like a second poison, a failure
+      // recorded in the same stretch of work is dropped, not left to fail a later read.
+      std::optional<Error> recorded = backend.takeDeviceFailure();
+      if (!failure) failure = std::move(recorded);
+      if (!failure) body();
+    } catch (...) {
+      if (!failure) failure = currentExceptionAsError(op);
     }
     done(std::move(failure));
   });

@@ -54,7 +54,8 @@ __global__ void crossEntropyRowsKernel(StridedIndex<3> rows, int64_t count, int6
       int32_t target = targets[at[2]];
       double loss = 0.0;
       if (filter.counts(row, target)) {
-        double nll = logSum - in[target * ls];
+        // A target out of range (the device's index check reports it later) reads nothing.
+        double nll = target >= 0 && target < classes ? logSum - in[target * ls] : double(NAN);
         // mean_c(-logp[c]) = logSum - mean_c(x[c])
         loss = eps == 0 ? nll : (1 - eps) * nll + eps * (logSum - sumX / double(classes));
       }
@@ -125,9 +126,7 @@ struct Filter {
     filter = RowFilter{options.ignoreIndex, nullptr, 1};
     if (options.lengths) {
       const std::vector<int32_t>& host = *options.lengths;
-      // Pageable source: the copy has taken the bytes when it returns.
-      CUDA_CHECK(cudaMemcpyAsync(lengths.data(), host.data(), host.size() * sizeof(int32_t),
-                                 cudaMemcpyHostToDevice, context.stream));
+      context.copyToDevice(lengths.data(), host.data(), host.size() * sizeof(int32_t));
       filter = RowFilter{options.ignoreIndex, lengths.data(), targets.shape[1]};
     }
   }

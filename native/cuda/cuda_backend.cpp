@@ -48,16 +48,16 @@ LibraryVersions libraryVersions() {
 
 CudaBackend::CudaBackend(int device) {
   context_.device = device;
+  context_.staging = &staging_;
   try {
     makeCurrent();
     CUDA_CHECK(cudaGetDeviceProperties(&context_.properties, device));
     CUDA_CHECK(cudaStreamCreateWithFlags(&context_.stream, cudaStreamNonBlocking));
     // Keep freed blocks in the pool instead of returning them to the driver at each sync, so
     // the next step's allocations are served from the pool.
-    cudaMemPool_t pool;
-    CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, device));
+    CUDA_CHECK(cudaDeviceGetDefaultMemPool(&context_.pool, device));
     uint64_t threshold = UINT64_MAX;
-    CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
+    CUDA_CHECK(cudaMemPoolSetAttribute(context_.pool, cudaMemPoolAttrReleaseThreshold, &threshold));
     CUDNN_CHECK(cudnnCreate(&context_.cudnn));
     CUDNN_CHECK(cudnnSetStream(context_.cudnn, context_.stream));
     CUBLAS_CHECK(cublasCreate(&context_.cublas));
@@ -110,15 +110,14 @@ void CudaBackend::upload(const Tensor& dst, const void* host) {
   NvtxRange range("upload");
   size_t bytes = bytesOf(dst);
   if (bytes == 0) return;
-  // From pageable memory the copy returns once it has taken the bytes, so `host` may go.
+  // Through pinned staging: `host` may go when this returns, and the JS thread does not wait
+  // for the GPU to reach the copy.
   if (dst.isContiguous()) {
-    CUDA_CHECK(cudaMemcpyAsync(dst.data<uint32_t>(), host, bytes, cudaMemcpyHostToDevice,
-                               context_.stream));
+    context_.copyToDevice(dst.data<uint32_t>(), host, bytes);
     return;
   }
   Tensor staged = emptyTensor(dst.device, dst.dtype, dst.shape);
-  CUDA_CHECK(cudaMemcpyAsync(staged.data<uint32_t>(), host, bytes, cudaMemcpyHostToDevice,
-                             context_.stream));
+  context_.copyToDevice(staged.data<uint32_t>(), host, bytes);
   copyTensor(context_, staged, dst);
 }
 
@@ -150,6 +149,17 @@ void CudaBackend::download(const Tensor& src, void* host) {
 void CudaBackend::synchronize() {
   makeCurrent();
   CUDA_CHECK(cudaStreamSynchronize(context_.stream));
+}
+
+void CudaBackend::checkIndices(const Tensor& indices, const IndexBounds& bounds) {
+  makeCurrent();
+  NvtxRange range("checkIndices");
+  indexFaults_.check(context_, indices, bounds);
+}
+
+std::optional<Error> CudaBackend::takeDeviceFailure() {
+  makeCurrent();
+  return indexFaults_.take(context_);
 }
 
 // ---- kernels (stream tasks) ---------------------------------------------------------------------

@@ -10,6 +10,7 @@
 
 #include "core/backend.h"
 #include "cuda/cuda_context.h"
+#include "cuda/index_faults.h"
 #include "cuda/module_api.h"
 
 namespace rk::cuda {
@@ -66,12 +67,17 @@ class CudaBackend final : public Backend {
   /** cuDNN's weight-space layout, computed once per config (on the JS thread). */
   RnnLayout rnnLayout(const RnnConfig& config) override;
   void synchronize() override;
+  /** On the device, without waiting for it (index_faults.h). */
+  void checkIndices(const Tensor& indices, const IndexBounds& bounds) override;
+  std::optional<Error> takeDeviceFailure() override;
 
  private:
   /** Makes this device current on the calling thread (the JS thread or the stream's worker). */
   void makeCurrent() const;
   void destroy() noexcept;
 
+  PinnedStaging staging_;
+  IndexFaults indexFaults_;
   CudaContext context_;
   // rnnLayout runs on the JS thread while the worker uses context_.cudnn: it has its own handle.
   std::mutex layoutMutex_;

@@ -13,9 +13,13 @@ void failCuda(const char* file, int line, cudaError_t status, const char* expr) 
 }
 
 void failCudnn(const char* file, int line, cudnnStatus_t status, const char* expr) {
-  if (status == CUDNN_STATUS_ALLOC_FAILED) {
-    fail(Error::Code::OutOfMemory, "cuDNN could not allocate memory in ", expr, " (at ", file, ":",
-         line, ")");
+  // cuDNN 9 tells device from host memory (its old CUDNN_STATUS_ALLOC_FAILED is the host's).
+  if (status == CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED ||
+      status == CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED) {
+    const char* memory =
+        status == CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED ? "device" : "host";
+    fail(Error::Code::OutOfMemory, "cuDNN could not allocate ", memory, " memory in ", expr,
+         " (at ", file, ":", line, ")");
   }
   failBackend(file, line, str("cuDNN ", cudnnGetErrorString(status), " in ", expr));
 }

@@ -23,16 +23,29 @@ namespace rk::cuda {
     if (rk_status_ != cudaSuccess) ::rk::cuda::failCuda(__FILE__, __LINE__, rk_status_, #expr); \
   } while (0)
 
-#define CUDNN_CHECK(expr)                                           \
-  do {                                                              \
-    cudnnStatus_t rk_status_ = (expr);                              \
-    if (rk_status_ != CUDNN_STATUS_SUCCESS)                         \
-      ::rk::cuda::failCudnn(__FILE__, __LINE__, rk_status_, #expr); \
+#define CUDNN_CHECK(expr) RK_CUDNN_STATUS_CHECK((expr), #expr)
+#define CUBLAS_CHECK(expr) RK_CUBLAS_STATUS_CHECK((expr), #expr)
+
+/**
+ * CUDNN_CHECK / CUBLAS_CHECK of a call that may allocate device memory of its own (cuDNN's RNN
+ * calls, cuBLAS's GEMMs): run through `context`'s retryOutOfMemory, so a lack of memory is
+ * RK_OUT_OF_MEMORY only if the call fails again after the pool's cached blocks were released.
+ */
+#define CUDNN_CHECK_ALLOCATING(context, expr) \
+  RK_CUDNN_STATUS_CHECK((context).retryOutOfMemory([&] { return (expr); }), #expr)
+#define CUBLAS_CHECK_ALLOCATING(context, expr) \
+  RK_CUBLAS_STATUS_CHECK((context).retryOutOfMemory([&] { return (expr); }), #expr)
+
+#define RK_CUDNN_STATUS_CHECK(status, text)                        \
+  do {                                                             \
+    cudnnStatus_t rk_status_ = (status);                           \
+    if (rk_status_ != CUDNN_STATUS_SUCCESS)                        \
+      ::rk::cuda::failCudnn(__FILE__, __LINE__, rk_status_, text); \
   } while (0)
 
-#define CUBLAS_CHECK(expr)                                           \
-  do {                                                               \
-    cublasStatus_t rk_status_ = (expr);                              \
-    if (rk_status_ != CUBLAS_STATUS_SUCCESS)                         \
-      ::rk::cuda::failCublas(__FILE__, __LINE__, rk_status_, #expr); \
+#define RK_CUBLAS_STATUS_CHECK(status, text)                        \
+  do {                                                              \
+    cublasStatus_t rk_status_ = (status);                           \
+    if (rk_status_ != CUBLAS_STATUS_SUCCESS)                        \
+      ::rk::cuda::failCublas(__FILE__, __LINE__, rk_status_, text); \
   } while (0)

@@ -16,6 +16,13 @@ void* CudaContext::allocate(size_t bytes) {
   }
   if (status == cudaErrorMemoryAllocation) {
     cudaGetLastError();
+    // The free blocks may all be too small (or held for cuDNN's and cuBLAS's own cudaMalloc):
+    // return them to the driver, which can then map one block of the size asked for.
+    releaseCachedMemory();
+    status = cudaMallocAsync(&data, bytes, stream);
+  }
+  if (status == cudaErrorMemoryAllocation) {
+    cudaGetLastError();
     size_t free = 0, total = 0;
     cudaMemGetInfo(&free, &total);
     fail(Error::Code::OutOfMemory, "CUDA out of memory: cannot allocate ", bytes,
@@ -23,6 +30,11 @@ void* CudaContext::allocate(size_t bytes) {
   }
   CUDA_CHECK(status);
   return data;
+}
+
+void CudaContext::releaseCachedMemory() {
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  CUDA_CHECK(cudaMemPoolTrimTo(pool, 0));
 }
 
 void CudaContext::deallocate(void* data, size_t) noexcept {

@@ -2,6 +2,9 @@
 // deterministic scatter-add without float atomics: the positions are sorted by index with CUB's
 // (stable) radix sort, then each output element sums its rows' gradients in position order, the
 // same order and the same float32 additions as the CPU.
+#include <algorithm>
+#include <climits>
+
 #include <cub/device/device_radix_sort.cuh>
 
 #include "cuda/device_buffer.h"
@@ -13,24 +16,30 @@ namespace rk::cuda {
 
 namespace {
 
-// indices: offsets over the index tensor; row: (out, table) offsets within a row.
+// indices: offsets over the index tensor; row: (out, table) offsets within a row. An index out
+// of [0, rows) (the device's index check reports it later) gives a zero row.
 __global__ void gatherKernel(StridedIndex<1> indices, StridedIndex<2> row, int64_t rowSize,
-                             int64_t n, const int32_t* index, int64_t tableStride,
+                             int64_t n, const int32_t* index, int64_t rows, int64_t tableStride,
                              const uint32_t* table, uint32_t* out) {
   RK_GRID_LOOP(e, n) {
     int64_t i = e / rowSize, j = e % rowSize;
     int64_t at[2];
     row.offsets(j, at);
     int64_t r = index[indices.offset(i)];
-    out[i * rowSize + at[0]] = table[r * tableStride + at[1]];
+    out[i * rowSize + at[0]] = r >= 0 && r < rows ? table[r * tableStride + at[1]] : 0u;
   }
 }
 
-/** Copies the (strided) indices into a contiguous array and numbers the positions. */
-__global__ void keysKernel(StridedIndex<1> indices, int64_t n, const int32_t* index, int32_t* keys,
-                           int64_t* positions) {
+/**
+ * Copies the (strided) indices into a contiguous array and numbers the positions. An index out
+ * of [0, rows) (reported later by the device's index check) becomes the key `outside`, past the
+ * last row, so it adds to no row and the keys stay within the bits the sort looks at.
+ */
+__global__ void keysKernel(StridedIndex<1> indices, int64_t n, const int32_t* index, int64_t rows,
+                           int32_t outside, int32_t* keys, int64_t* positions) {
   RK_GRID_LOOP(i, n) {
-    keys[i] = index[indices.offset(i)];
+    int32_t k = index[indices.offset(i)];
+    keys[i] = k >= 0 && k < rows ? k : outside;
     positions[i] = i;
   }
 }
@@ -64,10 +73,18 @@ __global__ void scatterSumKernel(int64_t total, int64_t rowSize, const int32_t* 
   }
 }
 
-/** Bits the radix sort must look at for keys in [0, rows). */
+/**
+ * The key of an out-of-range index: `rows`, which no output row sums. (With more rows than int32
+ * holds, only a negative index is out of range; it then joins the last row, still memory-safe.)
+ */
+int32_t outsideKey(int64_t rows) {
+  return static_cast<int32_t>(std::min<int64_t>(rows, INT32_MAX));
+}
+
+/** Bits the radix sort must look at for keys in [0, outsideKey(rows)]. */
 int keyBits(int64_t rows) {
   int bits = 1;
-  while (bits < 31 && (int64_t{1} << bits) < rows) ++bits;
+  while (bits < 31 && (int64_t{1} << bits) <= rows) ++bits;
   return bits;
 }
 
@@ -83,7 +100,7 @@ void gatherOp(CudaContext& context, const Tensor& table, const Tensor& indices, 
   auto rowIx = makeIndex<2>(rowShape, {contiguousStrides(rowShape), tableRow});
   // Both dtypes are 4-byte words: gather moves uint32.
   gatherKernel<<<gridFor(n), kBlock, 0, context.stream>>>(
-      indexIx, rowIx, rowSize, n, indices.data<const int32_t>(), table.strides[0],
+      indexIx, rowIx, rowSize, n, indices.data<const int32_t>(), table.shape[0], table.strides[0],
       table.data<const uint32_t>(), out.data<uint32_t>());
   RK_CHECK_LAUNCH();
 }
@@ -105,8 +122,8 @@ void gatherBackwardOp(CudaContext& context, const Tensor& grad, const Tensor& in
   DeviceBuffer<int64_t> positions(context, count), sortedPositions(context, count);
   if (count > 0) {
     keysKernel<<<gridFor(count), kBlock, 0, context.stream>>>(
-        makeIndex<1>(indices.shape, {indices.strides}), count, indices.data<const int32_t>(),
-        keys.data(), positions.data());
+        makeIndex<1>(indices.shape, {indices.strides}), count, indices.data<const int32_t>(), rows,
+        outsideKey(rows), keys.data(), positions.data());
     RK_CHECK_LAUNCH();
     size_t tempBytes = 0;
     CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, tempBytes, keys.data(), sortedKeys.data(),

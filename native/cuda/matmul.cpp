@@ -105,7 +105,8 @@ void matmulOp(CudaContext& context, const Tensor& a, const Tensor& b, const Tens
   GemmOperand gb = operand(context, b, batch, copies);
   const float alpha = 1.0f, beta = 0.0f;
   // C^T (N x M, column-major, ld N) = op(B^T) (N x K) * op(A^T) (K x M).
-  CUBLAS_CHECK(cublasSgemmStridedBatched_64(context.cublas, gb.op, ga.op, n, m, k, &alpha, gb.data,
+  CUBLAS_CHECK_ALLOCATING(
+      context, cublasSgemmStridedBatched_64(context.cublas, gb.op, ga.op, n, m, k, &alpha, gb.data,
                                             gb.ld, gb.batchStride, ga.data, ga.ld, ga.batchStride,
                                             &beta, out.data<float>(), n, m * n, count));
 }

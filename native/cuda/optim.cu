@@ -176,14 +176,13 @@ void optimizerStepOp(CudaContext& context, OptimizerKind kind, const OptimizerHy
     slots.push_back(s);
   }
   if (chunks.empty()) return;
-  // One upload of both tables (pageable source: the copy has taken the bytes when it returns).
+  // One upload of both tables.
   size_t slotBytes = slots.size() * sizeof(ParamSlot);
   std::vector<unsigned char> tables(slotBytes + chunks.size() * sizeof(Chunk));
   std::memcpy(tables.data(), slots.data(), slotBytes);
   std::memcpy(tables.data() + slotBytes, chunks.data(), chunks.size() * sizeof(Chunk));
   DeviceBuffer<unsigned char> device(context, tables.size());
-  CUDA_CHECK(cudaMemcpyAsync(device.data(), tables.data(), tables.size(), cudaMemcpyHostToDevice,
-                             context.stream));
+  context.copyToDevice(device.data(), tables.data(), tables.size());
   multiTensorStepKernel<<<static_cast<unsigned>(chunks.size()), kBlock, 0, context.stream>>>(
       hyperOf(kind, hyper), reinterpret_cast<const ParamSlot*>(device.data()),
       reinterpret_cast<const Chunk*>(device.data() + slotBytes));

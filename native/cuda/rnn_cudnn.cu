@@ -20,9 +20,7 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,7 +29,10 @@
 #include "core/storage.h"
 #include "cuda/cudnn_descriptors.h"
 #include "cuda/device_buffer.h"
+#include "cuda/rnn_check.h"
 #include "cuda/rnn_cudnn_kernels.h"
+#include "cuda/rnn_dropout.h"
+#include "cuda/rnn_weight_space.h"
 
 namespace rk::cuda {
 
@@ -91,38 +92,8 @@ cudnnMathType_t layoutMathType(RnnPrecision precision) {
   return precision == RnnPrecision::Tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
 }
 
-size_t typeBytes(cudnnDataType_t type) { return type == CUDNN_DATA_FLOAT ? 4 : 2; }
-
-const char* typeName(cudnnDataType_t type) {
-  return type == CUDNN_DATA_BFLOAT16 ? "bf16" : type == CUDNN_DATA_HALF ? "fp16" : "fp32";
-}
-
 // Sizes were validated below 2^31 (validateRnnConfig, core's rnn checks).
 int toInt(int64_t value) { return static_cast<int>(value); }
-
-/**
- * CUDNN_CHECK, except that cuDNN refusing a half-width config becomes an error that names the
- * precision and the alternatives (cuDNN's bf16 RNN support depends on its version and the GPU).
- */
-void checkRnn(cudnnStatus_t status, cudnnDataType_t type, const char* file, int line,
-              const char* expr) {
-  if (status == CUDNN_STATUS_SUCCESS) return;
-  bool refused = status == CUDNN_STATUS_NOT_SUPPORTED || status == CUDNN_STATUS_BAD_PARAM ||
-                 status == CUDNN_STATUS_NOT_SUPPORTED_ARCH_MISMATCH;
-  if (refused && type != CUDNN_DATA_FLOAT) {
-    int device = 0;
-    cudaGetDevice(&device);
-    cudaDeviceProp prop{};
-    cudaGetDeviceProperties(&prop, device);
-    fail(Error::Code::Backend, "rnn: cuDNN ", cudnnGetVersion(), " refuses precision '",
-         typeName(type), "' for this recurrent config on ", prop.name, " (sm_", prop.major,
-         prop.minor, "): ", cudnnGetErrorString(status), " in ", expr, "; use precision ",
-         type == CUDNN_DATA_BFLOAT16 ? "'fp16' (with a GradScaler) or 'tf32'" : "'tf32' or 'fp32'");
-  }
-  failCudnn(file, line, status, expr);
-}
-
-#define RNN_CHECK(type, expr) checkRnn((expr), (type), __FILE__, __LINE__, #expr)
 
 // ---- Descriptors --------------------------------------------------------------------------------
 
@@ -134,13 +105,13 @@ void setNoDropout(cudnnHandle_t handle, cudnnDropoutDescriptor_t desc) {
 void setRnnDescriptor(cudnnRNNDescriptor_t desc, const RnnConfig& cfg, cudnnDataType_t type,
                       cudnnMathType_t math, cudnnDropoutDescriptor_t dropout) {
   // projSize == hiddenSize means "no projection" in the v8 API.
-  RNN_CHECK(type, cudnnSetRNNDescriptor_v8(
-                      desc, CUDNN_RNN_ALGO_STANDARD, cellMode(cfg.mode),
-                      cfg.bias ? CUDNN_RNN_DOUBLE_BIAS : CUDNN_RNN_NO_BIAS,
-                      cfg.bidirectional ? CUDNN_BIDIRECTIONAL : CUDNN_UNIDIRECTIONAL,
-                      CUDNN_LINEAR_INPUT, type, CUDNN_DATA_FLOAT, math, toInt(cfg.inputSize),
-                      toInt(cfg.hiddenSize), toInt(cfg.hiddenOut()), toInt(cfg.numLayers), dropout,
-                      CUDNN_RNN_PADDED_IO_ENABLED));
+  RNN_SETUP_CHECK(type, cudnnSetRNNDescriptor_v8(
+                            desc, CUDNN_RNN_ALGO_STANDARD, cellMode(cfg.mode),
+                            cfg.bias ? CUDNN_RNN_DOUBLE_BIAS : CUDNN_RNN_NO_BIAS,
+                            cfg.bidirectional ? CUDNN_BIDIRECTIONAL : CUDNN_UNIDIRECTIONAL,
+                            CUDNN_LINEAR_INPUT, type, CUDNN_DATA_FLOAT, math, toInt(cfg.inputSize),
+                            toInt(cfg.hiddenSize), toInt(cfg.hiddenOut()), toInt(cfg.numLayers),
+                            dropout, CUDNN_RNN_PADDED_IO_ENABLED));
   if (cfg.cellClip > 0) {
     CUDNN_CHECK(cudnnRNNSetClip_v9(desc, CUDNN_RNN_CLIP_MINMAX, -cfg.cellClip, cfg.cellClip));
   }
@@ -159,14 +130,15 @@ int64_t descriptorNumel(cudnnTensorDescriptor_t desc) {
 
 /**
  * The canonical layout (rk::rnnLayout's names, shapes and order) with offsets (in elements of
- * `elementBytes`) inside the weight space of `desc`. cuDNN's gate matrices of one PyTorch
- * parameter (linLayerIDs 0..G-1 input, G..2G-1 recurrent, in PyTorch's gate order: LSTM i, f, g,
- * o; GRU r, z, n) must lie back to back, which is checked, never assumed.
+ * `type`, the data type of `desc`) inside the weight space of `desc`. cuDNN's gate matrices of one
+ * PyTorch parameter (linLayerIDs 0..G-1 input, G..2G-1 recurrent, in PyTorch's gate order: LSTM
+ * i, f, g, o; GRU r, z, n) must lie back to back, which is checked, never assumed.
  */
 RnnLayout locateParams(cudnnHandle_t handle, cudnnRNNDescriptor_t desc, const RnnConfig& cfg,
-                       size_t elementBytes) {
+                       cudnnDataType_t type) {
+  const size_t elementBytes = typeBytes(type);
   size_t spaceBytes = 0;
-  CUDNN_CHECK(cudnnGetRNNWeightSpaceSize(handle, desc, &spaceBytes));
+  RNN_SETUP_CHECK(type, cudnnGetRNNWeightSpaceSize(handle, desc, &spaceBytes));
   // cudnnGetRNNWeightParams only does address arithmetic on the base: an aligned fake base gives
   // the offsets without a buffer.
   const char* base = reinterpret_cast<const char*>(uintptr_t(1) << 40);
@@ -175,9 +147,10 @@ RnnLayout locateParams(cudnnHandle_t handle, cudnnRNNDescriptor_t desc, const Rn
 
   auto address = [&](int pseudo, int lin, bool bias, int64_t numel, const std::string& name) {
     void* at = nullptr;
-    CUDNN_CHECK(cudnnGetRNNWeightParams(handle, desc, pseudo, spaceBytes, base, lin,
-                                        bias ? nullptr : piece.get(), bias ? nullptr : &at,
-                                        bias ? piece.get() : nullptr, bias ? &at : nullptr));
+    RNN_SETUP_CHECK(type,
+                    cudnnGetRNNWeightParams(handle, desc, pseudo, spaceBytes, base, lin,
+                                            bias ? nullptr : piece.get(), bias ? nullptr : &at,
+                                            bias ? piece.get() : nullptr, bias ? &at : nullptr));
     if (!at || descriptorNumel(piece.get()) != numel) {
       fail(Error::Code::Backend, "rnn: cuDNN's weight space has no ", numel, "-element block for ",
            name, " (linLayerID ", lin, ", pseudo-layer ", pseudo, ")");
@@ -230,35 +203,6 @@ RnnLayout locateParams(cudnnHandle_t handle, cudnnRNNDescriptor_t desc, const Rn
     }
   }
   return layout;
-}
-
-// ---- Dropout ------------------------------------------------------------------------------------
-
-/**
- * The RNG state of cuDNN's dropout between layers, one per device and probability. Seeding it
- * (cudnnSetDropoutDescriptor) initialises the whole state on the GPU, so it is allocated once and
- * only re-seeded per call, which makes a call's masks a function of its seed alone.
- */
-struct DropoutState {
-  DropoutDescriptor desc;
-  void* states = nullptr;
-  size_t bytes = 0;
-};
-
-DropoutState& dropoutState(CudaContext& context, float probability) {
-  static std::mutex mutex;
-  // Never destroyed: the states live as long as the process (freeing device memory during static
-  // destruction would race the CUDA driver's own teardown).
-  static auto* states = new std::map<std::pair<int, float>, std::unique_ptr<DropoutState>>();
-  std::lock_guard<std::mutex> lock(mutex);
-  auto& slot = (*states)[{context.device, probability}];
-  if (!slot) {
-    auto state = std::make_unique<DropoutState>();
-    CUDNN_CHECK(cudnnDropoutGetStatesSize(context.cudnn, &state->bytes));
-    state->states = context.allocate(state->bytes);
-    slot = std::move(state);
-  }
-  return *slot;
 }
 
 // ---- Device buffers -----------------------------------------------------------------------------
@@ -321,48 +265,6 @@ void finishOutput(CudaContext& context, const DeviceData& written, const Tensor&
   copyConvert(context.stream, view, type, out.data<float>(), CUDNN_DATA_FLOAT);
 }
 
-/** A run of elements at the same place in the float32 and the half-width weight spaces. */
-struct WeightRun {
-  int64_t full = 0;  // offset in the float32 space (elements)
-  int64_t half = 0;  // offset in the half-width space (elements)
-  int64_t count = 0;
-};
-
-/** The parameters' runs between the two spaces, merged where they continue each other. */
-std::vector<WeightRun> weightRuns(const RnnLayout& full, const RnnLayout& half) {
-  std::vector<WeightRun> runs;
-  for (size_t i = 0; i < full.params.size(); ++i) {
-    runs.push_back({full.params[i].offset, half.params[i].offset, numel(full.params[i].shape)});
-  }
-  std::sort(runs.begin(), runs.end(),
-            [](const WeightRun& a, const WeightRun& b) { return a.full < b.full; });
-  std::vector<WeightRun> merged;
-  for (const WeightRun& run : runs) {
-    if (!merged.empty() && merged.back().full + merged.back().count == run.full &&
-        merged.back().half + merged.back().count == run.half) {
-      merged.back().count += run.count;
-    } else {
-      merged.push_back(run);
-    }
-  }
-  return merged;
-}
-
-/** Converts each run from one weight space to the other (to half-width, or back to float32). */
-void convertRuns(CudaContext& context, const std::vector<WeightRun>& runs, const void* from,
-                 cudnnDataType_t fromType, void* to, cudnnDataType_t toType) {
-  const bool toHalf = toType != CUDNN_DATA_FLOAT;
-  for (const WeightRun& run : runs) {
-    StridedView view;
-    int64_t src = toHalf ? run.full : run.half, dst = toHalf ? run.half : run.full;
-    view.data = static_cast<const char*>(from) + src * static_cast<int64_t>(typeBytes(fromType));
-    view.shape[2] = run.count;
-    view.strides[2] = 1;
-    copyConvert(context.stream, view, fromType,
-                static_cast<char*>(to) + dst * static_cast<int64_t>(typeBytes(toType)), toType);
-  }
-}
-
 // ---- One call's descriptors and buffers ---------------------------------------------------------
 
 void checkSupported(const CudaContext& context, const RnnProblem& problem) {
@@ -402,10 +304,7 @@ struct CudnnRnnCall final : RnnSaved {
     const int states = toInt(cfg.numLayers * cfg.directions());
     cudnnDropoutDescriptor_t dropoutDesc = noDropout.get();
     if (dropout > 0) {
-      DropoutState& state = dropoutState(context, dropout);
-      CUDNN_CHECK(cudnnSetDropoutDescriptor(state.desc.get(), context.cudnn, dropout, state.states,
-                                            state.bytes, seed));
-      dropoutDesc = state.desc.get();
+      dropoutDesc = rnnDropout(context, dropout, seed);
     } else {
       setNoDropout(context.cudnn, noDropout.get());
     }
@@ -421,12 +320,11 @@ struct CudnnRnnCall final : RnnSaved {
     cDesc.set(type, {states, B, toInt(cfg.hiddenSize)});
     uniform = std::all_of(lengths.begin(), lengths.end(), [&](int n) { return n == T; });
 
-    CUDNN_CHECK(cudnnGetRNNWeightSpaceSize(context.cudnn, rnn.get(), &weightBytes));
-    RNN_CHECK(type, cudnnGetRNNTempSpaceSizes(context.cudnn, rnn.get(), mode, xDesc->get(),
-                                              &workBytes, &reserveBytes));
+    RNN_SETUP_CHECK(type, cudnnGetRNNWeightSpaceSize(context.cudnn, rnn.get(), &weightBytes));
+    RNN_SETUP_CHECK(type, cudnnGetRNNTempSpaceSizes(context.cudnn, rnn.get(), mode, xDesc->get(),
+                                                    &workBytes, &reserveBytes));
     auto lengthStorage = Storage::allocate(problem.device, DType::Int32, B);
-    CUDA_CHECK(cudaMemcpyAsync(lengthStorage->data(), lengths.data(), lengths.size() * sizeof(int),
-                               cudaMemcpyHostToDevice, context.stream));
+    context.copyToDevice(lengthStorage->data(), lengths.data(), lengths.size() * sizeof(int));
     deviceLengths = {lengthStorage->data(), lengthStorage};
     if (reserveBytes > 0) reserve = allocateBytes(problem.device, reserveBytes);
   }
@@ -462,12 +360,11 @@ DeviceData weightsFor(CudaContext& context, CudnnRnnCall& call, const RnnConfig&
   setNoDropout(context.cudnn, none.get());
   RnnDescriptor full;
   setRnnDescriptor(full.get(), cfg, CUDNN_DATA_FLOAT, layoutMathType(cfg.precision), none.get());
-  call.weightRuns =
-      weightRuns(locateParams(context.cudnn, full.get(), cfg, 4),
-                 locateParams(context.cudnn, call.rnn.get(), cfg, typeBytes(call.type)));
+  call.weightRuns = weightRuns(locateParams(context.cudnn, full.get(), cfg, CUDNN_DATA_FLOAT),
+                               locateParams(context.cudnn, call.rnn.get(), cfg, call.type));
   DeviceData half = allocateBytes(weights.device, call.weightBytes);
-  convertRuns(context, call.weightRuns, weights.data<float>(), CUDNN_DATA_FLOAT, half.data,
-              call.type);
+  convertWeightSpace(context, call.weightRuns, weights.data<float>(), CUDNN_DATA_FLOAT, half.data,
+                     call.type, call.weightBytes);
   return half;
 }
 
@@ -483,7 +380,7 @@ RnnLayout cudnnRnnLayout(CudaContext& context, const RnnConfig& config) {
   // Parameters are float32 whatever the precision: the float32 space is the canonical one.
   setRnnDescriptor(desc.get(), config, CUDNN_DATA_FLOAT, layoutMathType(config.precision),
                    none.get());
-  return locateParams(context.cudnn, desc.get(), config, 4);
+  return locateParams(context.cudnn, desc.get(), config, CUDNN_DATA_FLOAT);
 }
 
 void cudnnRnnForward(CudaContext& context, const RnnProblem& problem, const RnnInputs& in,
@@ -505,12 +402,12 @@ void cudnnRnnForward(CudaContext& context, const RnnProblem& problem, const RnnI
   if (lstm) cy = outputFor(*out.c, type);
   DeviceBuffer<char> work(context, call->workBytes);
 
-  RNN_CHECK(type,
-            cudnnRNNForward(context.cudnn, call->rnn.get(), call->mode, call->lengths(),
-                            call->xDesc->get(), call->x.data, call->yDesc->get(), call->y.data,
-                            call->hDesc.get(), call->h0.data, hy.data, call->cDesc.get(),
-                            call->c0.data, cy.data, call->weightBytes, call->weights.data,
-                            work.bytes(), work.data(), call->reserveBytes, call->reserve.data));
+  CUDNN_CHECK_ALLOCATING(
+      context, cudnnRNNForward(context.cudnn, call->rnn.get(), call->mode, call->lengths(),
+                               call->xDesc->get(), call->x.data, call->yDesc->get(), call->y.data,
+                               call->hDesc.get(), call->h0.data, hy.data, call->cDesc.get(),
+                               call->c0.data, cy.data, call->weightBytes, call->weights.data,
+                               work.bytes(), work.data(), call->reserveBytes, call->reserve.data));
   finishOutput(context, call->y, out.output, type);
   finishOutput(context, hy, out.h, type);
   if (lstm) finishOutput(context, cy, *out.c, type);
@@ -544,32 +441,35 @@ void cudnnRnnBackward(CudaContext& context, const RnnProblem& problem, const Rnn
   DeviceBuffer<char> work(context, call->workBytes);
 
   // Backward-data first: it fills the reserve space that backward-weights reads.
-  RNN_CHECK(type, cudnnRNNBackwardData_v8(
-                      context.cudnn, call->rnn.get(), call->lengths(), call->yDesc->get(),
-                      call->y.data, dy.data, call->xDesc->get(), dx.data, call->hDesc.get(),
-                      call->h0.data, dhy.data, dhx.data, call->cDesc.get(), call->c0.data, dcy.data,
-                      dcx.data, call->weightBytes, call->weights.data, work.bytes(), work.data(),
-                      call->reserveBytes, call->reserve.data));
+  CUDNN_CHECK_ALLOCATING(
+      context,
+      cudnnRNNBackwardData_v8(context.cudnn, call->rnn.get(), call->lengths(), call->yDesc->get(),
+                              call->y.data, dy.data, call->xDesc->get(), dx.data, call->hDesc.get(),
+                              call->h0.data, dhy.data, dhx.data, call->cDesc.get(), call->c0.data,
+                              dcy.data, dcx.data, call->weightBytes, call->weights.data,
+                              work.bytes(), work.data(), call->reserveBytes, call->reserve.data));
 
-  // CUDNN_WGRAD_MODE_ADD into a zeroed space (so gaps between parameters, if any, are zero too).
+  // CUDNN_WGRAD_MODE_ADD into a zeroed space (so gaps between parameters, if any, are zero too),
+  // zeroed within the retried call so that a retry never adds to a first attempt's sums.
   DeviceData dWeights = type == CUDNN_DATA_FLOAT
                             ? DeviceData{out.dWeights.data<float>(), out.dWeights.storage}
                             : allocateBytes(device, call->weightBytes);
-  CUDA_CHECK(cudaMemsetAsync(dWeights.data, 0, call->weightBytes, context.stream));
-  RNN_CHECK(type, cudnnRNNBackwardWeights_v8(
-                      context.cudnn, call->rnn.get(), CUDNN_WGRAD_MODE_ADD, call->lengths(),
-                      call->xDesc->get(), call->x.data, call->hDesc.get(), call->h0.data,
-                      call->yDesc->get(), call->y.data, call->weightBytes, dWeights.data,
-                      work.bytes(), work.data(), call->reserveBytes, call->reserve.data));
+  auto backwardWeightsIntoZeros = [&] {
+    CUDA_CHECK(cudaMemsetAsync(dWeights.data, 0, call->weightBytes, context.stream));
+    return cudnnRNNBackwardWeights_v8(context.cudnn, call->rnn.get(), CUDNN_WGRAD_MODE_ADD,
+                                      call->lengths(), call->xDesc->get(), call->x.data,
+                                      call->hDesc.get(), call->h0.data, call->yDesc->get(),
+                                      call->y.data, call->weightBytes, dWeights.data, work.bytes(),
+                                      work.data(), call->reserveBytes, call->reserve.data);
+  };
+  CUDNN_CHECK_ALLOCATING(context, backwardWeightsIntoZeros());
 
   finishOutput(context, dx, out.dx, type);
   finishOutput(context, dhx, out.dh0, type);
   if (lstm) finishOutput(context, dcx, *out.dc0, type);
   if (type != CUDNN_DATA_FLOAT) {
-    CUDA_CHECK(cudaMemsetAsync(out.dWeights.data<float>(), 0,
-                               static_cast<size_t>(out.dWeights.numel()) * 4, context.stream));
-    convertRuns(context, call->weightRuns, dWeights.data, type, out.dWeights.data<float>(),
-                CUDNN_DATA_FLOAT);
+    convertWeightSpace(context, call->weightRuns, dWeights.data, type, out.dWeights.data<float>(),
+                       CUDNN_DATA_FLOAT, static_cast<size_t>(out.dWeights.numel()) * 4);
   }
   // Steps past a sequence's end had no effect on anything: their gradient is zero, as on the CPU.
   if (!call->uniform) {

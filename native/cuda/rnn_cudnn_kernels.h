@@ -3,12 +3,16 @@
 // steps of a [B, T, C] / [T, B, C] buffer past each sequence's length.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
 namespace rk::cuda {
+
+/** Bytes of one element of the types below (float32, or a half-width float). */
+inline size_t typeBytes(cudnnDataType_t type) { return type == CUDNN_DATA_FLOAT ? 4 : 2; }
 
 /** A strided view of up to 3 dims (leading dims of size 1 for fewer), in elements. */
 struct StridedView {

@@ -3,11 +3,17 @@
 // int32, NaN-free random data at unit scale). Exact where both devices do the same float32
 // operations in the same order (copies, gather and its scatter-add, dropout masks, optimizer
 // steps); 1e-5 elsewhere. Skips (77) or fails before it starts as gpu_gate.h says.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <future>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -16,6 +22,8 @@
 #include "core/backend.h"
 #include "core/ops.h"
 #include "core/stream.h"
+#include "cuda/cuda_check.h"
+#include "cuda/cuda_context.h"
 #include "gpu_gate.h"
 
 namespace {
@@ -97,6 +105,41 @@ Tensor floats(Device d, const Shape& shape, uint32_t seed, float lo = -2, float 
 
 Tensor ints(Device d, const Shape& shape, const std::vector<int32_t>& v) {
   return ops::fromHost(v.data(), static_cast<int64_t>(v.size()), DType::Int32, shape, d);
+}
+
+using Clock = std::chrono::steady_clock;
+
+double msSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+/** Waits until the device's stream worker has run every task queued so far (not their kernels). */
+void drainQueue(Device d) {
+  std::promise<void> reached;
+  streamFor(d).submit("marker", {}, [&reached] { reached.set_value(); });
+  reached.get_future().wait();
+}
+
+/**
+ * Queues a few hundred milliseconds of GPU work (a chain of 4096^2 matmuls) and returns once the
+ * worker has queued it on the GPU, so the GPU is still busy with it. Reading the result waits for
+ * all of it.
+ */
+Tensor keepGpuBusy() {
+  Tensor w = ops::full({4096, 4096}, 1.0 / 4096, DType::Float32, kGpu);
+  Tensor x = w;
+  for (int i = 0; i < 200; ++i) x = ops::matmul(x, w);
+  drainQueue(kGpu);
+  return x;
+}
+
+/** Counts a check; prints and counts a failure unless `ok`. */
+void expect(bool ok, const std::string& what) {
+  ++gChecks;
+  if (!ok) {
+    std::printf("FAIL %s\n", what.c_str());
+    ++gFailures;
+  }
 }
 
 /** The transpose of a 2-D or 3-D tensor's last two dims, as a view. */
@@ -335,6 +378,261 @@ void testPoisoning() {
   }
 }
 
+/** The failure a read of t reports (nothing when it succeeds). */
+std::optional<Error> readFailure(const Tensor& t) {
+  try {
+    values(t);
+  } catch (const Error& e) {
+    return e;
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> syncFailure(Device d) {
+  std::promise<std::optional<Error>> finished;
+  ops::sync(d, [&](std::optional<Error> failure) { finished.set_value(std::move(failure)); });
+  return finished.get_future().get();
+}
+
+/** The RK_INDEX error `op` throws at once on the CPU (ready indices), or "" if it throws none. */
+std::string cpuIndexError(const std::function<void(Device)>& op) {
+  try {
+    op(kCpu);
+  } catch (const Error& e) {
+    if (e.code() == Error::Code::Index) return e.message();
+  }
+  return "";
+}
+
+/** `failure` is exactly the RK_INDEX error `want` (non-empty). */
+void expectIndexError(const std::string& what, const std::optional<Error>& failure,
+                      const std::string& want) {
+  bool same = failure && failure->code() == Error::Code::Index && failure->message() == want;
+  expect(same && !want.empty(),
+         what + ": got " +
+             (failure ? str(errorCodeName(failure->code()), " '", failure->message(), "'")
+                      : std::string("no error")) +
+             ", want RK_INDEX '" + want + "'");
+}
+
+// GPU index checks run on the device: the op's task does not wait for the GPU, and the first bad
+// element (lowest position, respecting ignoreIndex and lengths) surfaces at the next read or sync
+// as the same RK_INDEX error the CPU throws; kernels stay memory-safe with any index value.
+void testIndexChecksOnDevice() {
+  auto badGather = [](Device d) {
+    return ops::gather(floats(d, {10, 4}, 50), ints(d, {2, 2}, {0, 1, 12, -1}));
+  };
+  std::string gatherError = cpuIndexError([&](Device d) { badGather(d); });
+  expect(gatherError == "gather: indices[1, 0] = 12 is out of range [0, 10)",
+         "index check: the CPU's message is '" + gatherError + "'");
+  {
+    Tensor busy = keepGpuBusy();
+    Clock::time_point queued = Clock::now();
+    Tensor g = badGather(kGpu);
+    drainQueue(kGpu);  // gather's task (its check and kernel) has run
+    double checked = msSince(queued);
+    std::optional<Error> failure = readFailure(g);
+    double busyFor = msSince(queued);
+    expect(busyFor > 100, "index check: the GPU was busy for " + std::to_string(busyFor) +
+                              " ms only (the test needs > 100 ms)");
+    expect(checked < busyFor / 4, "index check: gather's task took " + std::to_string(checked) +
+                                      " ms of the GPU's busy " + std::to_string(busyFor) +
+                                      " ms: the check waited for the GPU");
+    expectIndexError("index check: gather read", failure, gatherError);
+    expect(!readFailure(g), "index check: a second read failed again (the failure was kept)");
+  }
+  {
+    // Many threads find bad elements; the lowest position is reported.
+    std::vector<int32_t> idx(100000);
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int32_t>(i % 10);
+    idx[70000] = 99;
+    idx[12345] = -7;
+    auto op = [&](Device d) { ops::gather(floats(d, {10, 3}, 51), ints(d, {100, 1000}, idx)); };
+    std::string want = cpuIndexError(op);
+    Tensor g = ops::gather(floats(kGpu, {10, 3}, 51), ints(kGpu, {100, 1000}, idx));
+    expectIndexError("index check: lowest bad position", readFailure(g), want);
+  }
+  {
+    auto op = [](Device d) {
+      return ops::gatherBackward(floats(d, {3, 2}, 52), ints(d, {3}, {4, 1, 5}), 5);
+    };
+    std::string want = cpuIndexError([&](Device d) { op(d); });
+    Tensor g = op(kGpu);
+    expectIndexError("index check: gatherBackward, then sync", syncFailure(kGpu), want);
+    expect(!readFailure(g), "index check: the read after the sync that took the failure failed");
+  }
+  CrossEntropyOptions lengths;
+  lengths.lengths = std::vector<int32_t>{4, 2};
+  {
+    // Past each length anything goes, and ignoreIndex is skipped: no failure.
+    Tensor logits = floats(kGpu, {2, 4, 7}, 53);
+    Tensor targets = ints(kGpu, {2, 4}, {0, 6, -100, 3, 2, 5, 99, -99});
+    ops::CrossEntropyResult r = ops::crossEntropy(logits, targets, lengths);
+    Tensor back = ops::crossEntropyBackward(ops::full({}, 1, DType::Float32, kGpu), r.logProbs,
+                                            targets, lengths);
+    std::optional<Error> failure = readFailure(back);
+    expect(!failure, "index check: crossEntropy with ignored and padded targets failed: " +
+                         (failure ? failure->message() : std::string()));
+  }
+  auto badTargets = [&](Device d) {
+    return ops::crossEntropy(floats(d, {2, 4, 7}, 54), ints(d, {2, 4}, {0, 1, 2, 3, 7, 5, 99, 99}),
+                             lengths)
+        .loss;
+  };
+  std::string targetsError = cpuIndexError([&](Device d) { badTargets(d); });
+  expect(targetsError ==
+             "crossEntropy: targets[1, 0] = 7 is out of range [0, 7) and is not ignoreIndex (-100)",
+         "index check: the CPU's crossEntropy message is '" + targetsError + "'");
+  expectIndexError("index check: crossEntropy with lengths", readFailure(badTargets(kGpu)),
+                   targetsError);
+  {
+    // Two failing checks before a read: the first is reported, the second dropped with it.
+    Tensor first = badGather(kGpu);
+    Tensor second = badTargets(kGpu);
+    expectIndexError("index check: the first of two failures", readFailure(second), gatherError);
+    expect(!readFailure(second), "index check: the second failure outlived the first's read");
+    expectIndexError("index check: a later failure is found again", readFailure(badGather(kGpu)),
+                     gatherError);
+  }
+  {
+    // Far out of range: an unchecked kernel would read far outside the table and fault.
+    Tensor table = floats(kGpu, {10, 4}, 55);
+    Tensor far = ints(kGpu, {4}, {1 << 30, -(1 << 30), INT32_MAX, INT32_MIN});
+    Tensor g = ops::gather(table, far);
+    Tensor gb = ops::gatherBackward(floats(kGpu, {4, 4}, 56), far, 10);
+    Tensor ce = ops::crossEntropy(floats(kGpu, {4, 10}, 57), far, CrossEntropyOptions{}).loss;
+    std::optional<Error> failure = readFailure(ce);
+    expect(failure && failure->code() == Error::Code::Index,
+           "index check: far out-of-range indices gave " +
+               (failure ? failure->message() : std::string("no error")) + ", not RK_INDEX");
+    std::optional<Error> after =
+        readFailure(ops::binary(BinaryOp::Add, floats(kGpu, {4}, 58), floats(kGpu, {4}, 59)));
+    expect(!after, "index check: the device is unusable after far out-of-range indices: " +
+                       (after ? after->message() : std::string()));
+  }
+}
+
+// Uploads go through pinned staging: upload returns without waiting for a busy GPU, the host
+// buffer may be overwritten and freed at once, and uploads beyond the ring's capacity (chunked,
+// wrapping around) arrive intact.
+void testPinnedUpload() {
+  std::vector<std::vector<float>> want;
+  for (uint32_t i = 0; i < 8; ++i) want.push_back(randomFloats(1 << 19, 100 + i));  // 2 MiB each
+  std::vector<Tensor> uploads;
+  Tensor busy = keepGpuBusy();
+  Clock::time_point queued = Clock::now();
+  // Small uploads within the ring's capacity while the GPU is busy: none may wait for it.
+  double slowest = 0;
+  for (const std::vector<float>& data : want) {
+    auto host = std::make_unique<std::vector<float>>(data);
+    Clock::time_point start = Clock::now();
+    uploads.push_back(ops::fromHost(host->data(), static_cast<int64_t>(host->size()),
+                                    DType::Float32, {1 << 19}, kGpu));
+    slowest = std::max(slowest, msSince(start));
+    std::fill(host->begin(), host->end(), -1.0f);  // overwritten, then freed, right away
+    host.reset();
+  }
+  double uploaded = msSince(queued);
+  values(busy);
+  double busyFor = msSince(queued);
+  expect(busyFor > 100, "pinned upload: the GPU was busy for " + std::to_string(busyFor) +
+                            " ms only (the test needs > 100 ms)");
+  expect(uploaded < busyFor / 4, "pinned upload: 8 uploads of 2 MiB took " +
+                                     std::to_string(uploaded) + " ms of the GPU's busy " +
+                                     std::to_string(busyFor) + " ms (slowest " +
+                                     std::to_string(slowest) + " ms): they waited for the GPU");
+  // More than the ring holds, in one upload and in many that wrap around it.
+  for (int64_t n : {int64_t{20} << 20, int64_t{3} << 20, int64_t{5} << 18, int64_t{7}}) {
+    for (int repeat = 0; repeat < 3; ++repeat) {
+      auto host =
+          std::make_unique<std::vector<float>>(randomFloats(n, static_cast<uint32_t>(n + repeat)));
+      want.push_back(*host);
+      uploads.push_back(ops::fromHost(host->data(), n, DType::Float32, {n}, kGpu));
+      std::fill(host->begin(), host->end(), -1.0f);
+      host.reset();
+    }
+  }
+  for (size_t i = 0; i < uploads.size(); ++i) {
+    std::vector<double> got = values(uploads[i]);
+    bool same = got.size() == want[i].size() &&
+                std::equal(got.begin(), got.end(), want[i].begin(),
+                           [](double g, float w) { return g == static_cast<double>(w); });
+    expect(same, "pinned upload: upload " + std::to_string(i) + " (" +
+                     std::to_string(want[i].size()) + " floats) arrived changed");
+  }
+}
+
+// When cuDNN or cuBLAS cannot allocate, the call runs again once the pool's cached blocks went
+// back to the driver: the pool keeps every freed block, which their own cudaMalloc cannot use.
+void testReleaseCachedMemory() {
+  cuda::CudaContext context;
+  context.device = 0;
+  CUDA_CHECK(cudaStreamCreate(&context.stream));
+  CUDA_CHECK(cudaDeviceGetDefaultMemPool(&context.pool, 0));
+  // Fills the GPU through the pool (the backend's too) in 1 GiB blocks, then frees them: the pool
+  // keeps them all. Returns how many it took.
+  const size_t GiB = size_t{1} << 30;
+  auto hoard = [&] {
+    std::vector<void*> blocks;
+    for (void* block = nullptr; cudaMallocAsync(&block, GiB, context.stream) == cudaSuccess;) {
+      blocks.push_back(block);
+    }
+    cudaGetLastError();
+    for (void* block : blocks) CUDA_CHECK(cudaFreeAsync(block, context.stream));
+    CUDA_CHECK(cudaStreamSynchronize(context.stream));
+    return blocks.size();
+  };
+  size_t hoarded = hoard();
+  // What cuDNN and cuBLAS do inside: a plain cudaMalloc, which fails while the pool holds it all.
+  int calls = 0;
+  auto libraryCall = [&] {
+    ++calls;
+    void* data = nullptr;
+    if (cudaMalloc(&data, 2 * GiB) != cudaSuccess) {
+      cudaGetLastError();
+      return CUBLAS_STATUS_ALLOC_FAILED;
+    }
+    cudaFree(data);
+    return CUBLAS_STATUS_SUCCESS;
+  };
+  bool heldByPool = libraryCall() == CUBLAS_STATUS_ALLOC_FAILED;
+  expect(heldByPool && hoarded > 4, "memory retry: the pool did not hold the GPU's memory (" +
+                                        std::to_string(hoarded) +
+                                        " GiB cached); the test needs it to");
+  calls = 0;
+  cublasStatus_t status = context.retryOutOfMemory(libraryCall);
+  expect(status == CUBLAS_STATUS_SUCCESS && calls == 2,
+         "memory retry: a cuBLAS-like call out of memory ran " + std::to_string(calls) +
+             " times, last status " + std::to_string(static_cast<int>(status)) +
+             " (want: 2 runs, success after the release)");
+  calls = 0;
+  cudnnStatus_t cudnnStatus = context.retryOutOfMemory([&] {
+    return ++calls == 1 ? CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED
+                        : CUDNN_STATUS_SUCCESS;
+  });
+  expect(cudnnStatus == CUDNN_STATUS_SUCCESS && calls == 2,
+         "memory retry: a cuDNN call out of device memory is run again");
+  calls = 0;
+  context.retryOutOfMemory([&] {
+    ++calls;
+    return CUDNN_STATUS_BAD_PARAM;
+  });
+  expect(calls == 1, "memory retry: a call failing otherwise is not run again");
+  // The backend's own allocations: with the GPU held in cached 1 GiB blocks, a 4 GiB tensor.
+  hoard();
+  std::optional<Error> failure;
+  try {
+    Tensor big = ops::full({int64_t{1} << 30}, 1, DType::Float32, kGpu);
+    failure = readFailure(ops::reduce(ReduceOp::Max, big, {}, false));
+  } catch (const Error& e) {
+    failure = e;
+  }
+  expect(!failure, "memory retry: a 4 GiB tensor next to a pool of cached blocks failed: " +
+                       (failure ? failure->message() : std::string()));
+  context.releaseCachedMemory();
+  CUDA_CHECK(cudaStreamDestroy(context.stream));
+}
+
 void testOutOfMemory() {
   ++gChecks;
   bool typed = false;
@@ -362,6 +660,9 @@ int main() {
   testIndexing();
   testOptimizers();
   testPoisoning();
+  testIndexChecksOnDevice();
+  testPinnedUpload();
+  testReleaseCachedMemory();
   testOutOfMemory();
   std::printf("%d of %d checks failed\n", gFailures, gChecks);
   shutdownStreams();

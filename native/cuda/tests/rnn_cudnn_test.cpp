@@ -5,6 +5,7 @@
 // precision 'fp32' (no TF32). Skips (77) or fails before it starts as gpu_gate.h says.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <future>
 #include <optional>
@@ -16,6 +17,10 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "core/rnn.h"
+#include "cuda/cuda_check.h"
+#include "cuda/cudnn_descriptors.h"
+#include "cuda/rnn_check.h"
+#include "cuda/rnn_weight_space.h"
 #include "gpu_gate.h"
 
 namespace {
@@ -167,8 +172,181 @@ std::vector<double> numericGradient(std::vector<double>& v, F f) {
   return g;
 }
 
+void expectTrue(bool ok, const std::string& what) {
+  std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
+  if (!ok) ++failures;
+}
+
+/**
+ * cuDNN's dropout between layers: its state is seeded once per device and continued by every
+ * training forward; a seed that comes again among the last few rewinds it, so the same seed
+ * gives the same masks (outputs and gradients), other seeds other masks, and a replayed sequence
+ * of seeds the same sequence of masks.
+ */
+void testDropoutSeeds(rk::Device device) {
+  RnnConfig cfg;
+  cfg.mode = rk::RnnMode::Lstm;
+  cfg.inputSize = 8;
+  cfg.hiddenSize = 16;
+  cfg.numLayers = 3;
+  cfg.dropout = 0.5;
+  cfg.precision = rk::RnnPrecision::Fp32;
+  const int64_t B = 4, T = 10;
+  const std::vector<int32_t> lengths{10, 4, 7, 9};
+  RnnLayout layout = rk::ops::rnnLayout(cfg, device);
+  std::mt19937 gen(11);
+  rk::RnnInputs in;
+  in.x = upload(random(gen, static_cast<size_t>(B * T * cfg.inputSize), 1.0), {B, T, cfg.inputSize},
+                device);
+  in.weights = upload(random(gen, static_cast<size_t>(layout.size), 0.3), {layout.size}, device);
+  Tensor gy = upload(random(gen, static_cast<size_t>(B * T * cfg.hiddenSize), 1.0),
+                     {B, T, cfg.hiddenSize}, device);
+  auto forward = [&](uint64_t seed) {
+    return rk::ops::rnnForward(cfg, in, lengths, /*training=*/true, seed);
+  };
+  auto dx = [&](const rk::ops::RnnForwardResult& f) {
+    rk::RnnGrads grads;
+    grads.dOutput = gy;
+    return download(rk::ops::rnnBackward(cfg, in, lengths, f.reserve, grads).dx);
+  };
+  auto output = [&](uint64_t seed) { return download(forward(seed).outputs.output); };
+
+  rk::ops::RnnForwardResult first = forward(11);
+  std::vector<double> y11 = download(first.outputs.output);
+  rk::ops::RnnForwardResult again = forward(11);
+  std::vector<double> y12 = output(12);
+  // Backward after other forwards moved the state on: it reads its own reserve, not the state.
+  std::vector<double> dx11 = dx(first), dx11again = dx(again);
+  expectTrue(download(again.outputs.output) == y11,
+             "dropout: the same seed twice in a row gives the same output");
+  expectTrue(dx11again == dx11, "dropout: ... and the same input gradient");
+  expectTrue(y12 != y11, "dropout: another seed gives another output");
+  expectTrue(output(11) == y11, "dropout: a seed from two calls back still gives its output");
+  std::vector<double> a = output(21), b = output(22), c = output(23);
+  expectTrue(a != b && b != c && a != c, "dropout: consecutive seeds give different outputs");
+  expectTrue(output(21) == a && output(22) == b && output(23) == c,
+             "dropout: a replayed sequence of seeds gives the same sequence of outputs");
+  rk::ops::RnnForwardResult evaluated = rk::ops::rnnForward(cfg, in, lengths, false, 11);
+  expectTrue(download(evaluated.outputs.output) != y11,
+             "dropout: inference (no dropout) differs from training");
+}
+
+/**
+ * The half-width weight space of a bf16 / fp16 call is zeroed before the parameters' runs are
+ * converted into it (and the float32 gradient space before the runs come back): bytes between
+ * cuDNN's blocks read as zeros, never as the memory's old contents.
+ */
+void testWeightSpaceGaps() {
+  rk::cuda::CudaContext context;
+  CUDA_CHECK(cudaStreamCreate(&context.stream));
+  // Float32 space of 10 elements, half-width space of 14; runs 0..2 -> 2..4 and 5..6 -> 8..9, so
+  // the half space has gaps [0, 2), [5, 8), [10, 14) and the float32 space [3, 5), [7, 10).
+  const std::vector<rk::cuda::WeightRun> runs{{0, 2, 3}, {5, 8, 2}};
+  const std::vector<float> full{0.5f, -1.25f, 2, 3.75f, -0.125f, 6, 7, 8, 9, 10};  // exact in both
+  const std::vector<size_t> covered{0, 1, 2, 5, 6};
+  float* fullData = nullptr;
+  void* halfData = nullptr;
+  float* backData = nullptr;
+  CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&fullData), full.size() * 4));
+  CUDA_CHECK(cudaMalloc(&halfData, 14 * 2));
+  CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&backData), full.size() * 4));
+  CUDA_CHECK(cudaMemcpy(fullData, full.data(), full.size() * 4, cudaMemcpyHostToDevice));
+  for (cudnnDataType_t type : {CUDNN_DATA_HALF, CUDNN_DATA_BFLOAT16}) {
+    const std::string name = type == CUDNN_DATA_HALF ? "fp16" : "bf16";
+    // Stale memory: all bits set (NaN in every float type).
+    CUDA_CHECK(cudaMemset(halfData, 0xFF, 14 * 2));
+    CUDA_CHECK(cudaMemset(backData, 0xFF, full.size() * 4));
+    rk::cuda::convertWeightSpace(context, runs, fullData, CUDNN_DATA_FLOAT, halfData, type, 14 * 2);
+    rk::cuda::convertWeightSpace(context, runs, halfData, type, backData, CUDNN_DATA_FLOAT,
+                                 full.size() * 4);
+    CUDA_CHECK(cudaStreamSynchronize(context.stream));
+    std::vector<uint16_t> half(14);
+    std::vector<float> back(full.size());
+    CUDA_CHECK(cudaMemcpy(half.data(), halfData, 14 * 2, cudaMemcpyDeviceToHost));
+    CUDA_CHECK(cudaMemcpy(back.data(), backData, full.size() * 4, cudaMemcpyDeviceToHost));
+    bool gapsZero = true, runsSet = true;
+    for (size_t i = 0; i < half.size(); ++i) {
+      bool inRun = (i >= 2 && i < 5) || (i >= 8 && i < 10);
+      if (inRun) runsSet = runsSet && half[i] != 0 && half[i] != 0xFFFF;
+      if (!inRun) gapsZero = gapsZero && half[i] == 0;
+    }
+    bool backExact = true;
+    for (size_t i = 0; i < full.size(); ++i) {
+      bool inRun = std::find(covered.begin(), covered.end(), i) != covered.end();
+      backExact = backExact && back[i] == (inRun ? full[i] : 0.0f);
+    }
+    expectTrue(gapsZero, "weight space " + name + ": the gaps between the runs are zero");
+    expectTrue(runsSet, "weight space " + name + ": the runs hold the converted parameters");
+    expectTrue(backExact, "weight space " + name +
+                              ": back in float32, the runs are exact and the rest is zero");
+  }
+  cudaFree(fullData);
+  cudaFree(halfData);
+  cudaFree(backData);
+  cudaStreamDestroy(context.stream);
+}
+
+/** The message of what `call` throws ("" if it throws nothing). */
+template <class Call>
+std::string thrown(Call call) {
+  try {
+    call();
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return "";
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+/**
+ * Only descriptor setup turns cuDNN refusing a half-width config into "refuses precision"; a call
+ * that runs the RNN and fails is reported as the cuDNN error it is, with our file:line, even in
+ * fp16.
+ */
+void testRefusalOnlyAtSetup() {
+  cudnnHandle_t handle = nullptr;
+  CUDNN_CHECK(cudnnCreate(&handle));
+  rk::cuda::RnnDescriptor rnn;
+  rk::cuda::DropoutDescriptor none;
+  CUDNN_CHECK(cudnnSetDropoutDescriptor(none.get(), handle, 0.0f, nullptr, 0, 0));
+  auto setup = [&](cudnnDataType_t type, int hidden) {
+    RNN_SETUP_CHECK(type, cudnnSetRNNDescriptor_v8(rnn.get(), CUDNN_RNN_ALGO_STANDARD, CUDNN_LSTM,
+                                                   CUDNN_RNN_DOUBLE_BIAS, CUDNN_UNIDIRECTIONAL,
+                                                   CUDNN_LINEAR_INPUT, type, CUDNN_DATA_FLOAT,
+                                                   CUDNN_TENSOR_OP_MATH, 4, hidden, hidden, 1,
+                                                   none.get(), CUDNN_RNN_PADDED_IO_ENABLED));
+  };
+  std::string refusal = thrown([&] { setup(CUDNN_DATA_HALF, 0); });  // hiddenSize 0: refused
+  expectTrue(contains(refusal, "refuses precision 'fp16'"),
+             "setup refusing fp16 names the precision: '" + refusal + "'");
+  std::string plain = thrown([&] { setup(CUDNN_DATA_FLOAT, 0); });
+  expectTrue(!plain.empty() && !contains(plain, "refuses") && contains(plain, "(at "),
+             "setup refusing fp32 is a plain cuDNN error: '" + plain + "'");
+  std::string valid = thrown([&] { setup(CUDNN_DATA_HALF, 8); });
+  expectTrue(valid.empty(), "a valid fp16 setup passes: '" + valid + "'");
+  // Run with the valid fp16 descriptor but no data descriptors: cuDNN rejects the call up front.
+  // Checked as rnn_cudnn.cu checks its forward (no memory retry: it is no allocation failure).
+  rk::cuda::CudaContext context;
+  std::string execution = thrown([&] {
+    CUDNN_CHECK_ALLOCATING(
+        context, cudnnRNNForward(handle, rnn.get(), CUDNN_FWD_MODE_INFERENCE, nullptr, nullptr,
+                                 nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                 nullptr, nullptr, 0, nullptr, 0, nullptr, 0, nullptr));
+  });
+  expectTrue(contains(execution, "cuDNN CUDNN_STATUS_") && contains(execution, "cudnnRNNForward") &&
+                 contains(execution, "(at ") && !contains(execution, "refuses"),
+             "a rejected fp16 forward is the cuDNN error with file:line: '" + execution + "'");
+  cudnnDestroy(handle);
+}
+
 int run() {
   rk::Device device = rk::parseDevice("cuda:0");
+  testRefusalOnlyAtSetup();
+  testWeightSpaceGaps();
+  testDropoutSeeds(device);
   Problem p;
   p.cfg.mode = rk::RnnMode::Lstm;
   p.cfg.inputSize = 4;
