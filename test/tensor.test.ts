@@ -195,6 +195,13 @@ describe('views share storage', () => {
     expect(() => x.slice([0, 2], [2, 2])).toThrow(/size\[1\] = 2 from begin 2 exceeds axis 1 of size 3/);
     expect(() => x.transpose(0, 2)).toThrow(/axis1 2 is out of range for a tensor of rank 2/);
     expect(() => x.permute([0, 0])).toThrow(rk.ArgumentError);
+    // Axes that are not an array (a typed array, one whose buffer was transferred away): named in
+    // the error without reading them (the fuzzer found a TypeError from the detached one).
+    const detached = Int32Array.of(1, 0);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    for (const axes of [Int32Array.of(1, 0), detached]) {
+      expect(() => x.permute(axes as unknown as number[])).toThrow(/permute: axes must list each of the 2 axes once, got a Int32Array/);
+    }
     for (const v of [x, r, t]) v.dispose();
   });
 });

@@ -77,7 +77,7 @@ export function reshape<D extends DType>(x: Tensor<D>, shape: readonly number[])
 export function permute<D extends DType>(x: Tensor<D>, axes: readonly number[]): Tensor<D> {
   const h = handle('permute', 'x', x);
   if (!Array.isArray(axes) || axes.length !== x.rank) {
-    throw new ArgumentError(`permute: axes must list each of the ${x.rank} axes once, got ${Array.isArray(axes) ? fmt(axes) : String(axes)}`);
+    throw new ArgumentError(`permute: axes must list each of the ${x.rank} axes once, got ${Array.isArray(axes) ? fmt(axes) : describe(axes)}`);
   }
   const order = axes.map((a, i) => checkAxis('permute', `axes[${i}]`, a, x.rank));
   if (new Set(order).size !== order.length) throw new ArgumentError(`permute: axes ${fmt(axes)} repeat an axis`);
