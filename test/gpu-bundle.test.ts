@@ -124,9 +124,10 @@ describe.skipIf(!bundleBuilt)('gpu-bundle/run.sh on this machine without a GPU',
 
   it('exits 2 with one line naming the missing driver, and its summary says so', () => {
     const out = join(work, 'out-missing');
-    const r = spawnSync(join(pathWithoutNode(), 'bash'), [join(bundle, 'run.sh'), out], {
+    const bin = pathWithoutNode();
+    const r = spawnSync(join(bin, 'bash'), [join(bundle, 'run.sh'), out], {
       encoding: 'utf8',
-      env: { PATH: pathWithoutNode(), HOME: process.env.HOME ?? '/' },
+      env: { PATH: bin, HOME: process.env.HOME ?? '/' },
     });
     expect(r.status).toBe(2);
     const lines = `${r.stdout}${r.stderr}`.trim().split('\n');
@@ -140,9 +141,10 @@ describe.skipIf(!bundleBuilt)('gpu-bundle/run.sh on this machine without a GPU',
   it('--selftest passes: the bundled Node.js, addon and libraries work, suites skip or fail when required', () => {
     const out = join(work, 'out-selftest');
     const cudnn = join(root, '.deps/cuda');
-    const r = spawnSync(join(pathWithoutNode(), 'bash'), [join(bundle, 'run.sh'), '--selftest', out], {
+    const bin = pathWithoutNode();
+    const r = spawnSync(join(bin, 'bash'), [join(bundle, 'run.sh'), '--selftest', out], {
       encoding: 'utf8',
-      env: { PATH: pathWithoutNode(), HOME: process.env.HOME ?? '/', ...(existsSync(join(cudnn, 'lib/libcudnn.so.9')) ? { CUDNN_PATH: cudnn } : {}) },
+      env: { PATH: bin, HOME: process.env.HOME ?? '/', ...(existsSync(join(cudnn, 'lib/libcudnn.so.9')) ? { CUDNN_PATH: cudnn } : {}) },
     });
     expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { ok: boolean; steps: { name: string; outcome: string }[] };
