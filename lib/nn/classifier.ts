@@ -11,7 +11,7 @@ import { tidy } from '../scope.js';
 import type { Tensor } from '../tensor.js';
 import { Embedding } from './embedding.js';
 import { Linear } from './linear.js';
-import { Module } from './module.js';
+import { inference, Module } from './module.js';
 import { GRU, LSTM } from './rnn.js';
 import type { RnnPrecision } from '../binding.js';
 
@@ -67,6 +67,14 @@ export class SequenceClassifier extends Module {
     } as const;
     this.rnn = this.registerModule('rnn', cell === 'lstm' ? new LSTM(rnnOptions) : new GRU(rnnOptions));
     this.head = this.registerModule('head', new Linear((bidirectional ? 2 : 1) * hiddenSize, checkInteger(op, 'options.numClasses', o.numClasses)));
+  }
+
+  /**
+   * Inference: logits [batch, numClasses] for ids int32 [batch, time], in evaluation mode (no dropout)
+   * without the autograd tape; the model's mode is kept. train.predict() does this over data.
+   */
+  predict(ids: Tensor<'int32'>, options: { lengths?: Int32Array } = {}): Tensor<'float32'> {
+    return inference(this, () => this.forward(ids, options));
   }
 
   /** ids int32 [batch, time] (padded) → logits [batch, numClasses]. */

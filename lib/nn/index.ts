@@ -12,6 +12,7 @@ export {
   type RecurrentState,
   type RecurrentForwardOptions,
   type RecurrentOutput,
+  type StepOutput,
 } from './rnn.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { Sequential, type TensorModule } from './sequential.js';

@@ -10,7 +10,7 @@ import { tidy } from '../scope.js';
 import type { Tensor } from '../tensor.js';
 import { Embedding } from './embedding.js';
 import { Linear } from './linear.js';
-import { Module, type Parameter } from './module.js';
+import { inference, Module, type Parameter } from './module.js';
 import { LSTM, type RecurrentState } from './rnn.js';
 import type { RnnPrecision } from '../binding.js';
 
@@ -71,6 +71,14 @@ export class LanguageModel extends Module {
       this.head = this.registerModule('head', new Linear(hiddenSize, vocabSize));
       this.headBias = null;
     }
+  }
+
+  /**
+   * Inference: next-token logits [batch, time, vocabSize] for ids int32 [batch, time], in evaluation mode (no dropout)
+   * without the autograd tape; the model's mode is kept. train.predict() does this over data.
+   */
+  predict(ids: Tensor<'int32'>, options: { lengths?: Int32Array } = {}): Tensor<'float32'> {
+    return inference(this, () => this.forward(ids, options));
   }
 
   /** ids int32 [batch, time] → next-token logits [batch, time, vocabSize] (what fit() trains). */

@@ -2,6 +2,7 @@
 // namedParameters() walks them with dotted names (encoder.weight_ih_l0), stateDict() and
 // loadStateDict() use the same names, so state dicts move to and from PyTorch unchanged.
 
+import { noGrad } from '../autograd.js';
 import { checkDevice } from '../device.js';
 import { describe, type Device } from '../dtype.js';
 import { ArgumentError, CheckpointError, DTypeError, ShapeError } from '../errors.js';
@@ -34,6 +35,20 @@ export function copyInto(op: string, dst: Tensor, src: Tensor): void {
 export function dropGrad(p: Parameter): void {
   p.grad?.dispose();
   p.grad = null;
+}
+
+/**
+ * Runs fn with `module` in evaluation mode (no dropout) and without the autograd tape, so
+ * recurrent layers take their inference kernels; restores the module's mode after.
+ */
+export function inference<T>(module: Module, fn: () => T): T {
+  const wasTraining = module.training;
+  module.eval();
+  try {
+    return noGrad(fn);
+  } finally {
+    module.train(wasTraining);
+  }
 }
 
 export class Module {

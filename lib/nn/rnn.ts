@@ -10,13 +10,13 @@ import { needsGrad, recordMulti, type Float } from '../autograd.js';
 import type { NativeTensor, RnnConfig, RnnMode, RnnParam, RnnPrecision, RnnReserve } from '../binding.js';
 import { defaultDevice } from '../device.js';
 import { describe, type Device } from '../dtype.js';
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, ShapeError } from '../errors.js';
 import { callNative, checkSameDevice, handle } from '../ops/call.js';
 import { zeros } from '../ops/creation.js';
 import { contiguousStrides } from '../ops/views.js';
 import { range } from '../profile.js';
 import { nextSeed, uniformArray } from '../random.js';
-import { untracked } from '../scope.js';
+import { tidy, untracked } from '../scope.js';
 import { Tensor } from '../tensor.js';
 import { copyInto, dropGrad, Module, type Parameter } from './module.js';
 
@@ -71,6 +71,12 @@ export interface RecurrentForwardOptions {
   lengths?: Int32Array | readonly number[];
   /** Initial state (zeros when omitted); an LSTM needs both h and c. */
   state?: RecurrentState;
+}
+
+export interface StepOutput {
+  /** [batch, hOut]: the top layer's hidden state after the step. */
+  output: Tensor<'float32'>;
+  state: RecurrentState;
 }
 
 export interface RecurrentOutput {
@@ -207,11 +213,36 @@ export abstract class RecurrentLayer extends Module {
   }
 
   forward(x: Tensor<'float32'>, options?: RecurrentForwardOptions): RecurrentOutput {
-    return range(this.#forwardRange, () => this.#forward(x, options));
+    return range(this.#forwardRange, () => this.#forward(`${this.#name}.forward`, x, options));
   }
 
-  #forward(x: Tensor<'float32'>, options: RecurrentForwardOptions | undefined): RecurrentOutput {
-    const op = `${this.#name}.forward`;
+  /**
+   * One time step, for decoders of your own: x [batch, inputSize] and the state of the step before
+   * (zeros when omitted) → { output [batch, hOut] (the top layer's new h), state }. The same fused
+   * kernels as forward() over a one-step sequence, differentiable; unidirectional layers only (a
+   * reverse direction needs the whole sequence).
+   */
+  step(x: Tensor<'float32'>, state?: RecurrentState): StepOutput {
+    const op = `${this.#name}.step`;
+    if (this.config.bidirectional) {
+      throw new ArgumentError(`${op}: a bidirectional layer cannot run one step at a time (its reverse direction needs the whole sequence); use forward()`);
+    }
+    handle(op, 'x', x);
+    const { inputSize, batchFirst } = this.config;
+    if (x.rank !== 2 || x.shape[1] !== inputSize) {
+      throw new ShapeError(`${op}: x must be [batch, inputSize = ${inputSize}], got [${x.shape.join(', ')}]`);
+    }
+    const batch = x.shape[0]!;
+    return range(this.#forwardRange, () =>
+      tidy(() => {
+        const seq = x.reshape(batchFirst ? [batch, 1, inputSize] : [1, batch, inputSize]);
+        const out = this.#forward(op, seq, state === undefined ? {} : { state });
+        return { output: out.output.reshape([batch, this.outputSize]), state: out.state };
+      }),
+    );
+  }
+
+  #forward(op: string, x: Tensor<'float32'>, options: RecurrentForwardOptions | undefined): RecurrentOutput {
     const opts = checkOptions(op, options, ['lengths', 'state'] as const);
     const hx = handle(op, 'x', x);
     const lengths = opts.lengths === undefined ? null : toLengths(op, opts.lengths);

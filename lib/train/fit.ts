@@ -5,10 +5,8 @@
 // stays flat and the event loop keeps running. Each training step is an NVTX range ("step 12").
 
 import { checkBoolean, checkInteger, checkOptions } from '../args.js';
-import { noGrad } from '../autograd.js';
-import { defaultDevice } from '../device.js';
-import { describe, type Device } from '../dtype.js';
-import { ArgumentError, DeviceError } from '../errors.js';
+import { describe } from '../dtype.js';
+import { ArgumentError } from '../errors.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { GradScaler } from '../optim/grad-scaler.js';
 import { range } from '../profile.js';
@@ -18,16 +16,11 @@ import type { Tensor } from '../tensor.js';
 import type { Module, Parameter } from '../nn/module.js';
 import { RecurrentLayer } from '../nn/rnn.js';
 import type { Batch, DataSource } from './dataset.js';
+import { batchOn, evaluateData, modelDevice, type LossFn, type TrainableModule } from './inference.js';
 import type { Metric } from './metrics.js';
-import { Progress, type ProgressMode } from './progress.js';
 
-/**
- * A model fit() can train: forward(inputs, { lengths }) → logits, [batch, classes] for a
- * classifier or [batch, time, vocab] for a language model (the loss decides what fits).
- */
-export interface TrainableModule extends Module {
-  forward(inputs: Tensor, options?: { lengths?: Int32Array }): Tensor<'float32'>;
-}
+export type { LossFn, TrainableModule } from './inference.js';
+import { Progress, type ProgressMode } from './progress.js';
 
 /** What fit() needs of an optimizer (every rnnkit optimizer has it). */
 export interface OptimizerLike {
@@ -35,9 +28,6 @@ export interface OptimizerLike {
   zeroGrad(): void;
   lr: number;
 }
-
-/** The loss of a batch from the model's output. */
-export type LossFn = (output: Tensor<'float32'>, batch: Batch) => Tensor<'float32'>;
 
 export interface EpochLog {
   epoch: number;
@@ -107,30 +97,6 @@ function checkSource(arg: string, value: unknown): DataSource {
   return value as DataSource;
 }
 
-/** The one device of the model's parameters (the default device for a model without any). */
-function modelDevice(model: Module): Device {
-  const params = model.namedParameters();
-  const [firstName, first] = params[0] ?? [];
-  if (first === undefined) return defaultDevice();
-  for (const [name, p] of params) {
-    if (p.device !== first.device) {
-      throw new DeviceError(
-        `fit: the model's parameters are on different devices (${firstName} on ${first.device}, ${name} on ${p.device}); move the model with model.to(device)`,
-      );
-    }
-  }
-  return first.device;
-}
-
-/** The batch with its tensors on `device`. fit() owns batches, so moved originals are disposed. */
-function batchOn(batch: Batch, device: Device): Batch {
-  const inputs = batch.inputs.to(device);
-  const targets = batch.targets.to(device);
-  if (inputs !== batch.inputs) batch.inputs.dispose();
-  if (targets !== batch.targets) batch.targets.dispose();
-  return { ...batch, inputs, targets };
-}
-
 /** options.gradScaler resolved: the scaler to train with, or null. */
 function scalerFor(model: Module, optimizer: OptimizerLike, value: unknown): GradScaler | null {
   const fp16 = () => model.modules().some((m) => m instanceof RecurrentLayer && m.config.precision === 'fp16');
@@ -178,40 +144,6 @@ async function trainStep(
   return result;
 }
 
-/** Runs the data once without gradients: mean loss per batch and the metrics. */
-export async function evaluate(
-  model: TrainableModule,
-  data: DataSource,
-  epoch: number,
-  loss: LossFn,
-  metrics: Metric[],
-): Promise<{ loss: number; metrics: Record<string, number> }> {
-  for (const m of metrics) m.reset();
-  let total = 0;
-  let batches = 0;
-  const wasTraining = model.training;
-  const device = modelDevice(model);
-  model.eval();
-  try {
-    for await (const raw of data.batches(epoch)) {
-      const batch = batchOn(raw, device);
-      const { output, value } = noGrad(() =>
-        tidy(() => {
-          const out = model.forward(batch.inputs, { lengths: batch.lengths });
-          return { output: out, value: loss(out, batch) };
-        }),
-      );
-      total += (await value.data())[0]!;
-      batches++;
-      for (const m of metrics) await m.update(output, batch.targets);
-      for (const t of [output, value, batch.inputs, batch.targets]) t.dispose();
-    }
-  } finally {
-    model.train(wasTraining);
-  }
-  return { loss: total / Math.max(batches, 1), metrics: Object.fromEntries(metrics.map((m) => [m.name, m.compute()])) };
-}
-
 export async function fit(model: TrainableModule, options: FitOptions): Promise<History> {
   const opts = checkOptions('fit', options, FIT_OPTIONS);
   if (typeof model?.forward !== 'function') throw new ArgumentError('fit: model must be a module with forward(inputs, { lengths })');
@@ -242,7 +174,7 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
   const context = { epoch: initialEpoch, model, optimizer, history, stop: (reason: string) => void (stopReason = reason) };
   const progress = new Progress((opts.progress ?? 'auto') as ProgressMode);
   const params = model.parameters();
-  const device = modelDevice(model);
+  const device = modelDevice('fit', model);
   const scaler = scalerFor(model, optimizer, opts.gradScaler);
   let step = 0;
 
@@ -281,8 +213,8 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
       tokensPerSecond: tokens / seconds,
     };
     if (validation) {
-      const v = await evaluate(model, validation, epoch, loss, metrics);
-      log.valLoss = v.loss;
+      const v = await evaluateData(model, validation, epoch, loss, metrics);
+      log.valLoss = v.loss!;
       log.valMetrics = v.metrics;
     }
     history.epochs.push(log);

@@ -1,6 +1,7 @@
 // The train namespace: the fit() loop, datasets that batch for it, metrics.
 
 export { Accuracy, TopKAccuracy, MacroF1, Perplexity, type Metric, type MetricOptions } from './metrics.js';
+export { predict, evaluate, type PredictOptions, type EvaluateOptions, type Evaluation, type Sequences } from './inference.js';
 export { fit, type FitOptions, type FitContext, type Callback, type EpochLog, type History, type LossFn, type OptimizerLike, type TrainableModule } from './fit.js';
 export { SequenceDataset, permutation, type Batch, type DataSource, type Example, type SequenceDatasetOptions } from './dataset.js';
 export type { ProgressMode } from './progress.js';

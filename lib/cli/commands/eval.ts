@@ -3,7 +3,7 @@
 
 import { bucketByLength } from '../../data/batching.js';
 import type { DataSource } from '../../train/dataset.js';
-import { evaluate } from '../../train/fit.js';
+import { evaluateData } from '../../train/inference.js';
 import { requireFlag } from '../argv.js';
 import { CHECKPOINT_FLAG, loadCheckpoint } from '../checkpoint.js';
 import { encodeLabelled, readLabelled } from '../labelled-data.js';
@@ -48,8 +48,8 @@ export const command: Command<typeof FLAGS> = {
       data = windows;
       count = `${windows.windows} windows of ${time} tokens`;
     }
-    const result = await evaluate(run.model, data, 0, taskLoss, taskMetrics(run.config.task));
+    const result = await evaluateData(run.model, data, 0, taskLoss, taskMetrics(run.config.task));
     const [name, value] = Object.entries(result.metrics)[0]!;
-    process.stdout.write(`${name} ${formatMetric(name, value)}  loss ${result.loss.toFixed(4)}  (${count} of ${file})\n`);
+    process.stdout.write(`${name} ${formatMetric(name, value)}  loss ${result.loss!.toFixed(4)}  (${count} of ${file})\n`);
   },
 };

@@ -2,9 +2,9 @@
 // prints one label per line, in the numbering of the training file.
 
 import { createInterface } from 'node:readline';
-import { noGrad } from '../../autograd.js';
 import { ArgumentError } from '../../errors.js';
 import { checkFile, numberedLines } from '../../data/files.js';
+import { inference } from '../../nn/module.js';
 import { tidy } from '../../scope.js';
 import { padBatch } from '../../train/dataset.js';
 import { requireFlag } from '../argv.js';
@@ -53,7 +53,7 @@ export const command: Command<typeof FLAGS> = {
     if (rows.length === 0) throw new ArgumentError(`${source}: no texts to classify (the input is empty)`);
     for (let start = 0; start < rows.length; start += flags.batch) {
       const batch = padBatch(rows.slice(start, start + flags.batch));
-      const logits = noGrad(() => tidy(() => model.forward(batch.inputs, { lengths: batch.lengths })));
+      const logits = inference(model, () => tidy(() => model.forward(batch.inputs, { lengths: batch.lengths })));
       const scores = await logits.data();
       for (const t of [logits, batch.inputs, batch.targets]) t.dispose();
       const classes = config.data.numClasses;

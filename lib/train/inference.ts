@@ -1,0 +1,201 @@
+// Inference over data: predict() (each example's logits) and evaluate() (mean loss and metrics).
+// Both run the model in evaluation mode (no dropout; its mode is restored after) without the
+// autograd tape, so the recurrent layers take their inference kernels and keep nothing for a
+// backward pass. fit() evaluates its validation data through the same evaluateData().
+
+import { checkInteger, checkOptions } from '../args.js';
+import { defaultDevice } from '../device.js';
+import { describe, type Device } from '../dtype.js';
+import { ArgumentError, DeviceError } from '../errors.js';
+import { inference, type Module } from '../nn/module.js';
+import { tidy } from '../scope.js';
+import type { Tensor } from '../tensor.js';
+import { padBatch, type Batch, type DataSource } from './dataset.js';
+import type { Metric } from './metrics.js';
+
+/**
+ * A model fit() can train: forward(inputs, { lengths }) → logits, [batch, classes] for a
+ * classifier or [batch, time, vocab] for a language model (the loss decides what fits).
+ */
+export interface TrainableModule extends Module {
+  forward(inputs: Tensor, options?: { lengths?: Int32Array }): Tensor<'float32'>;
+}
+
+/** The loss of a batch from the model's output. */
+export type LossFn = (output: Tensor<'float32'>, batch: Batch) => Tensor<'float32'>;
+
+/** Token id sequences, one per example (each non-empty). */
+export type Sequences = readonly (Int32Array | readonly number[])[];
+
+export interface PredictOptions {
+  /** Examples per forward when `data` is a list of sequences (default 64). */
+  batchSize?: number;
+}
+
+export interface EvaluateOptions {
+  /** The loss to average over the batches (the result has no `loss` without it). */
+  loss?: LossFn;
+  /** Metrics over all examples (each is reset first). */
+  metrics?: Metric[];
+  /** The epoch whose batches the data source gives (default 0). */
+  epoch?: number;
+}
+
+export interface Evaluation {
+  /** Mean of the loss per batch, when options.loss was given. */
+  loss?: number;
+  /** Each metric's value by its name. */
+  metrics: Record<string, number>;
+}
+
+/** The one device of the model's parameters (the default device for a model without any). */
+export function modelDevice(op: string, model: Module): Device {
+  const params = model.namedParameters();
+  const [firstName, first] = params[0] ?? [];
+  if (first === undefined) return defaultDevice();
+  for (const [name, p] of params) {
+    if (p.device !== first.device) {
+      throw new DeviceError(
+        `${op}: the model's parameters are on different devices (${firstName} on ${first.device}, ${name} on ${p.device}); move the model with model.to(device)`,
+      );
+    }
+  }
+  return first.device;
+}
+
+/** The batch with its tensors on `device`. The caller owns batches, so moved originals are disposed. */
+export function batchOn(batch: Batch, device: Device): Batch {
+  const inputs = batch.inputs.to(device);
+  const targets = batch.targets.to(device);
+  if (inputs !== batch.inputs) batch.inputs.dispose();
+  if (targets !== batch.targets) batch.targets.dispose();
+  return { ...batch, inputs, targets };
+}
+
+function checkModel(op: string, model: unknown): TrainableModule {
+  if (typeof (model as Partial<TrainableModule> | null)?.forward !== 'function' || typeof (model as Module).eval !== 'function') {
+    throw new ArgumentError(`${op}: model must be a module with forward(inputs, { lengths }), got ${describe(model)}`);
+  }
+  return model as TrainableModule;
+}
+
+function isDataSource(value: unknown): value is DataSource {
+  return typeof value === 'object' && value !== null && typeof (value as DataSource).batches === 'function';
+}
+
+/** The list's batches of `size` consecutive examples, padded with lengths (targets unused: 0). */
+function* sequenceBatches(op: string, data: unknown, size: number): Generator<Batch> {
+  if (!Array.isArray(data) || data.length === 0) {
+    throw new ArgumentError(`${op}: data must be a data source or a non-empty array of token id sequences, got ${describe(data)}`);
+  }
+  data.forEach((ids: unknown, i) => {
+    const ok = ids instanceof Int32Array || (Array.isArray(ids) && ids.every((v) => Number.isInteger(v)));
+    if (!ok || (ids as ArrayLike<number>).length === 0) {
+      throw new ArgumentError(`${op}: data[${i}] must be a non-empty Int32Array or array of integer token ids, got ${describe(ids)}`);
+    }
+  });
+  for (let start = 0; start < data.length; start += size) {
+    yield padBatch((data as Sequences).slice(start, start + size).map((input) => ({ input, target: 0 })));
+  }
+}
+
+/**
+ * Example b's part of a batch's output [batch, ...]: a classifier's [classes]; for a per-step
+ * output [batch, time, ...] (a language model's), its first lengths[b] steps, row-major.
+ */
+function exampleRows(output: Float32Array, shape: readonly number[], batch: Batch, b: number): Float32Array {
+  const perExample = output.length / shape[0]!;
+  const start = b * perExample;
+  const perStep = shape.length >= 3 && shape[1] === batch.inputs.shape[1] ? perExample / shape[1]! : 0;
+  return output.slice(start, start + (perStep > 0 ? perStep * batch.lengths[b]! : perExample));
+}
+
+/**
+ * Each example's logits, in the data's order: a classifier's [numClasses]; a language model's
+ * [length, vocab] (row-major, its own length only). `data` is a data source (its epoch-0
+ * batches) or a list of token id sequences, batched `options.batchSize` at a time.
+ */
+export async function predict(model: TrainableModule, data: DataSource | Sequences, options?: PredictOptions): Promise<Float32Array[]> {
+  const op = 'train.predict';
+  checkModel(op, model);
+  const opts = checkOptions(op, options, ['batchSize'] as const);
+  const size = checkInteger(op, 'options.batchSize', opts.batchSize ?? 64);
+  if (size < 1) throw new ArgumentError(`${op}: options.batchSize must be >= 1, got ${size}`);
+  const device = modelDevice(op, model);
+  const batches = isDataSource(data) ? data.batches(0) : sequenceBatches(op, data, size);
+  const rows: Float32Array[] = [];
+  for await (const raw of batches) {
+    const batch = batchOn(raw, device);
+    try {
+      const logits = inference(model, () => tidy(() => model.forward(batch.inputs, { lengths: batch.lengths })));
+      let values: Float32Array;
+      try {
+        values = (await logits.data()) as Float32Array;
+      } finally {
+        logits.dispose();
+      }
+      for (let b = 0; b < batch.inputs.shape[0]!; b++) rows.push(exampleRows(values, logits.shape, batch, b));
+    } finally {
+      batch.inputs.dispose();
+      batch.targets.dispose();
+    }
+  }
+  return rows;
+}
+
+/** Runs the data once: the mean loss per batch (with `loss`) and the metrics. */
+export async function evaluateData(
+  model: TrainableModule,
+  data: DataSource,
+  epoch: number,
+  loss: LossFn | undefined,
+  metrics: readonly Metric[],
+): Promise<Evaluation> {
+  for (const m of metrics) m.reset();
+  let total = 0;
+  let batches = 0;
+  const device = modelDevice('evaluate', model);
+  for await (const raw of data.batches(epoch)) {
+    const batch = batchOn(raw, device);
+    const { output, value } = inference(model, () =>
+      tidy(() => {
+        const out = model.forward(batch.inputs, { lengths: batch.lengths });
+        return { output: out, value: loss === undefined ? null : loss(out, batch) };
+      }),
+    );
+    try {
+      if (value !== null) total += (await value.data())[0]!;
+      batches++;
+      for (const m of metrics) await m.update(output, batch.targets);
+    } finally {
+      for (const t of [output, value, batch.inputs, batch.targets]) t?.dispose();
+    }
+  }
+  const result: Evaluation = { metrics: Object.fromEntries(metrics.map((m) => [m.name, m.compute()])) };
+  if (loss !== undefined) result.loss = total / Math.max(batches, 1);
+  return result;
+}
+
+/**
+ * The model's mean loss per batch (with options.loss) and its metrics over a data source, in
+ * evaluation mode without the tape (Keras' model.evaluate).
+ */
+export async function evaluate(model: TrainableModule, data: DataSource, options?: EvaluateOptions): Promise<Evaluation> {
+  const op = 'train.evaluate';
+  checkModel(op, model);
+  if (!isDataSource(data)) throw new ArgumentError(`${op}: data must be a data source with batches(epoch), got ${describe(data)}`);
+  const opts = checkOptions(op, options, ['loss', 'metrics', 'epoch'] as const);
+  if (opts.loss !== undefined && typeof opts.loss !== 'function') {
+    throw new ArgumentError(`${op}: options.loss must be a function (output, batch) => loss, got ${describe(opts.loss)}`);
+  }
+  const metrics = opts.metrics ?? [];
+  if (!Array.isArray(metrics) || metrics.some((m: unknown) => typeof (m as Metric | null)?.update !== 'function')) {
+    throw new ArgumentError(`${op}: options.metrics must be an array of metrics (train.Accuracy, ...), got ${describe(opts.metrics)}`);
+  }
+  const epoch = checkInteger(op, 'options.epoch', opts.epoch ?? 0);
+  if (epoch < 0) throw new ArgumentError(`${op}: options.epoch must be >= 0, got ${epoch}`);
+  if (opts.loss === undefined && metrics.length === 0) {
+    throw new ArgumentError(`${op}: options needs a loss or metrics (there is nothing to compute)`);
+  }
+  return evaluateData(model, data, epoch, opts.loss as LossFn | undefined, metrics as Metric[]);
+}
