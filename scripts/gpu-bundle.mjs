@@ -15,7 +15,7 @@
 //   checks/              each test/gpu/*.gpu.test.ts compiled with rnnkit's sources and the node:test
 //                        shim of vitest (scripts/gpu-bundle/compile.mjs), the PyTorch fixtures,
 //                        nvtx-step.mjs (one training step for ncu) and bundle-selftest.mjs
-//   bench/               bench/gpu-lstm.mjs compiled the same way, and its Python peers
+//   bench/               bench/gpu-lstm.mjs and bench/generate.mjs compiled the same way, and their Python peers
 //   package.json         names the folder rnnkit's package root (lib/native.ts looks for it)
 // The bundle must stay under 60 MiB: the GPU machine receives the working tree, 64 MiB at most.
 import { spawnSync } from 'node:child_process';
@@ -95,7 +95,7 @@ try {
   const suites = readdirSync(path.join(root, 'test/gpu')).filter((f) => f.endsWith('.gpu.test.ts')).map((f) => `test/gpu/${f}`);
   await compileForNode([...suites, 'scripts/gpu-bundle/nvtx-step.ts', 'scripts/gpu-bundle/bundle-selftest.ts'], path.join(stage, 'checks'));
   cpSync(path.join(root, 'test/fixtures/rnn.json'), path.join(stage, 'checks/fixtures/rnn.json'));
-  await compileForNode(['bench/gpu-lstm.mjs'], path.join(stage, 'bench'));
+  await compileForNode(['bench/gpu-lstm.mjs', 'bench/generate.mjs'], path.join(stage, 'bench'));
   mkdirSync(path.join(stage, 'bench/peers'));
   for (const f of readdirSync(path.join(root, 'bench/peers')).filter((f) => f.endsWith('.py'))) {
     copyFileSync(path.join(root, 'bench/peers', f), path.join(stage, 'bench/peers', f));

@@ -8,10 +8,11 @@
 #   RNNKIT_GPU_STEPS=native,ops bash gpu-bundle/run.sh   # only these steps (names below)
 #   bash gpu-bundle/run.sh --selftest [OUT_DIR]    # on a machine WITHOUT a GPU: checks the bundle
 #
-# Steps: native (the native CUDA tests), ops, rnn, faults, train (the GPU suites, compared with the
-# CPU backend and PyTorch's fixtures), memcheck (compute-sanitizer over a short subset), bench
-# (bench:gpu beside PyTorch), nvtx (ncu on one training step with its NVTX ranges). Each has a
-# time budget; the budgets add up to under 8 minutes.
+# Steps: native (the native CUDA tests), ops, rnn, faults, train, generate (the GPU suites, compared
+# with the CPU backend and PyTorch's fixtures), memcheck (compute-sanitizer over a short subset),
+# bench (bench:gpu beside PyTorch), nvtx (ncu on one training step with its NVTX ranges),
+# bench-generate (bench:generate's generation rows on CUDA beside PyTorch on CUDA). Each has a
+# time budget; a step starts only with time left of the run's 8 minutes, and gets at most that.
 #
 # Writes OUT_DIR/run.log (everything), OUT_DIR/summary.json (one object: each step's outcome and
 # counts; printed as a table at the end) and each step's own output. A missing prerequisite is ONE
@@ -154,24 +155,27 @@ if ((selftest)); then
     done
   done
   step selftest-bench 30 2 "$node" "$root/bench/gpu-lstm.mjs" --no-peer
+  step selftest-bench-generate 30 0 "$node" "$root/bench/generate.mjs" --no-peer --rows 0 --threads 1 --steps 1
 else
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >"$out/gpu.txt" 2>&1 || true
   echo "GPU: $(cat "$out/gpu.txt"); cuDNN from $cudnn_lib; cuBLAS from $cublas_lib"
   step native-backend 20 0 "$root/native/backend_test"
   step native-rnn 15 0 "$root/native/rnn_cudnn_test"
-  declare -A budgets=([ops]=45 [rnn]=70 [faults]=30 [train]=45)
-  for name in ops rnn faults train; do
+  declare -A budgets=([ops]=45 [rnn]=70 [faults]=25 [train]=45 [generate]=30)
+  for name in ops rnn faults train generate; do
     budget=${budgets[$name]}
     mapfile -t run_suite < <(suite "$name")
     step "$name" "$budget" 0 "${run_suite[@]}" "$root/checks/$name.gpu.mjs"
   done
   sanitizer=(compute-sanitizer --tool memcheck --error-exitcode 99 --print-limit 20)
   step memcheck-native 30 0 "${sanitizer[@]}" "$root/native/rnn_cudnn_test"
-  step memcheck-suite 40 0 "${sanitizer[@]}" "$node" --expose-gc \
+  step memcheck-suite 30 0 "${sanitizer[@]}" "$node" --expose-gc \
     --test-name-pattern='any order|strided x|projection #|cell clipping #' "$root/checks/rnn.gpu.mjs"
-  step bench 120 0 env RNNKIT_BENCH_PYTHON=python3 "$node" "$root/bench/gpu-lstm.mjs"
+  step bench 90 0 env RNNKIT_BENCH_PYTHON=python3 "$node" "$root/bench/gpu-lstm.mjs"
   step nvtx 30 0 ncu --nvtx --profile-from-start off --clock-control none \
     --metrics gpu__time_duration.sum "$node" "$root/checks/nvtx-step.mjs"
+  step bench-generate 45 0 env RNNKIT_BENCH_PYTHON=python3 "$node" "$root/bench/generate.mjs" \
+    --device cuda --rows 0,1,2 --threads 2 --steps 3
 fi
 
 echo

@@ -109,8 +109,8 @@ def main(argv):
                 problems.append(f"{name}: exited {status} but its TAP reports failures")
         elif name.startswith(("native", "memcheck-native")):
             step["checks"] = native_counts(text)
-        if name == "bench":
-            summary["bench"] = [l for l in text.splitlines() if l.startswith("|")]
+        if name in ("bench", "bench-generate"):
+            summary["bench"] += [l for l in text.splitlines() if l.startswith("|")]
         if name == "nvtx" and outcome == "passed":
             summary["nvtx"] = nvtx_report(text)
             if not summary["nvtx"]["ok"]:
