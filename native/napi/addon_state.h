@@ -13,7 +13,8 @@ struct AddonState {
   Napi::FunctionReference tensorClass;
   Napi::FunctionReference rnnReserveClass;
   std::shared_ptr<Completions> completions;
-  bool active = true;  // false once the environment is exiting
+  int promisesInFlight = 0;  // read/sync promises waiting for their completion (napi/read.cpp)
+  bool active = true;        // false once the environment is exiting
 };
 
 inline AddonState& addonState(Napi::Env env) { return *env.GetInstanceData<AddonState>(); }
