@@ -1,6 +1,7 @@
 // read / readSync / sync: the only points where JS waits for a device's stream.
-#include <future>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "core/ops.h"
@@ -113,11 +114,20 @@ Napi::Value readSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Tensor& t = tensorArg(info, 0, "readSync", "t");
   ReadTarget target(env, t);
-  std::promise<std::optional<Error>> finished;
-  std::future<std::optional<Error>> result = finished.get_future();
-  ops::read(t, target.buffer.Data(),
-            [&finished](std::optional<Error> failure) { finished.set_value(std::move(failure)); });
-  if (std::optional<Error> failure = result.get()) throw *failure;
+  // Waits on the stack (no allocation): a read that ran inline is done before the wait.
+  std::mutex mutex;
+  std::condition_variable finished;
+  bool done = false;
+  std::optional<Error> failure;
+  ops::read(t, target.buffer.Data(), [&](std::optional<Error> result) {
+    std::lock_guard<std::mutex> lock(mutex);
+    failure = std::move(result);
+    done = true;
+    finished.notify_one();
+  });
+  std::unique_lock<std::mutex> lock(mutex);
+  finished.wait(lock, [&] { return done; });
+  if (failure) throw *failure;
   return typedArrayOver(env, target.dtype, target.length, target.buffer);
 }
 
