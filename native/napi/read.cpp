@@ -125,8 +125,10 @@ Napi::Value readSync(const Napi::CallbackInfo& info) {
     done = true;
     finished.notify_one();
   });
-  std::unique_lock<std::mutex> lock(mutex);
-  finished.wait(lock, [&] { return done; });
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    finished.wait(lock, [&] { return done; });
+  }
   if (failure) throw *failure;
   return typedArrayOver(env, target.dtype, target.length, target.buffer);
 }
