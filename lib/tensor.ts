@@ -26,7 +26,8 @@ export class Tensor<D extends DType = DType> {
   /** Internal: wraps a native handle. Users create tensors with tensor(), zeros(), ... */
   constructor(handle: NativeTensor) {
     this.#handle = handle;
-    this.shape = Object.freeze(handle.shape.slice());
+    // The getter builds a fresh array on each call: this one is ours to freeze.
+    this.shape = Object.freeze(handle.shape);
     this.dtype = handle.dtype as D;
     this.#device = handle.device as Device;
     track(this);

@@ -105,6 +105,12 @@ class Backend {
    */
   virtual RnnLayout rnnLayout(const RnnConfig& config) { return rk::rnnLayout(config); }
   /**
+   * Whether kernels finish their work on the calling thread before returning, so a small task may
+   * run inline on the JS thread (core/op_support.h). A GPU's kernels only enqueue, and its reads
+   * wait for the device: its tasks stay on the worker.
+   */
+  virtual bool runsOnHost() const { return false; }
+  /**
    * Called in a stream task by reads and syncs: returns when the device has finished all the work
    * queued before it, and throws the device's failure if asynchronous work failed. The CPU runs
    * its kernels inside the tasks, so it has nothing to wait for.

@@ -1,7 +1,7 @@
 #include "core/op_support.h"
 
+#include "core/backend.h"
 #include "core/error.h"
-#include "core/stream.h"
 
 namespace rk {
 
@@ -53,6 +53,10 @@ void launch(const std::string& op, const std::vector<const Tensor*>& outputs,
   std::vector<std::shared_ptr<Storage>> storages;
   for (const Tensor* out : outputs) storages.push_back(out->storage);
   streamFor(outputs.front()->device).submit(op, std::move(storages), std::move(kernel));
+}
+
+bool inlineEligible(Device device, int64_t work) {
+  return work < kInlineWorkLimit && backendFor(device).runsOnHost();
 }
 
 }  // namespace rk

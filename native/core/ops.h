@@ -121,17 +121,24 @@ RnnInputGrads rnnBackward(const RnnConfig& config, const RnnInputs& in,
                           const std::optional<std::vector<int32_t>>& lengths,
                           std::shared_ptr<RnnReserve> reserve, const RnnGrads& grads);
 
-/** Called on the stream's worker thread with the failure (or nothing) of a read or sync. */
+/**
+ * Called with the failure (or nothing) of a read or sync: on the stream's worker thread, or on
+ * the calling thread before read/sync return when they ran inline (they return true then).
+ */
 using Completion = std::function<void(std::optional<Error>)>;
 
 /**
  * Queues a copy of t's elements (row-major) into `host`, which must stay valid until `done`
  * runs. If the stream is poisoned when the read's turn comes, `done` gets that error instead
- * (and the poison is cleared).
+ * (and the poison is cleared). A small read of an idle host stream runs at once: then `done` has
+ * run when it returns true.
  */
-void read(const Tensor& t, void* host, Completion done);
-/** Queues `done` after everything queued on `device` so far; it gets the poison, if any. */
-void sync(Device device, Completion done);
+bool read(const Tensor& t, void* host, Completion done);
+/**
+ * Queues `done` after everything queued on `device` so far; it gets the poison, if any. On an idle
+ * host stream it runs at once and returns true.
+ */
+bool sync(Device device, Completion done);
 /** Test hook: queues a task that fails with RK_BACKEND `message`, poisoning the stream. */
 void injectFault(Device device, const std::string& message);
 

@@ -18,7 +18,7 @@ Tensor gather(const Tensor& table, const Tensor& indices) {
   IndexCheck check("gather", "indices", indices, table.shape[0]);
   Tensor out = emptyTensor(table.device, table.dtype, outShape);
   Backend& backend = backendFor(table.device);
-  launch("gather", {&out}, [&backend, check, table, indices, out] {
+  launch("gather", {&out}, out.numel(), [&backend, check, table, indices, out] {
     check.runIfDeferred();
     backend.gather(table, indices, out);
   });
@@ -46,10 +46,11 @@ Tensor gatherBackward(const Tensor& grad, const Tensor& indices, int64_t numRows
   IndexCheck check("gatherBackward", "indices", indices, numRows);
   Tensor out = emptyTensor(grad.device, grad.dtype, outShape);
   Backend& backend = backendFor(grad.device);
-  launch("gatherBackward", {&out}, [&backend, check, grad, indices, paddingIdx, out] {
-    check.runIfDeferred();
-    backend.gatherBackward(grad, indices, paddingIdx, out);
-  });
+  launch("gatherBackward", {&out}, out.numel() + grad.numel(),
+         [&backend, check, grad, indices, paddingIdx, out] {
+           check.runIfDeferred();
+           backend.gatherBackward(grad, indices, paddingIdx, out);
+         });
   return out;
 }
 
@@ -106,10 +107,11 @@ CrossEntropyResult crossEntropy(const Tensor& logits, const Tensor& targets,
   Tensor loss = emptyTensor(logits.device, DType::Float32, lossShape(options.reduction, targets));
   Tensor logProbs = emptyTensor(logits.device, DType::Float32, logits.shape);
   Backend& backend = backendFor(logits.device);
-  launch(op, {&loss, &logProbs}, [&backend, check, logits, targets, options, loss, logProbs] {
-    check.runIfDeferred();
-    backend.crossEntropy(logits, targets, options, loss, logProbs);
-  });
+  launch(op, {&loss, &logProbs}, logits.numel(),
+         [&backend, check, logits, targets, options, loss, logProbs] {
+           check.runIfDeferred();
+           backend.crossEntropy(logits, targets, options, loss, logProbs);
+         });
   return {loss, logProbs};
 }
 
@@ -130,7 +132,7 @@ Tensor crossEntropyBackward(const Tensor& gradLoss, const Tensor& logProbs, cons
                    options.lengths);
   Tensor out = emptyTensor(logProbs.device, DType::Float32, logProbs.shape);
   Backend& backend = backendFor(logProbs.device);
-  launch(op, {&out}, [&backend, check, gradLoss, logProbs, targets, options, out] {
+  launch(op, {&out}, out.numel(), [&backend, check, gradLoss, logProbs, targets, options, out] {
     check.runIfDeferred();
     backend.crossEntropyBackward(gradLoss, logProbs, targets, options, out);
   });

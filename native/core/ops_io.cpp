@@ -1,5 +1,6 @@
 // Reads, syncs and the fault-injection hook: the stream's only ways back to the caller.
 #include "core/backend.h"
+#include "core/op_support.h"
 #include "core/ops.h"
 #include "core/stream.h"
 
@@ -7,11 +8,13 @@ namespace rk::ops {
 
 // Runs `body` at its place in the stream, unless an earlier task failed (it poisoned the stream,
 // or its device work recorded a failure): then `done` gets that failure. Errors of `body` itself
-// go to `done` too; they do not poison the stream.
-static void complete(Device device, const char* op, std::function<void()> body, Completion done) {
+// go to `done` too; they do not poison the stream. `work` (elements copied) decides whether it may
+// run inline; returns whether it did.
+static bool complete(Device device, const char* op, int64_t work, std::function<void()> body,
+                     Completion done) {
   Stream& stream = streamFor(device);
   Backend& backend = backendFor(device);
-  stream.submit(op, {}, [&stream, &backend, op, body = std::move(body), done = std::move(done)] {
+  auto task = [&stream, &backend, op, body = std::move(body), done = std::move(done)] {
     std::optional<Error> failure = stream.takePoison();
     try {
       // Taken even behind a poison, which is reported instead: like a second poison, a failure
@@ -23,19 +26,23 @@ static void complete(Device device, const char* op, std::function<void()> body, 
       if (!failure) failure = currentExceptionAsError(op);
     }
     done(std::move(failure));
-  });
+  };
+  if (inlineEligible(device, work) && stream.runIfIdle(op, task)) return true;
+  stream.submit(op, {}, std::move(task));
+  return false;
 }
 
-void read(const Tensor& t, void* host, Completion done) {
+bool read(const Tensor& t, void* host, Completion done) {
   Backend& backend = backendFor(t.device);
-  complete(
-      t.device, "read", [&backend, t, host] { backend.download(t, host); }, std::move(done));
+  return complete(
+      t.device, "read", t.numel(), [&backend, t, host] { backend.download(t, host); },
+      std::move(done));
 }
 
-void sync(Device device, Completion done) {
+bool sync(Device device, Completion done) {
   Backend& backend = backendFor(device);
-  complete(
-      device, "sync", [&backend] { backend.synchronize(); }, std::move(done));
+  return complete(
+      device, "sync", 0, [&backend] { backend.synchronize(); }, std::move(done));
 }
 
 void injectFault(Device device, const std::string& message) {

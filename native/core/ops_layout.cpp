@@ -58,7 +58,7 @@ Tensor view(const Tensor& t, const Shape& shape, const Strides& strides, int64_t
 static Tensor copyAs(const char* op, const Tensor& t, DType dtype) {
   Tensor out = emptyTensor(t.device, dtype, t.shape);
   Backend& backend = backendFor(t.device);
-  launch(op, {&out}, [&backend, t, out] { backend.copy(t, out); });
+  launch(op, {&out}, out.numel(), [&backend, t, out] { backend.copy(t, out); });
   return out;
 }
 
@@ -89,7 +89,7 @@ Tensor concat(const std::vector<Tensor>& ts, int64_t axis) {
   validateShape("concat", "the output shape", outShape);
   Tensor out = emptyTensor(first.device, first.dtype, outShape);
   Backend& backend = backendFor(first.device);
-  launch("concat", {&out}, [&backend, ts, out, dim] {
+  launch("concat", {&out}, out.numel(), [&backend, ts, out, dim] {
     // Each input is copied into its slice of out: a view with out's strides.
     Tensor slice = out;
     for (const Tensor& t : ts) {
@@ -107,7 +107,7 @@ void assign(const Tensor& dst, const Tensor& src) {
   requireSameShape("assign", {"dst", dst}, {"src", src});
   Backend& backend = backendFor(dst.device);
   // dst's storage counts a pending write until the copy ran (Storage::ready).
-  launch("assign", {&dst}, [&backend, dst, src] {
+  launch("assign", {&dst}, dst.numel(), [&backend, dst, src] {
     if (src.storage == dst.storage) {
       // The views may overlap: read all of src before writing any of dst.
       Tensor staged = emptyTensor(src.device, src.dtype, src.shape);

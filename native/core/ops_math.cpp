@@ -20,7 +20,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   validateShape(name.c_str(), "the broadcast shape", outShape);
   Tensor out = emptyTensor(a.device, a.dtype, outShape);
   Backend& backend = backendFor(a.device);
-  launch(name, {&out}, [&backend, op, a, b, out] { backend.binary(op, a, b, out); });
+  launch(name, {&out}, out.numel(), [&backend, op, a, b, out] { backend.binary(op, a, b, out); });
   return out;
 }
 
@@ -36,7 +36,7 @@ Tensor unary(UnaryOp op, const Tensor& x) {
   requireUnaryDType(op, name, {"x", x});
   Tensor out = emptyTensor(x.device, x.dtype, x.shape);
   Backend& backend = backendFor(x.device);
-  launch(name, {&out}, [&backend, op, x, out] { backend.unary(op, x, out); });
+  launch(name, {&out}, out.numel(), [&backend, op, x, out] { backend.unary(op, x, out); });
   return out;
 }
 
@@ -48,7 +48,7 @@ Tensor unaryBackward(UnaryOp op, const Tensor& grad, const Tensor& saved) {
   requireSameShape(name, {"grad", grad}, {"saved", saved});
   Tensor out = emptyTensor(grad.device, grad.dtype, grad.shape);
   Backend& backend = backendFor(grad.device);
-  launch(name, {&out},
+  launch(name, {&out}, out.numel(),
          [&backend, op, grad, saved, out] { backend.unaryBackward(op, grad, saved, out); });
   return out;
 }
@@ -104,7 +104,8 @@ Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& axes, bo
   if (op == ReduceOp::Max) requireNonEmptyGroups(name, x, reduced, outShape);
   Tensor out = emptyTensor(x.device, x.dtype, outShape);
   Backend& backend = backendFor(x.device);
-  launch(name, {&out}, [&backend, op, x, reduced, out] { backend.reduce(op, x, reduced, out); });
+  launch(name, {&out}, x.numel(),
+         [&backend, op, x, reduced, out] { backend.reduce(op, x, reduced, out); });
   return out;
 }
 
@@ -123,7 +124,7 @@ Tensor maxBackward(const Tensor& grad, const Tensor& x, const std::vector<int64_
   requireNonEmptyGroups(name, x, reduced, outShape);
   Tensor out = emptyTensor(x.device, DType::Float32, x.shape);
   Backend& backend = backendFor(x.device);
-  launch(name, {&out},
+  launch(name, {&out}, out.numel(),
          [&backend, grad, x, reduced, out] { backend.maxBackward(grad, x, reduced, out); });
   return out;
 }
@@ -134,7 +135,7 @@ DropoutResult dropout(const Tensor& x, double p, uint64_t seed) {
   Tensor out = emptyTensor(x.device, DType::Float32, x.shape);
   Tensor mask = emptyTensor(x.device, DType::Float32, x.shape);
   Backend& backend = backendFor(x.device);
-  launch("dropout", {&out, &mask},
+  launch("dropout", {&out, &mask}, out.numel(),
          [&backend, x, p, seed, out, mask] { backend.dropout(x, p, seed, out, mask); });
   return {out, mask};
 }
@@ -145,7 +146,8 @@ Tensor softmax(const Tensor& x, int64_t axis, bool log) {
   int64_t dim = normaliseAxis(name.c_str(), axis, x.rank());
   Tensor out = emptyTensor(x.device, x.dtype, x.shape);
   Backend& backend = backendFor(x.device);
-  launch(name, {&out}, [&backend, x, dim, log, out] { backend.softmax(x, dim, log, out); });
+  launch(name, {&out}, out.numel(),
+         [&backend, x, dim, log, out] { backend.softmax(x, dim, log, out); });
   return out;
 }
 
@@ -158,7 +160,7 @@ Tensor softmaxBackward(const Tensor& grad, const Tensor& y, int64_t axis, bool l
   int64_t dim = normaliseAxis(name.c_str(), axis, y.rank());
   Tensor out = emptyTensor(y.device, y.dtype, y.shape);
   Backend& backend = backendFor(y.device);
-  launch(name, {&out},
+  launch(name, {&out}, out.numel(),
          [&backend, grad, y, dim, log, out] { backend.softmaxBackward(grad, y, dim, log, out); });
   return out;
 }
@@ -193,7 +195,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   validateShape("matmul", "the output shape", outShape);
   Tensor out = emptyTensor(a.device, a.dtype, outShape);
   Backend& backend = backendFor(a.device);
-  launch("matmul", {&out}, [&backend, a, b, out] { backend.matmul(a, b, out); });
+  // Multiply-adds.
+  launch("matmul", {&out}, out.numel() * k, [&backend, a, b, out] { backend.matmul(a, b, out); });
   return out;
 }
 

@@ -170,6 +170,18 @@ void validateHyper(const std::string& op, OptimizerKind kind, const OptimizerHyp
   }
 }
 
+/** The work estimate of a kernel that touches each element of `tensors` once. */
+int64_t elementsOf(const std::vector<const Tensor*>& tensors) {
+  int64_t total = 0;
+  for (const Tensor* t : tensors) total += t->numel();
+  return total;
+}
+int64_t elementsOf(const std::vector<Tensor>& tensors) {
+  int64_t total = 0;
+  for (const Tensor& t : tensors) total += t.numel();
+  return total;
+}
+
 /** Each distinct storage once: a task counts one pending write per entry. */
 std::vector<const Tensor*> distinctStorages(const std::vector<const Tensor*>& tensors) {
   std::vector<const Tensor*> out;
@@ -230,7 +242,7 @@ void optimizerStep(OptimizerKind kind, const OptimizerHyper& hyper,
   }
   requireNoOverlap(op, std::move(extents));
   Backend& backend = backendFor(first.device);
-  launch(op, distinctStorages(written),
+  launch(op, distinctStorages(written), elementsOf(written),
          [&backend, kind, hyper, updates] { backend.optimizerStep(kind, hyper, updates); });
 }
 
@@ -262,9 +274,10 @@ Tensor clipGradNorm(const std::vector<Tensor>& tensors, double maxNorm, double n
   Tensor norm = emptyTensor(first.device, DType::Float32, {});
   written.push_back(&norm);
   Backend& backend = backendFor(first.device);
-  launch(op, distinctStorages(written), [&backend, tensors, maxNorm, normType, norm] {
-    backend.clipGradNorm(tensors, maxNorm, normType, norm);
-  });
+  launch(op, distinctStorages(written), elementsOf(tensors),
+         [&backend, tensors, maxNorm, normType, norm] {
+           backend.clipGradNorm(tensors, maxNorm, normType, norm);
+         });
   return norm;
 }
 
@@ -288,7 +301,7 @@ void clampInPlace(const std::vector<Tensor>& tensors, double min, double max) {
     requireNoSelfOverlap(op, str("tensors[", i, "]"), tensors[i]);
   requireNoOverlap(op, std::move(extents));
   Backend& backend = backendFor(tensors[0].device);
-  launch(op, distinctStorages(written),
+  launch(op, distinctStorages(written), elementsOf(tensors),
          [&backend, tensors, min, max] { backend.clampInPlace(tensors, min, max); });
 }
 

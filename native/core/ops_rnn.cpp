@@ -132,7 +132,9 @@ RnnForwardResult rnnForward(const RnnConfig& config, const RnnInputs& in,
   }
   if (training) result.reserve = std::make_shared<RnnReserve>(problem);
   Backend& backend = backendFor(problem.device);
-  launch(op, written, [&backend, problem, in, training, seed, out, reserve = result.reserve] {
+  // Each step multiplies every weight once per sequence.
+  int64_t work = problem.time * problem.batch * in.weights.numel();
+  launch(op, written, work, [&backend, problem, in, training, seed, out, reserve = result.reserve] {
     backend.rnnForward(problem, in, training, seed, out, reserve.get());
   });
   return result;
@@ -174,7 +176,8 @@ RnnInputGrads rnnBackward(const RnnConfig& config, const RnnInputs& in,
     written.push_back(&*out.dc0);
   }
   Backend& backend = backendFor(problem.device);
-  launch(op, written, [&backend, problem, in, reserve, grads, out] {
+  int64_t work = 2 * problem.time * problem.batch * in.weights.numel();  // data and weights
+  launch(op, written, work, [&backend, problem, in, reserve, grads, out] {
     backend.rnnBackward(problem, in, *reserve, grads, out);
   });
   return out;

@@ -40,15 +40,36 @@ void Stream::shutdown() {
   // `dropped` releases its storages here, outside the lock.
 }
 
+bool Stream::claimIdle() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (running_ || !queue_.empty()) return false;
+  running_ = true;
+  return true;
+}
+
+void Stream::release() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  running_ = false;
+  if (!queue_.empty()) wake_.notify_one();
+}
+
+void Stream::poison(const char* op) {
+  Error error = currentExceptionAsError(op);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!poison_) poison_ = std::move(error);  // the first failure is the cause of later ones
+}
+
 void Stream::workerLoop() {
   for (;;) {
     Entry entry;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      // Not while an inline task runs: it came first.
+      wake_.wait(lock, [this] { return stopping_ || (!queue_.empty() && !running_); });
       if (stopping_) return;
       entry = std::move(queue_.front());
       queue_.pop_front();
+      running_ = true;
     }
     run(entry);
   }
@@ -58,13 +79,13 @@ void Stream::run(Entry& entry) {
   try {
     entry.task();
   } catch (...) {
-    Error error = currentExceptionAsError(entry.op.c_str());
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!poison_) poison_ = std::move(error);  // the first failure is the cause of later ones
+    poison(entry.op.c_str());
   }
   for (const auto& storage : entry.outputs) {
     storage->pendingWrites.fetch_sub(1, std::memory_order_release);
   }
+  std::lock_guard<std::mutex> lock(mutex_);
+  running_ = false;
   // The entry (and the references its task holds) dies with the caller's loop iteration.
 }
 

@@ -10,6 +10,7 @@ namespace rk::cpu {
 class CpuBackend final : public Backend {
  public:
   const char* name() const override { return "oneDNN"; }
+  bool runsOnHost() const override { return true; }
   std::string detail() const override;
 
   void* allocate(size_t bytes) override;

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "core/tensor.h"
 #include "napi/completions.h"
 
 namespace rk::napi {
@@ -13,7 +14,9 @@ struct AddonState {
   Napi::FunctionReference tensorClass;
   Napi::FunctionReference rnnReserveClass;
   std::shared_ptr<Completions> completions;
-  bool active = true;  // false once the environment is exiting
+  int promisesInFlight = 0;    // read/sync promises waiting for their completion (napi/read.cpp)
+  Tensor* adopting = nullptr;  // the tensor TensorWrap::create hands to the constructor
+  bool active = true;          // false once the environment is exiting
 };
 
 inline AddonState& addonState(Napi::Env env) { return *env.GetInstanceData<AddonState>(); }

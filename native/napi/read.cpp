@@ -1,6 +1,8 @@
 // read / readSync / sync: the only points where JS waits for a device's stream.
-#include <future>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "core/ops.h"
 #include "napi/addon_state.h"
@@ -58,21 +60,40 @@ struct PendingPromise {
   }
 };
 
-/** Queues `submit(done)` and returns a promise that `done` settles from the worker thread. */
+/** Settles `raw` on the JS thread through the completions, which deliver in posting order. */
+void postSettle(Completions& completions, PendingPromise* raw) {
+  completions.post([raw](Napi::Env env) {
+    std::unique_ptr<PendingPromise> owned(raw);
+    --addonState(env).promisesInFlight;
+    owned->settle(env);
+  });
+}
+
+/**
+ * Starts `submit(done)` and returns a promise that `done` settles. When it ran inline (done ran
+ * on this thread before submit returned) the promise settles at once, without a thread hop,
+ * unless earlier promises still wait for their hop: promises settle in the order of their reads.
+ */
 template <class Submit>
 Napi::Promise whenDone(Napi::Env env, std::unique_ptr<PendingPromise> pending, Submit submit) {
-  std::shared_ptr<Completions> completions = addonState(env).completions;
+  AddonState& state = addonState(env);
+  std::shared_ptr<Completions> completions = state.completions;
   PendingPromise* raw = pending.get();
-  submit([completions, raw](std::optional<Error> failure) {
+  Napi::Promise promise = raw->deferred.Promise();
+  std::thread::id caller = std::this_thread::get_id();
+  bool ranInline = submit([completions, raw, caller](std::optional<Error> failure) {
     raw->failure = std::move(failure);
-    completions->post([raw](Napi::Env env) {
-      std::unique_ptr<PendingPromise> owned(raw);
-      owned->settle(env);
-    });
+    if (std::this_thread::get_id() != caller) postSettle(*completions, raw);
   });
-  // Queued: from here the completion owns the pending promise.
-  Napi::Promise promise = pending.release()->deferred.Promise();
+  if (ranInline && state.promisesInFlight == 0) {
+    pending->settle(env);
+    return promise;
+  }
+  // From here the completion owns the pending promise.
+  pending.release();
+  ++state.promisesInFlight;
   completions->expect(env);
+  if (ranInline) postSettle(*completions, raw);
   return promise;
 }
 
@@ -86,18 +107,29 @@ Napi::Value read(const Napi::CallbackInfo& info) {
   pending->length = target.length;
   void* host = target.buffer.Data();
   return whenDone(env, std::move(pending),
-                  [&](ops::Completion done) { ops::read(t, host, std::move(done)); });
+                  [&](ops::Completion done) { return ops::read(t, host, std::move(done)); });
 }
 
 Napi::Value readSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Tensor& t = tensorArg(info, 0, "readSync", "t");
   ReadTarget target(env, t);
-  std::promise<std::optional<Error>> finished;
-  std::future<std::optional<Error>> result = finished.get_future();
-  ops::read(t, target.buffer.Data(),
-            [&finished](std::optional<Error> failure) { finished.set_value(std::move(failure)); });
-  if (std::optional<Error> failure = result.get()) throw *failure;
+  // Waits on the stack (no allocation): a read that ran inline is done before the wait.
+  std::mutex mutex;
+  std::condition_variable finished;
+  bool done = false;
+  std::optional<Error> failure;
+  ops::read(t, target.buffer.Data(), [&](std::optional<Error> result) {
+    std::lock_guard<std::mutex> lock(mutex);
+    failure = std::move(result);
+    done = true;
+    finished.notify_one();
+  });
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    finished.wait(lock, [&] { return done; });
+  }
+  if (failure) throw *failure;
   return typedArrayOver(env, target.dtype, target.length, target.buffer);
 }
 
@@ -105,7 +137,7 @@ Napi::Value sync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Device device = deviceArg(info, 0, "sync", "device");
   return whenDone(env, std::make_unique<PendingPromise>(env),
-                  [&](ops::Completion done) { ops::sync(device, std::move(done)); });
+                  [&](ops::Completion done) { return ops::sync(device, std::move(done)); });
 }
 
 }  // namespace

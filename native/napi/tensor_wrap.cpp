@@ -39,9 +39,18 @@ Napi::Function TensorWrap::defineClass(Napi::Env env) {
 }
 
 Napi::Object TensorWrap::create(Napi::Env env, Tensor tensor) {
-  // The constructor takes the tensor through an External, which JS code cannot make.
-  Napi::External<Tensor> external = Napi::External<Tensor>::New(env, &tensor);
-  return addonState(env).tensorClass.New({external});
+  // The constructor takes the tensor from the env's state, where only this function puts one: a
+  // `new` from JS finds none. (Cheaper than handing it over in an External.)
+  AddonState& state = addonState(env);
+  state.adopting = &tensor;
+  try {
+    Napi::Object object = state.tensorClass.New({});
+    state.adopting = nullptr;
+    return object;
+  } catch (...) {
+    state.adopting = nullptr;
+    throw;
+  }
 }
 
 TensorWrap* TensorWrap::from(Napi::Value value) {
@@ -52,12 +61,14 @@ TensorWrap* TensorWrap::from(Napi::Value value) {
 }
 
 TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info) {
-  if (info.Length() != 1 || !info[0].IsExternal()) {
+  AddonState& state = addonState(info.Env());
+  if (state.adopting == nullptr) {
     throw toJsError(info.Env(),
                     Error(Error::Code::Argument,
                           "Tensor: handles are made by rnnkit ops, not by new Tensor()"));
   }
-  tensor_ = std::move(*info[0].As<Napi::External<Tensor>>().Data());
+  tensor_ = std::move(*state.adopting);
+  state.adopting = nullptr;
   storageSize_ = tensor_.storage->numel();
   info.This().As<Napi::Object>().TypeTag(&kTensorTag);
   ++gLiveHandles[tensor_.device.slot()];
