@@ -1,8 +1,8 @@
 // Layer by layer, step by step: for each unit u of a block of kUnitBlock units, gate rows
-// g*H + u are dotted with x_t and h_{t-1} of every batch row (a weight row is read from memory
-// once, then from L1 for the other rows), and the block's cell math follows at once; the LSTM
-// projection is a second pass over its rows. Blocks (and projection rows) go to OpenMP threads
-// when a step's work pays for waking them (kParallelWork).
+// g*H + u are dotted with x_t and h_{t-1} of every batch row (the block's weight rows are read
+// from memory once, then from cache for the other rows), and the block's cell math follows at
+// once; the LSTM projection is a second pass over its rows. Blocks (and projection rows) go to
+// OpenMP threads when a step's work pays for waking them (kParallelWork).
 #include "cpu/rnn_infer.h"
 
 #include <omp.h>
@@ -11,7 +11,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <vector>
 
 #include "cpu/dot.h"
 #include "cpu/rnn_buffers.h"
