@@ -53,7 +53,8 @@ struct Sequence {
 };
 
 Sequence sequenceOf(float* base, bool batchFirst, const Strides& strides) {
-  return batchFirst ? Sequence{base, strides[1], strides[0]} : Sequence{base, strides[0], strides[1]};
+  return batchFirst ? Sequence{base, strides[1], strides[0]}
+                    : Sequence{base, strides[0], strides[1]};
 }
 
 /** One layer's canonical parameters (null bias: none) and sizes. */
@@ -92,7 +93,8 @@ class LayerKernel {
   bool projection() const { return projection_; }
   /** Multiply-adds of one step over `rows` batch rows. */
   int64_t work(int64_t rows) const {
-    return rows * (gates_ * w_.hidden * (w_.input + w_.out) + (projection_ ? w_.out * w_.hidden : 0));
+    const int64_t projection = projection_ ? w_.out * w_.hidden : 0;
+    return rows * (gates_ * w_.hidden * (w_.input + w_.out) + projection);
   }
 
   /** Gates and cell of units [block * kUnitBlock, ...) for every batch row. */
@@ -234,7 +236,8 @@ void inferenceForward(const RnnProblem& problem, const RnnInputs& in, const RnnO
         // Each thread its share of the rows, in one piece (implicit barrier at the end).
 #pragma omp for schedule(static)
         for (int64_t part = 0; part < omp_get_num_threads(); ++part) {
-          kernel.project(s, P * part / omp_get_num_threads(), P * (part + 1) / omp_get_num_threads());
+          const int64_t parts = omp_get_num_threads();
+          kernel.project(s, P * part / parts, P * (part + 1) / parts);
         }
       }
     }

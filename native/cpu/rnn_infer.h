@@ -2,9 +2,9 @@
 // sequences, often one step a call, the state carried). It reads the canonical flat weights in
 // place and computes every gate as dot products over one weight row, instead of oneDNN's
 // primitives with their per-call weight reorders (rnn.cpp keeps those for training, two
-// directions, larger batches and long sequences). Each output element is one fixed sequence of floating-point
-// operations, so a sequence's results do not depend on the batch it shares a call with, nor on the
-// thread count.
+// directions, larger batches and long sequences). Each output element is one fixed sequence of
+// floating-point operations, so a sequence's results do not depend on the batch it shares a call
+// with, nor on the thread count.
 #pragma once
 
 #include "core/rnn.h"
