@@ -91,7 +91,7 @@ void forEachDirection(int64_t directions, bool sideBySide, F f) {
 /** out[i] = op(a[i], b[i]) over n floats, on OpenMP threads when n is large. */
 template <class Op>
 void combine(float* out, const float* a, const float* b, int64_t n, Op op) {
-#pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
+#pragma omp parallel for schedule(static) if (worthThreads(n))
   for (int64_t i = 0; i < n; ++i) out[i] = op(a[i], b[i]);
 }
 

@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "cpu/dot.h"
+#include "cpu/parallel.h"
 #include "cpu/rnn_buffers.h"
 
 namespace rk::cpu::rnn {
@@ -31,15 +32,10 @@ namespace {
 constexpr int64_t kMaxRowSteps = 16;
 /** Units per work item: a block's gate sums of every batch row fit on the stack. */
 constexpr int64_t kUnitBlock = 16;
-/**
- * Multiply-adds per layer step from which a step is split over the OpenMP threads. Each split
- * step pays a barrier whose sleeping thread (OMP_WAIT_POLICY=passive) takes 20-40 us to wake.
- * Measured (1 layer, input = H, T = 200 in one call, 2 threads, us per step, serial vs split):
- * H=128 (1.3e5) 20-28 vs 38; H=192 (2.9e5) 37-43 vs 53-59; H=256 (5.2e5) 62-94 vs 64-66;
- * H=384 (1.2e6) 189-212 vs 120-127; and 2 layers H=256 (layer 1: 5.2e5) 138 vs 183 split. So
- * a step splits from 2^20 (H >= ~360 at input H).
- */
-constexpr int64_t kParallelWork = int64_t{1} << 20;
+// A layer step splits over the OpenMP threads when its multiply-adds pay for it (parallel.h):
+// from 2^20 (H >= ~360 at input H). Measured (1 layer, input = H, T = 200 in one call, 2 threads,
+// us per step, serial vs split): H=128 (1.3e5) 20-28 vs 38; H=192 (2.9e5) 37-43 vs 53-59;
+// H=256 (5.2e5) 62-94 vs 64-66; H=384 (1.2e6) 189-212 vs 120-127; 2 layers H=256 138 vs 183.
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 /** x clamped to [-clip, clip] as lstm_clip_cell.cpp does (NaN passes; clip = inf: no clip). */
@@ -224,7 +220,7 @@ void inferenceForward(const RnnProblem& problem, const RnnInputs& in, const RnnO
     float* c[2] = {cBuf.data(), cBuf.data() + B * H};
     copyFloats(h[0], h0.data() + k * B * P, B * P);
     if (lstm) copyFloats(c[0], c0.data() + k * B * H, B * H);
-    const bool parallel = kernel.work(B) >= kParallelWork && omp_get_max_threads() > 1;
+    const bool parallel = worthThreads(kernel.work(B) / kMultiplyAddsPerWork);
 #pragma omp parallel if (parallel)
     for (int64_t t = 0; t < steps; ++t) {
       const Step s{t,        B,        lengths,      x,           y,
