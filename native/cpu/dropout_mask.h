@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "core/dropout_hash.h"
-#include "cpu/strided_loop.h"
+#include "cpu/parallel.h"
 
 namespace rk::cpu {
 
@@ -19,7 +19,7 @@ namespace rk::cpu {
 inline void fillDropoutMask(float* mask, int64_t n, double p, uint64_t seed, uint64_t stream) {
   const uint64_t key = dropoutKey(seed, stream);
   const float scale = static_cast<float>(1.0 / (1.0 - p));
-#pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
+#pragma omp parallel for schedule(static) if (worthThreads(n))
   for (int64_t i = 0; i < n; ++i) {
     mask[i] = dropoutDrops(key, static_cast<uint64_t>(i), p) ? 0.0f : scale;
   }

@@ -40,7 +40,7 @@ void CpuBackend::gather(const Tensor& table, const Tensor& indices, const Tensor
   const uint32_t* src = table.data<const uint32_t>();
   uint32_t* dst = out.data<uint32_t>();
   int64_t count = static_cast<int64_t>(rows.size());
-#pragma omp parallel for schedule(static) if (count * rowSize >= kParallelThreshold)
+#pragma omp parallel for schedule(static) if (worthThreads(count * rowSize))
   for (int64_t i = 0; i < count; ++i) {
     const uint32_t* from = src + rows[i] * table.strides[0];
     uint32_t* to = dst + i * rowSize;
@@ -66,7 +66,7 @@ void CpuBackend::gatherBackward(const Tensor& grad, const Tensor& indices,
   const int64_t skip = paddingIdx.value_or(-1);  // indices are >= 0: -1 skips nothing
   // Thread t owns the output rows r with r % threads == t, so rows never race and every row
   // adds its contributions in index order: the result does not depend on the thread count.
-#pragma omp parallel if (count * rowSize >= kParallelThreshold)
+#pragma omp parallel if (worthThreads(count * rowSize))
   {
     int threads = omp_get_num_threads(), me = omp_get_thread_num();
     for (int64_t i = 0; i < count; ++i) {

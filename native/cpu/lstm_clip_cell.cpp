@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "cpu/dnnl_check.h"
-#include "cpu/strided_loop.h"
+#include "cpu/parallel.h"
 #include "oneapi/dnnl/dnnl.h"
 
 namespace rk::cpu {
@@ -16,6 +16,7 @@ namespace {
 /** Row-major C[M, N] = alpha op(A) op(B) + beta C through oneDNN's sgemm ('N' / 'T'). */
 void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  const ThreadsFor threads(m * n * k / kGemmMultiplyAddsPerWork);
   dnnl_status_t status = dnnl_sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
   if (status != dnnl_success)
     failDnnl(__FILE__, __LINE__, status, "dnnl_sgemm in the clipped LSTM cell");
@@ -24,7 +25,7 @@ void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float* a, int
 /** Runs f(j, u) for j < rows, u < hidden; on OpenMP threads when the step is large enough. */
 template <class F>
 void forUnits(int64_t rows, int64_t hidden, F f) {
-  bool parallel = rows * hidden * 4 >= kParallelThreshold;
+  bool parallel = worthThreads(rows * hidden * 4);
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t j = 0; j < rows; ++j) {
     for (int64_t u = 0; u < hidden; ++u) f(j, u);

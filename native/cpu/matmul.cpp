@@ -6,6 +6,7 @@
 #include "cpu/cpu_backend.h"
 #include "cpu/dnnl_check.h"
 #include "cpu/dnnl_context.h"
+#include "cpu/parallel.h"
 
 namespace rk::cpu {
 
@@ -54,6 +55,8 @@ void CpuBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) {
     fill(out, 0.0);
     return;
   }
+  // Small products (a head over one row) stay on this thread: see parallel.h.
+  const ThreadsFor threads(out.numel() * a.shape.back() / kGemmMultiplyAddsPerWork);
   try {
     runMatmul(a, b, out);
     return;

@@ -70,7 +70,7 @@ void forEachElement(const ParamUpdate& u, bool maximize, int64_t cost, Elem elem
   const float* grad = u.grad.data<const float>();
   if (u.grad.isContiguous()) {
     int64_t n = u.param.numel();
-    bool parallel = n * cost >= kParallelThreshold;
+    bool parallel = worthThreads(n * cost);
 #if defined(__x86_64__) && defined(__GNUC__)
     if (hasFma()) return contiguousLoopFma(n, grad, maximize, parallel, elem);
 #endif

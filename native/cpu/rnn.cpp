@@ -24,6 +24,7 @@
 // are too small to split over two threads without a barrier at every step, which cost 2-15% of
 // the layer (T=64, N=32, H=64..256 on 2 cores). A uniform batch then takes the segment path with
 // one segment.
+// Inference of one direction at small batch (text generation) skips all of this: rnn_infer.cpp.
 // This file is the driver (CpuBackend::rnnForward / rnnBackward, and the dropout between layers);
 // the parts: rnn_buffers.h (buffers, copies), rnn_plan.* (sorting, segments), rnn_kernel.*
 // (SegmentKernel, the clipped cell's adapter), rnn_onednn.* (the primitives), rnn_weights.*.
@@ -38,6 +39,7 @@
 #include "cpu/dnnl_check.h"
 #include "cpu/dropout_mask.h"
 #include "cpu/rnn_buffers.h"
+#include "cpu/rnn_infer.h"
 #include "cpu/rnn_kernel.h"
 #include "cpu/rnn_plan.h"
 #include "cpu/strided_loop.h"
@@ -89,7 +91,7 @@ void forEachDirection(int64_t directions, bool sideBySide, F f) {
 /** out[i] = op(a[i], b[i]) over n floats, on OpenMP threads when n is large. */
 template <class Op>
 void combine(float* out, const float* a, const float* b, int64_t n, Op op) {
-#pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
+#pragma omp parallel for schedule(static) if (worthThreads(n))
   for (int64_t i = 0; i < n; ++i) out[i] = op(a[i], b[i]);
 }
 
@@ -103,6 +105,7 @@ void multiply(float* out, const float* a, const float* b, int64_t n) {
 
 void CpuBackend::rnnForward(const RnnProblem& problem, const RnnInputs& in, bool training,
                             uint64_t seed, const RnnOutputs& out, RnnReserve* reserve) {
+  if (takesInferenceKernel(problem, training)) return inferenceForward(problem, in, out);
   auto body = [&] {
     const RnnConfig& cfg = problem.config;
     Device dev = problem.device;

@@ -72,7 +72,7 @@ inline Tensor tncAs(const Buffer& buffer, Device device, bool batchFirst, int64_
 /** Runs f(s, j) for s < steps, j < rows; on OpenMP threads when `width` floats each is enough. */
 template <class F>
 void forRows(int64_t steps, int64_t rows, int64_t width, F f) {
-  bool parallel = steps * rows * width >= kParallelThreshold;
+  bool parallel = worthThreads(steps * rows * width);
 #pragma omp parallel for collapse(2) schedule(static) if (parallel)
   for (int64_t s = 0; s < steps; ++s) {
     for (int64_t j = 0; j < rows; ++j) f(s, j);

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "cpu/dnnl_context.h"
+#include "cpu/parallel.h"
 
 namespace rk::cpu::rnn {
 
@@ -163,6 +164,15 @@ void execute(const Primitive& prim, std::unordered_map<int, memory>& args, Devic
   dnnlStream().wait();
 }
 
+/**
+ * The work of one step of a cell, which decides its threads (parallel.h): the primitive splits
+ * each step's GEMMs over them, so a step, not the whole call, must pay for waking them.
+ */
+int64_t stepWork(const Cell& c) {
+  const int64_t projection = c.projection ? c.out * c.hidden : 0;
+  return c.dirs * c.rows * (c.gates * c.hidden * (c.input + c.out) + projection) / kGemmMultiplyAddsPerWork;
+}
+
 }  // namespace
 
 template <class Make>
@@ -197,6 +207,7 @@ std::unordered_map<int, memory> OnednnKernel::dataArgs(const Cell& cell,
 
 void OnednnKernel::forward(int64_t steps, int64_t rows, SavedCall& call) {
   Cell cell = cellFor(config_, layer_, steps, rows, dirs_);
+  const ThreadsFor threads(stepWork(cell));
   const Primitive& prim = primitive(cell, [&] { return makeForwardPd(cell, training_); });
   std::unordered_map<int, memory> args = dataArgs(cell, call);
   if (needsWorkspace(cell, training_)) {
@@ -210,6 +221,7 @@ void OnednnKernel::forward(int64_t steps, int64_t rows, SavedCall& call) {
 void OnednnKernel::backward(int64_t steps, int64_t rows, const SavedCall& call,
                             const SegmentDiffs& diff) {
   Cell cell = cellFor(config_, layer_, steps, rows, dirs_);
+  const ThreadsFor threads(stepWork(cell));
   const Primitive& prim = primitive(cell, [&] { return makeBackwardPd(cell); });
   const dnnl::primitive_desc& pd = prim.pd;
   bool projection = config_.projSize > 0;

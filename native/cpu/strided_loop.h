@@ -2,8 +2,6 @@
 // copies, reductions, softmax lines, gather rows).
 #pragma once
 
-#include <omp.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -11,14 +9,13 @@
 #include <utility>
 
 #include "core/shape.h"
+#include "cpu/parallel.h"
 
 namespace rk::cpu {
 
 template <size_t N>
 using Offsets = std::array<int64_t, N>;
 
-/** Work (element-operations) below which a loop stays on one thread. */
-constexpr int64_t kParallelThreshold = 1 << 15;
 /** Elements per OpenMP work item, scaled down by the cost of one element. */
 constexpr int64_t kGrain = 1 << 14;
 
@@ -61,7 +58,7 @@ class StridedLoop {
   template <class Body>
   void forEachRun(Body&& body, int64_t costPerElement = 1, bool allowParallel = true) const {
     Plan plan = planRuns(costPerElement);
-    bool parallel = allowParallel && numel_ * costPerElement >= kParallelThreshold;
+    bool parallel = allowParallel && worthThreads(numel_ * costPerElement);
 #pragma omp parallel for schedule(static) if (parallel)
     for (int64_t item = 0; item < plan.items; ++item) runItem(plan, item, body);
   }
@@ -70,7 +67,7 @@ class StridedLoop {
   template <class Acc, class Body>
   Acc sumRuns(Body&& body, bool allowParallel) const {
     Plan plan = planRuns(1);
-    bool parallel = allowParallel && numel_ >= kParallelThreshold;
+    bool parallel = allowParallel && worthThreads(numel_);
     Acc total = 0;
 #pragma omp parallel for schedule(static) reduction(+ : total) if (parallel)
     for (int64_t item = 0; item < plan.items; ++item) total += runItem(plan, item, body);
