@@ -95,7 +95,7 @@ describe('generate: stateful stepping', () => {
     expect(text.startsWith('ld hello world')).toBe(true); // the model learnt the phrase
   });
 
-  it('runs in the native layer: the model's JS forward is never called', async () => {
+  it("runs in the native layer: the model's JS forward is never called", async () => {
     const spy = vi.spyOn(lm, 'run');
     await rk.generate(lm, tok, { prompt: 'hello wo', maxTokens: 30, temperature: 0.7, seed: 3 });
     expect(spy).not.toHaveBeenCalled();
