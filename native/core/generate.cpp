@@ -24,15 +24,18 @@ void requireShape(NamedTensor arg, const Shape& expected, const char* what) {
 void checkTensors(const GenerateRequest& r) {
   const RnnConfig& config = r.config;
   validateRnnConfig(kOp, config);
-  if (config.bidirectional) fail(Error::Code::Argument, kOp, ": the recurrent stack must be unidirectional");
-  requireSameDevice(kOp, {{"table", r.table}, {"weights", r.weights}, {"headWeight", r.headWeight}});
+  if (config.bidirectional)
+    fail(Error::Code::Argument, kOp, ": the recurrent stack must be unidirectional");
+  requireSameDevice(kOp,
+                    {{"table", r.table}, {"weights", r.weights}, {"headWeight", r.headWeight}});
   for (NamedTensor t : {NamedTensor{"table", r.table}, NamedTensor{"weights", r.weights},
                         NamedTensor{"headWeight", r.headWeight}}) {
     requireDType(kOp, t, DType::Float32);
   }
   if (r.table.rank() != 2 || r.table.shape[1] != config.inputSize || r.table.shape[0] < 1) {
-    fail(Error::Code::Shape, kOp, ": table must have shape [vocab, config.inputSize = ",
-         config.inputSize, "], got ", shapeToString(r.table.shape));
+    fail(Error::Code::Shape, kOp,
+         ": table must have shape [vocab, config.inputSize = ", config.inputSize, "], got ",
+         shapeToString(r.table.shape));
   }
   int64_t vocab = r.table.shape[0];
   int64_t size = backendFor(r.table.device).rnnLayout(config).size;
@@ -70,18 +73,22 @@ void checkPrompts(const GenerateRequest& r) {
     }
   }
   if (r.seeds.size() != batch) {
-    fail(Error::Code::Argument, kOp, ": seeds has ", r.seeds.size(), " entries, expected one per prompt (", batch, ")");
+    fail(Error::Code::Argument, kOp, ": seeds has ", r.seeds.size(),
+         " entries, expected one per prompt (", batch, ")");
   }
 }
 
 void checkSampling(const GenerateRequest& r) {
   const SamplingOptions& s = r.sampling;
-  if (r.maxTokens < 0) fail(Error::Code::Argument, kOp, ": maxTokens must be >= 0, got ", r.maxTokens);
+  if (r.maxTokens < 0)
+    fail(Error::Code::Argument, kOp, ": maxTokens must be >= 0, got ", r.maxTokens);
   if (!(s.temperature >= 0 && std::isfinite(s.temperature))) {
-    fail(Error::Code::Argument, kOp, ": temperature must be a finite number >= 0, got ", s.temperature);
+    fail(Error::Code::Argument, kOp, ": temperature must be a finite number >= 0, got ",
+         s.temperature);
   }
   if (s.topK < 0) fail(Error::Code::Argument, kOp, ": topK must be >= 0, got ", s.topK);
-  if (!(s.topP > 0 && s.topP <= 1)) fail(Error::Code::Argument, kOp, ": topP must be in (0, 1], got ", s.topP);
+  if (!(s.topP > 0 && s.topP <= 1))
+    fail(Error::Code::Argument, kOp, ": topP must be in (0, 1], got ", s.topP);
 }
 
 }  // namespace
@@ -96,20 +103,22 @@ void generate(GenerateRequest request, std::shared_ptr<TokenSink> sink) {
   Stream& stream = streamFor(device);
   Backend& backend = backendFor(device);
   // No outputs: nothing outside the task sees its buffers, so no later op waits for it by tensor.
-  stream.submit(kOp, {}, [&stream, &backend, request = std::move(request), buffers = std::move(buffers),
-                          sink = std::move(sink)] {
-    // Like a read: a failure queued before (a poisoned stream, a failure the device recorded) is
-    // this call's to report, and a failure of its own goes to the caller, not to the stream.
-    std::optional<Error> failure = stream.takePoison();
-    try {
-      std::optional<Error> recorded = backend.takeDeviceFailure();
-      if (!failure) failure = std::move(recorded);
-      if (!failure) runGeneration(request, buffers, backend, *sink);
-    } catch (...) {
-      if (!failure) failure = currentExceptionAsError(kOp);
-    }
-    sink->finish(std::move(failure));
-  });
+  stream.submit(kOp, {},
+                [&stream, &backend, request = std::move(request), buffers = std::move(buffers),
+                 sink = std::move(sink)] {
+                  // Like a read: a failure queued before (a poisoned stream, a failure the device
+                  // recorded) is this call's to report, and a failure of its own goes to the
+                  // caller, not to the stream.
+                  std::optional<Error> failure = stream.takePoison();
+                  try {
+                    std::optional<Error> recorded = backend.takeDeviceFailure();
+                    if (!failure) failure = std::move(recorded);
+                    if (!failure) runGeneration(request, buffers, backend, *sink);
+                  } catch (...) {
+                    if (!failure) failure = currentExceptionAsError(kOp);
+                  }
+                  sink->finish(std::move(failure));
+                });
 }
 
 }  // namespace rk::ops

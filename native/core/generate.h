@@ -18,17 +18,17 @@ namespace rk {
 
 /** A language model's tensors and what to generate (validated by ops::generate). */
 struct GenerateRequest {
-  RnnConfig config;                 // unidirectional; dropout is ignored (evaluation)
-  Tensor weights;                   // the recurrent stack's flat buffer
-  Tensor table;                     // the embedding [vocab, inputSize]
-  Tensor headWeight;                // [vocab, hOut]: logits = h · headWeightᵀ + headBias
-  std::optional<Tensor> headBias;   // [vocab]
-  std::vector<int32_t> promptIds;   // [batch, time] row-major, each row padded after its length
-  std::vector<int32_t> lengths;     // [batch], each in 1..time
-  int64_t maxTokens = 0;            // tokens per row
+  RnnConfig config;                // unidirectional; dropout is ignored (evaluation)
+  Tensor weights;                  // the recurrent stack's flat buffer
+  Tensor table;                    // the embedding [vocab, inputSize]
+  Tensor headWeight;               // [vocab, hOut]: logits = h · headWeightᵀ + headBias
+  std::optional<Tensor> headBias;  // [vocab]
+  std::vector<int32_t> promptIds;  // [batch, time] row-major, each row padded after its length
+  std::vector<int32_t> lengths;    // [batch], each in 1..time
+  int64_t maxTokens = 0;           // tokens per row
   SamplingOptions sampling;
-  std::vector<uint32_t> seeds;      // [batch]: row i draws from Mulberry32(seeds[i])
-  std::vector<int32_t> excluded;    // ids never drawn
+  std::vector<uint32_t> seeds;    // [batch]: row i draws from Mulberry32(seeds[i])
+  std::vector<int32_t> excluded;  // ids never drawn
 };
 
 /** Receives a generation's tokens on the stream's worker thread. */

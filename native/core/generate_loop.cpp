@@ -39,7 +39,11 @@ Tensor lastLayer(const Tensor& h) {
 class Decoder {
  public:
   Decoder(const GenerateRequest& r, const GenerateBuffers& b, Backend& backend)
-      : r_(r), b_(b), backend_(backend), batch_(batchOf(r)), vocab_(r.table.shape[0]),
+      : r_(r),
+        b_(b),
+        backend_(backend),
+        batch_(batchOf(r)),
+        vocab_(r.table.shape[0]),
         headT_(view(r.headWeight, {r.headWeight.shape[1], vocab_},
                     {r.headWeight.strides[1], r.headWeight.strides[0]}, r.headWeight.offset)),
         stepLengths_(static_cast<size_t>(batch_), 1),
@@ -65,8 +69,9 @@ class Decoder {
     }
     int to = 1 - from;
     RnnProblem problem{r_.config, table.device, batch_, 1, stepLengths_};
-    backend_.rnnForward(problem, {inLayout(r_.config, b_.stepX), r_.weights, b_.h[from], b_.c[from]},
-                        false, 0, {b_.stepOut, b_.h[to], b_.c[to]}, nullptr);
+    backend_.rnnForward(problem,
+                        {inLayout(r_.config, b_.stepX), r_.weights, b_.h[from], b_.c[from]}, false,
+                        0, {b_.stepOut, b_.h[to], b_.c[to]}, nullptr);
     return logits(b_.h[to]);
   }
 

@@ -29,7 +29,8 @@ void Sampler::rank(const float* logits, size_t ranked) {
   order_.clear();
   for (size_t id = 0; id < excluded_.size(); ++id) {
     float v = logits[id];
-    if (std::isnan(v)) fail(Error::Code::Argument, "generate: the model's logit for token ", id, " is NaN");
+    if (std::isnan(v))
+      fail(Error::Code::Argument, "generate: the model's logit for token ", id, " is NaN");
     if (v != -INFINITY && !excluded_[id]) order_.push_back(static_cast<int32_t>(id));
   }
   if (order_.empty()) {

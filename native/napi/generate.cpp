@@ -71,7 +71,8 @@ Napi::Value generate(const Napi::CallbackInfo& info) {
   trackGeneration(env, generation);
 
   Napi::Object handle = Napi::Object::New(env);
-  handle.Set("next", method(env, "next", [generation](Napi::Env e) { return generation->next(e); }));
+  handle.Set("next",
+             method(env, "next", [generation](Napi::Env e) { return generation->next(e); }));
   handle.Set("cancel", method(env, "cancel", [generation](Napi::Env e) {
                generation->cancel();
                return e.Undefined();

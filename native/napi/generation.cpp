@@ -55,7 +55,8 @@ Generation::Taken Generation::take() {
 Napi::Value Generation::next(Napi::Env env) {
   Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
   std::unique_lock<std::mutex> lock(mutex_);
-  if (waiter_) fail(Error::Code::Argument, "generate: next() was called again before its promise settled");
+  if (waiter_)
+    fail(Error::Code::Argument, "generate: next() was called again before its promise settled");
   if (ids_.empty() && !finished_) {
     waiter_ = deferred;
     waiting_ = true;
