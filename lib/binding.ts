@@ -384,4 +384,50 @@ export interface Binding {
   rangePush(name: string): void;
   /** Closes the innermost NVTX range; a no-op when the CUDA module is not loaded. */
   rangePop(): void;
+
+  // Generation (native/napi/generate.cpp).
+  /**
+   * Starts decoding in one task on the tensors' stream: the prompts [batch, time] (row-major in
+   * promptIds, each row padded after lengths[row]) run through the recurrent stack (config; its
+   * dropout is ignored), then each step feeds every row's drawn id back in. Logits are
+   * h · headWeightᵀ + headBias with h the last layer's state; table is the embedding [vocab,
+   * inputSize], headWeight [vocab, hOut], headBias [vocab] or null. Row i draws maxTokens ids
+   * with mulberry32 seeded seeds[i] (lib/random.ts Random), as lib/text's sampler did:
+   * temperature (0: greedy), topK (0: all), topP in (0, 1]; `excluded` ids are never drawn.
+   * Argument errors throw here; a failure inside the task (a poisoned stream, a NaN logit)
+   * rejects next().
+   */
+  generate(
+    config: RnnConfig,
+    weights: NativeTensor,
+    table: NativeTensor,
+    headWeight: NativeTensor,
+    headBias: NativeTensor | null,
+    promptIds: Int32Array,
+    lengths: Int32Array,
+    maxTokens: number,
+    temperature: number,
+    topK: number,
+    topP: number,
+    seeds: Uint32Array,
+    excluded: Int32Array,
+  ): NativeGeneration;
+}
+
+/** A running native generation. */
+export interface NativeGeneration {
+  /**
+   * The tokens drawn since the last call (waiting for at least one), or null once all are taken.
+   * Rejects once with the task's failure. One call at a time.
+   */
+  next(): Promise<GeneratedBatch | null>;
+  /** Stops the task at its next step (the tokens drawn until then stay queued). */
+  cancel(): void;
+}
+
+/** Tokens in the order drawn: token i is row rows[i]'s, logits [i * vocab, (i + 1) * vocab). */
+export interface GeneratedBatch {
+  rows: Int32Array;
+  ids: Int32Array;
+  logits: Float32Array;
 }

@@ -37,6 +37,6 @@ export * as optim from './optim/index.js';
 export * as train from './train/index.js';
 export * as io from './io/index.js';
 export * as data from './data/index.js';
-export { generate, generateTokens, type GenerateOptions, type GeneratedToken } from './text/generate.js';
+export { generate, generateTokens, type BatchGenerateOptions, type GenerateOptions, type GeneratedToken } from './text/generate.js';
 export type { BackendInfo, DeviceMemory, Reduction } from './binding.js';
 export type { GpuInfo, CudaVersions, RnnPrecision } from './binding.js';

@@ -194,6 +194,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exportRnn(env, exports);
   exportOptim(env, exports);
   exportCudaLibraries(env, exports);
+  exportGenerate(env, exports);
   return exports;
 }
 

@@ -10,5 +10,6 @@ void exportReads(Napi::Env env, Napi::Object exports);          // read.cpp
 void exportRnn(Napi::Env env, Napi::Object exports);            // rnn.cpp
 void exportOptim(Napi::Env env, Napi::Object exports);          // optim.cpp
 void exportCudaLibraries(Napi::Env env, Napi::Object exports);  // cuda_libraries.cpp
+void exportGenerate(Napi::Env env, Napi::Object exports);       // generate.cpp
 
 }  // namespace rk::napi

@@ -1,12 +1,11 @@
 // The recurrent stack's entry points (rnnLayout, rnnForward, rnnBackward), assign, and the JS
 // "RnnReserve" handle: an ObjectWrap holding one reference to a training forward's reserve.
-#include <cmath>
-
 #include "core/ops.h"
 #include "napi/addon_state.h"
 #include "napi/args.h"
 #include "napi/errors.h"
 #include "napi/exports.h"
+#include "napi/rnn_config.h"
 #include "napi/tensor_wrap.h"
 
 namespace rk::napi {
@@ -15,7 +14,6 @@ namespace {
 
 // Marks our RnnReserve objects (as TensorWrap's tag marks tensors).
 constexpr napi_type_tag kReserveTag = {0x726e6e6b69745f72ULL, 0x6e6e726573763031ULL};
-constexpr const char* kRnn = "rnn";
 
 class RnnReserveWrap : public Napi::ObjectWrap<RnnReserveWrap> {
  public:
@@ -64,68 +62,6 @@ class RnnReserveWrap : public Napi::ObjectWrap<RnnReserveWrap> {
 
   std::shared_ptr<RnnReserve> reserve_;
 };
-
-Napi::Value field(Napi::Object config, const char* name) { return config.Get(name); }
-
-int64_t sizeField(Napi::Object config, const char* name, bool allowZero) {
-  Napi::Value value = field(config, name);
-  const char* expected = allowZero ? "a non-negative integer" : "a positive integer";
-  if (!value.IsNumber()) failArgument(kRnn, str("config.", name), expected, value);
-  double number = value.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(number) || std::trunc(number) != number ||
-      std::fabs(number) > 9007199254740991.0) {
-    failArgument(kRnn, str("config.", name), expected, value);
-  }
-  return static_cast<int64_t>(number);  // core checks the range
-}
-
-bool boolField(Napi::Object config, const char* name) {
-  Napi::Value value = field(config, name);
-  if (!value.IsBoolean()) failArgument(kRnn, str("config.", name), "a boolean", value);
-  return value.As<Napi::Boolean>().Value();
-}
-
-RnnConfig configArg(const Napi::CallbackInfo& info, size_t index) {
-  Napi::Value value = info[index];
-  if (!value.IsObject() || value.IsArray())
-    failArgument(kRnn, "config", "an RnnConfig object", value);
-  Napi::Object object = value.As<Napi::Object>();
-  RnnConfig config;
-  Napi::Value mode = field(object, "mode");
-  std::optional<RnnMode> parsed;
-  if (mode.IsString()) parsed = parseRnnMode(mode.As<Napi::String>().Utf8Value());
-  if (!parsed) {
-    failArgument(kRnn, "config.mode", "one of 'rnn_tanh', 'rnn_relu', 'lstm', 'gru'", mode);
-  }
-  config.mode = *parsed;
-  config.inputSize = sizeField(object, "inputSize", false);
-  config.hiddenSize = sizeField(object, "hiddenSize", false);
-  config.projSize = sizeField(object, "projSize", true);
-  config.numLayers = sizeField(object, "numLayers", false);
-  config.bidirectional = boolField(object, "bidirectional");
-  config.bias = boolField(object, "bias");
-  config.batchFirst = boolField(object, "batchFirst");
-  Napi::Value dropout = field(object, "dropout");
-  if (!dropout.IsNumber()) failArgument(kRnn, "config.dropout", "a number in [0, 1)", dropout);
-  config.dropout = dropout.As<Napi::Number>().DoubleValue();
-  // Older callers may leave cellClip out (no clipping); core checks the range.
-  Napi::Value cellClip = field(object, "cellClip");
-  if (!cellClip.IsUndefined()) {
-    if (!cellClip.IsNumber()) {
-      failArgument(kRnn, "config.cellClip", "a finite number >= 0 (0: no clipping)", cellClip);
-    }
-    config.cellClip = cellClip.As<Napi::Number>().DoubleValue();
-  }
-  Napi::Value precision = field(object, "precision");
-  std::optional<RnnPrecision> parsedPrecision;
-  if (precision.IsString())
-    parsedPrecision = parseRnnPrecision(precision.As<Napi::String>().Utf8Value());
-  if (!parsedPrecision) {
-    failArgument(kRnn, "config.precision", "one of 'fp32', 'tf32', 'bf16', 'fp16'", precision);
-  }
-  config.precision = *parsedPrecision;
-  return config;
-}
 
 std::optional<Tensor> optionalTensorArg(const Napi::CallbackInfo& info, size_t index,
                                         const char* op, const char* name) {

@@ -1,9 +1,9 @@
-// Next-token sampling for generation: temperature, top-k and nucleus (top-p) filtering of one
-// step's logits, computed in float64, and a draw from a seeded generator. The filters apply in
-// the order Hugging Face's samplers use: temperature, then top-k, then top-p on what top-k kept.
+// Reference for the native sampler (native/core/sampler.cpp): lib/text/sample.ts as it was
+// before generation moved to C++. Temperature, top-k and nucleus (top-p) filtering of one step's
+// logits in float64, and a draw from a seeded generator, in Hugging Face's order.
 
-import { ArgumentError } from '../errors.js';
-import type { Random } from '../random.js';
+import { ArgumentError } from '../../lib/errors.js';
+import type { Random } from '../../lib/random.js';
 
 export interface SamplingOptions {
   /** Divides the logits; 0 picks the most likely token (greedy). */
