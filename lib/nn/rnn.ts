@@ -207,6 +207,11 @@ export abstract class RecurrentLayer extends Module {
     this.#layout = layout.params;
   }
 
+  /** Internal (native generation): the flat weight buffer's handle, in its device's layout. */
+  weightsHandle(op: string): NativeTensor {
+    return handle(op, 'the layer weights', this.#weights);
+  }
+
   /** hOut: projSize when projecting, else hiddenSize. */
   get outputSize(): number {
     return this.config.projSize || this.config.hiddenSize;

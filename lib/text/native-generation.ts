@@ -23,21 +23,12 @@ export function startGeneration(op: string, model: LanguageModel, args: CheckedO
   const headWeight = model.head ? handle(op, 'the head weight', model.head.weight) : table;
   const headBias = model.head ? model.head.bias : model.headBias;
   const bias = headBias && handle(op, 'the head bias', headBias);
-  // Every LSTM parameter is a view of one flat buffer that fills its storage from offset 0, so a
-  // view of the whole storage is that buffer, in the device's layout.
-  const param = handle(op, 'the LSTM weights', rnn.parameters()[0]);
-  const size = callNative((n) => n.rnnLayout(rnn.config, param.device).size);
-  const weights = callNative((n) => n.view(param, [size], [1], 0));
+  const weights = rnn.weightsHandle(op);
   const { ids, lengths } = padded(args.prompts);
   const seeds = Uint32Array.from(args.prompts, (_, i) => (args.seed + i) >>> 0);
-  let run: NativeGeneration;
-  try {
-    run = callNative((n) =>
-      n.generate(rnn.config, weights, table, headWeight, bias, ids, lengths, args.maxTokens, args.temperature, args.topK, args.topP, seeds, EXCLUDED),
-    );
-  } finally {
-    weights.dispose(); // the task holds its own reference
-  }
+  const run: NativeGeneration = callNative((n) =>
+    n.generate(rnn.config, weights, table, headWeight, bias, ids, lengths, args.maxTokens, args.temperature, args.topK, args.topP, seeds, EXCLUDED),
+  );
   return {
     async next() {
       try {
