@@ -164,7 +164,10 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): Decoded 
 /** decode() with the op name used in messages (io.load, io.loadTensors). */
 export function decodeAs(op: string, bytes: Uint8Array, options: DecodeOptions): Decoded {
   const opts = checkOptions(op, options, DECODE_OPTIONS);
-  const file = opts.file === undefined ? undefined : String(opts.file);
+  if (opts.file !== undefined && typeof opts.file !== 'string') {
+    throw new ArgumentError(`${op}: options.file must be a string (the file's name for messages), got ${describe(opts.file)}`);
+  }
+  const file = opts.file;
   const device = opts.device === undefined ? defaultDevice() : checkDevice(op, 'options.device', opts.device);
   const convert64 = checkBoolean(op, 'options.convert64', opts.convert64 ?? false);
   const where = file !== undefined ? `${op}: ${file}` : op;

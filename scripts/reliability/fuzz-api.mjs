@@ -154,7 +154,13 @@ function arbitraries(fc) {
     call('dropout', { x: arg, p: number, options: options({ training: bool }) }),
     call('method', { fn: fc.constantFrom('item', 'dataSync', 'data', 'dispose', 'requiresGrad', 'toString', 'backward', 'using'), x: tensorArg, value: bool, gradient: fc.option(arg), retainGraph: bool }),
     call('backward', { fn: fc.constantFrom(...unary, 'sum', 'mean', 'max', 'mul', 'add', 'dropout'), x: tensorArg, other: arg, gradient: fc.option(arg), twice: fc.boolean() }),
-    call('rnn', { layer: rnnSpec, x: fc.oneof({ weight: 3, arbitrary: fitting }, { weight: 1, arbitrary: tensorArg }), forward: options({ lengths, state }), eval: fc.boolean(), backward: fc.boolean() }),
+    call('rnn', { layer: rnnSpec, x: fc.oneof({ weight: 3, arbitrary: fitting }, { weight: 1, arbitrary: tensorArg }), forward: options({ lengths, state }), eval: fc.boolean(), backward: fc.boolean(),
+      step: fc.boolean(), stepState: fc.option(state) }),
+    call('generate', { vocab: small, prompt: fc.oneof(fc.constantFrom('ab', 'a', 'ba b', '', 'zz'), junk), prompts: fc.option(fc.oneof(fc.array(fc.oneof(fc.constantFrom('ab', 'b', '', 'q'), junk), { maxLength: 3 }), junk)),
+      usePrompt: fc.boolean(), valid: fc.boolean(), tokens: fc.boolean(), breakAfter: fc.integer({ min: 0, max: 3 }),
+      options: options({ maxTokens: fc.oneof(small, number), temperature: number, topK: fc.oneof(small, number), topP: number, seed: number, stop: fc.oneof(fc.constantFrom('a', ''), junk), extra: bool }) }),
+    call('inference', { fn: fc.constantFrom('predict', 'evaluate'), classes: small, data: fc.oneof(fc.constantFrom('source', 'lists', 'empty', 'ragged'), junk),
+      options: options({ batchSize: small, epoch: small, metrics: fc.oneof(fc.constant('accuracy'), junk), loss: fc.oneof(fc.constant('ce'), junk) }) }),
     call('layer', { fn: fc.constantFrom('Linear', 'Embedding', 'Dropout', 'Sequential', 'SequenceClassifier', 'LanguageModel'), a: small, b: small, c: number,
       x: fc.oneof({ weight: 3, arbitrary: fitting }, { weight: 1, arbitrary: tensorArg }), lengths: fc.option(lengths), opt: bool }),
     fc.constantFrom('SGD', 'Adam', 'AdamW', 'RMSprop', 'Adagrad').chain((fn) => call('optim', {
@@ -275,6 +281,8 @@ class Runner {
       case 'method': return this.method(a);
       case 'backward': return this.backward(a);
       case 'rnn': return this.rnn(a);
+      case 'generate': return await this.generate(a);
+      case 'inference': return await this.inference(a);
       case 'layer': return this.layer(a);
       case 'optim': return this.optim(a);
       case 'io': return this.io(a);
@@ -356,13 +364,46 @@ class Runner {
     const layer = new this.rk.nn[cell](options);
     if (a.eval) layer.eval();
     this.ownModule(layer);
-    const x = this.fit(a.x, layer.config.inputSize);
-    const out = this.own(layer.forward(x, a.forward));
+    const x = this.fit(a.x, layer.config.inputSize, { rank: a.step ? 2 : 3 });
+    const out = this.own(a.step ? layer.step(x, a.stepState ?? undefined) : layer.forward(x, a.forward));
     if (a.backward && out.output.requiresGrad) {
       const loss = this.own(this.rk.sum(out.output));
       loss.backward();
     }
     return out;
+  }
+
+  /** generate()/generateTokens() of a fresh character model, with fuzzed prompts and options. */
+  async generate(a) {
+    const rk = this.rk;
+    const tokenizer = rk.data.CharTokenizer.fromCorpus('ab ');
+    const model = new rk.nn.LanguageModel({ vocabSize: a.vocab === 2 ? 2 : a.vocab === 3 || typeof a.vocab === 'number' ? tokenizer.vocabSize : a.vocab, embeddingDim: 3, hiddenSize: 3 });
+    this.ownModule(model);
+    const { extra, ...fuzzed } = a.options ?? {};
+    // Half the calls change one option of a valid call, so the native loop runs too.
+    const [key] = Object.keys(fuzzed);
+    const rest = a.valid ? { prompt: 'ab', maxTokens: 3, temperature: 0.7, seed: 1, ...(key === undefined ? {} : { [key]: fuzzed[key] }) } : fuzzed;
+    const opts = { ...rest, ...(a.usePrompt && !a.valid ? { prompt: a.prompt } : {}), ...(a.prompts === null || a.valid ? {} : { prompts: a.prompts }), ...(extra === true ? { temp: 1 } : {}) };
+    if (typeof opts.maxTokens === 'number' && opts.maxTokens > 50) opts.maxTokens = 50;
+    if (!a.tokens) return rk.generate(model, tokenizer, opts);
+    const ids = [];
+    for await (const t of rk.generateTokens(model, tokenizer, opts)) {
+      ids.push(t.id);
+      if (ids.length > a.breakAfter) break;
+    }
+    return ids;
+  }
+
+  /** train.predict / train.evaluate of a small classifier over fuzzed data and options. */
+  async inference(a) {
+    const rk = this.rk;
+    const model = new rk.nn.SequenceClassifier({ vocabSize: 5, numClasses: typeof a.classes === 'number' && a.classes >= 1 && a.classes <= 4 ? a.classes : 2, embeddingDim: 3, hiddenSize: 3 });
+    this.ownModule(model);
+    const examples = [{ input: [1, 2], target: 0 }, { input: [3], target: 1 }, { input: [4, 4, 2], target: 0 }];
+    const data = { source: new rk.train.SequenceDataset(examples, { batchSize: 2 }), lists: examples.map((e) => e.input), empty: [], ragged: [[1], []] }[typeof a.data === 'string' ? a.data : ''] ?? a.data;
+    const o = a.options ?? {};
+    const opts = { ...o, ...(o.metrics === 'accuracy' ? { metrics: [new rk.train.Accuracy()] } : {}), ...(o.loss === 'ce' ? { loss: (out, b) => rk.crossEntropy(out, b.targets) } : {}) };
+    return a.fn === 'predict' ? rk.train.predict(model, data, opts) : rk.train.evaluate(model, data, opts);
   }
 
   ownModule(module) {
@@ -387,7 +428,8 @@ class Runner {
     const options = a.lengths === null ? undefined : { lengths: a.lengths };
     const ids = a.fn === 'Embedding' || a.fn === 'SequenceClassifier' || a.fn === 'LanguageModel';
     const x = this.fit(a.x, ids || a.fn === 'Sequential' || a.fn === 'Linear' ? a.a : 3, { ids, rank: ids ? 2 : 3 });
-    const out = this.own(a.fn === 'SequenceClassifier' || a.fn === 'LanguageModel' ? m.forward(x, options) : m.forward(x));
+    const model = a.fn === 'SequenceClassifier' || a.fn === 'LanguageModel';
+    const out = this.own(model ? (a.c === 0 ? m.predict(x, options) : m.forward(x, options)) : m.forward(x));
     return out;
   }
 
@@ -552,7 +594,7 @@ export async function fuzzApi(rk, fc, { runs, seed, onProgress, onCall } = {}) {
         } finally {
           // Tensors the autograd tape saved and parameters of the call's modules are freed by
           // garbage collection (the backstop the design allows); everything else must be gone now.
-          const gcOwned = runner.usedGrad() || ['rnn', 'layer', 'optim', 'backward'].includes(call.name);
+          const gcOwned = runner.usedGrad() || ['rnn', 'layer', 'optim', 'backward', 'generate', 'inference'].includes(call.name);
           runner.release();
           const leaked = rk.memory().tensors - liveBefore;
           if (leaked > 0 && !gcOwned) note('leak', `${leaked} tensor(s) left alive after the call (${outcome}) and after disposing its inputs and outputs`);
