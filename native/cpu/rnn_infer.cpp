@@ -1,8 +1,12 @@
-// Layer by layer, step by step: for each unit u of a block of kUnitBlock units, gate rows
-// g*H + u are dotted with x_t and h_{t-1} of every batch row (the block's weight rows are read
-// from memory once, then from cache for the other rows), and the block's cell math follows at
-// once; the LSTM projection is a second pass over its rows. Blocks (and projection rows) go to
-// OpenMP threads when a step's work pays for waking them (kParallelWork).
+// Layer by layer, direction by direction. First the input's share of every step at once,
+// W_ih x_t + b_ih for all t (a block of kUnitBlock weight rows stays in cache across the steps);
+// then step by step: for each unit u of a block of kUnitBlock units, gate rows g*H + u of W_hh are
+// dotted with h_{t-1} of every batch row, and the block's cell math follows at once; the LSTM
+// projection is a second pass over its rows. The reverse direction reads each sequence reversed
+// within its own length (step s of row b is time lengths[b] - 1 - s), so its final state is taken
+// at its first step, and writes its outputs beside the forward ones ([fwd, rev] per step, the
+// next layer's input). Blocks (and projection rows) go to OpenMP threads when the work pays for
+// waking them (parallel.h).
 #include "cpu/rnn_infer.h"
 
 #include <omp.h>
@@ -30,7 +34,18 @@ namespace {
  * prompts) run here, a long prompt's prefill and batched sequences on oneDNN.
  */
 constexpr int64_t kMaxRowSteps = 16;
-/** Units per work item: a block's gate sums of every batch row fit on the stack. */
+/** The most batch rows the kernel takes (a unit block's gate sums of every row are on the stack). */
+constexpr int64_t kMaxRows = kMaxRowSteps;
+/**
+ * One bidirectional sequence of any length runs here from this hidden size: oneDNN is slow there
+ * (2 layers, input 128, ms ours vs oneDNN, 1 thread / 2 threads): H=256 T=16 4.5 vs 9.1 / 4.8 vs
+ * 8.2, T=32 7.0 vs 15 / 8.4 vs 19, T=64 16 vs 22 / 13 vs 27; but at H=128 T=32 1.8 vs 2.2 /
+ * 2.5 vs 2.1 (two threads run oneDNN's directions side by side), T=64 3.5 vs 3.6 / 4.6 vs 3.9.
+ * Batches of 2 and more, and one-direction sequences, lose from T ~ 32 (uni H=256 B=1 T=64 6.8 vs
+ * 4.9 ms, bi H=256 B=2 T=32 15 vs 14).
+ */
+constexpr int64_t kMinBidirectionalHidden = 256;
+/** Units (and input-projection rows) per work item. */
 constexpr int64_t kUnitBlock = 16;
 // A layer step splits over the OpenMP threads when its multiply-adds pay for it (parallel.h):
 // from 2^20 (H >= ~360 at input H). Measured (1 layer, input = H, T = 200 in one call, 2 threads,
@@ -53,28 +68,37 @@ Sequence sequenceOf(float* base, bool batchFirst, const Strides& strides) {
                     : Sequence{base, strides[0], strides[1]};
 }
 
-/** One layer's canonical parameters (null bias: none) and sizes. */
+/** One layer direction's canonical parameters (null bias: none) and sizes. */
 struct Layer {
   const float *wIh, *wHh, *bIh, *bHh, *wHr;
   int64_t input, hidden, out;
 };
 
-Layer layerOf(const RnnConfig& cfg, const RnnLayout& layout, const float* flat, int64_t k) {
-  const RnnParamOffsets& at = layout.offsets[k];  // one direction: pseudo-layer k
+/** Layer k, direction d (pseudo-layer k * directions + d). */
+Layer layerOf(const RnnConfig& cfg, const RnnLayout& layout, const float* flat, int64_t k,
+              int64_t d) {
+  const RnnParamOffsets& at = layout.offsets[k * cfg.directions() + d];
   auto param = [&](int64_t offset) { return offset < 0 ? nullptr : flat + offset; };
   return {param(at.weightIh), param(at.weightHh), param(at.biasIh), param(at.biasHh),
           param(at.weightHr), cfg.layerInput(k),  cfg.hiddenSize,   cfg.hiddenOut()};
 }
 
-/** What one layer step reads and writes; rows b with lengths[b] <= t only carry their state. */
+/**
+ * What step t of one layer direction reads and writes; rows b with lengths[b] <= t only carry
+ * their state (and zero the output at time t).
+ */
 struct Step {
   int64_t t, batch;
   const int32_t* lengths;
-  Sequence x, y;           // the layer's input and output sequences
+  bool reverse;
+  const float* ih;         // [steps, B, gates * H]: W_ih x + b_ih by time (inputProjection)
+  Sequence y;              // the direction's output (its channels of the layer output)
   const float *h, *c;      // h_{t-1} [B, hOut], c_{t-1} [B, H]
   float *hNext, *cNext;    // h_t, c_t
   float* hRaw;             // [B, H]: h_t before the projection (projection only)
   bool active(int64_t b) const { return t < lengths[b]; }
+  /** The time of row b's step t (active rows). */
+  int64_t time(int64_t b) const { return reverse ? lengths[b] - 1 - t : t; }
 };
 
 class LayerKernel {
@@ -85,43 +109,63 @@ class LayerKernel {
                                : std::numeric_limits<float>::infinity()),
         dot_(dotRows()) {}
 
+  int64_t gateRows() const { return gates_ * w_.hidden; }
   int64_t blocks() const { return (w_.hidden + kUnitBlock - 1) / kUnitBlock; }
   bool projection() const { return projection_; }
-  /** Multiply-adds of one step over `rows` batch rows. */
-  int64_t work(int64_t rows) const {
+  /** Multiply-adds of one step over `rows` batch rows, past the input's share. */
+  int64_t stepWork(int64_t rows) const {
     const int64_t projection = projection_ ? w_.out * w_.hidden : 0;
-    return rows * (gates_ * w_.hidden * (w_.input + w_.out) + projection);
+    return rows * (gates_ * w_.hidden * w_.out + projection);
+  }
+
+  /**
+   * ih[t, b, :] = W_ih x[t, b] + b_ih for every row b and t < lengths[b]: kUnitBlock weight rows
+   * at a time over all steps, so they are read from memory once. On the OpenMP threads (each
+   * block on one thread) when the multiply-adds pay for it.
+   */
+  void inputProjection(const Sequence& x, int64_t steps, int64_t batch, const int32_t* lengths,
+                       float* ih) const {
+    const int64_t C = w_.input, G = gateRows(), blocks = (G + kUnitBlock - 1) / kUnitBlock;
+    const bool parallel = worthThreads(steps * batch * G * C / kMultiplyAddsPerWork);
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t block = 0; block < blocks; ++block) {
+      const int64_t r = block * kUnitBlock, n = std::min(kUnitBlock, G - r);
+      for (int64_t t = 0; t < steps; ++t) {
+        for (int64_t b = 0; b < batch; ++b) {
+          if (t >= lengths[b]) continue;
+          float* out = ih + (t * batch + b) * G + r;
+          dot_(w_.wIh + r * C, n, x.at(t, b), C, out);
+          for (int64_t j = 0; j < n; ++j) out[j] += w_.bIh ? w_.bIh[r + j] : 0.0f;
+        }
+      }
+    }
   }
 
   /** Gates and cell of units [block * kUnitBlock, ...) for every batch row. */
   void units(const Step& s, int64_t block) const {
-    const int64_t H = w_.hidden, P = w_.out, C = w_.input;
+    const int64_t H = w_.hidden, P = w_.out, G = gateRows();
     const int64_t u0 = block * kUnitBlock, n = std::min(kUnitBlock, H - u0);
-    float ih[kMaxRowSteps][4][kUnitBlock], hh[kMaxRowSteps][4][kUnitBlock];
+    float ih[kMaxRows][4][kUnitBlock], hh[kMaxRows][4][kUnitBlock];
     for (int64_t g = 0; g < gates_; ++g) {
       const int64_t r = g * H + u0;  // the block's rows of gate g, consecutive
       for (int64_t b = 0; b < s.batch; ++b) {
         if (!s.active(b)) continue;
-        dot_(w_.wIh + r * C, n, s.x.at(s.t, b), C, ih[b][g]);
+        std::memcpy(ih[b][g], s.ih + (s.time(b) * s.batch + b) * G + r, sizeof(float) * n);
         dot_(w_.wHh + r * P, n, s.h + b * P, P, hh[b][g]);
-        for (int64_t j = 0; j < n; ++j) {
-          ih[b][g][j] += w_.bIh ? w_.bIh[r + j] : 0.0f;
-          hh[b][g][j] += w_.bHh ? w_.bHh[r + j] : 0.0f;
-        }
+        for (int64_t j = 0; j < n; ++j) hh[b][g][j] += w_.bHh ? w_.bHh[r + j] : 0.0f;
       }
     }
     for (int64_t b = 0; b < s.batch; ++b) {
       const int64_t at = b * H + u0;
       float* h = projection_ ? s.hRaw + at : s.hNext + b * P + u0;
-      float* y = s.y.at(s.t, b) + u0;
       if (!s.active(b)) {  // past its end: the state stays, the output is zero
         if (!projection_) std::memcpy(h, s.h + b * P + u0, sizeof(float) * n);
         if (s.c) std::memcpy(s.cNext + at, s.c + at, sizeof(float) * n);
-        if (!projection_) std::memset(y, 0, sizeof(float) * n);
+        if (!projection_) std::memset(s.y.at(s.t, b) + u0, 0, sizeof(float) * n);
         continue;
       }
       for (int64_t j = 0; j < n; ++j) h[j] = cell(ih[b], hh[b], j, s, at + j, b * P + u0 + j);
-      if (!projection_) std::memcpy(y, h, sizeof(float) * n);
+      if (!projection_) std::memcpy(s.y.at(s.time(b), b) + u0, h, sizeof(float) * n);
     }
   }
 
@@ -130,13 +174,12 @@ class LayerKernel {
     const int64_t H = w_.hidden, P = w_.out;
     for (int64_t b = 0; b < s.batch; ++b) {
       float* h = s.hNext + b * P;
-      float* y = s.y.at(s.t, b);
       if (s.active(b)) {
         dot_(w_.wHr + p0 * H, p1 - p0, s.hRaw + b * H, H, h + p0);
-        std::memcpy(y + p0, h + p0, sizeof(float) * (p1 - p0));
+        std::memcpy(s.y.at(s.time(b), b) + p0, h + p0, sizeof(float) * (p1 - p0));
       } else {  // past its end: the state stays, the output is zero
         std::memcpy(h + p0, s.h + b * P + p0, sizeof(float) * (p1 - p0));
-        std::memset(y + p0, 0, sizeof(float) * (p1 - p0));
+        std::memset(s.y.at(s.t, b) + p0, 0, sizeof(float) * (p1 - p0));
       }
     }
   }
@@ -176,14 +219,16 @@ class LayerKernel {
 }  // namespace
 
 bool takesInferenceKernel(const RnnProblem& problem, bool training) {
-  return !training && problem.config.directions() == 1 &&
-         problem.batch * problem.time <= kMaxRowSteps;
+  const RnnConfig& cfg = problem.config;
+  const bool oneBidirectional = problem.batch == 1 && cfg.directions() == 2 &&
+                                cfg.hiddenSize >= kMinBidirectionalHidden;
+  return !training && (problem.batch * problem.time <= kMaxRowSteps || oneBidirectional);
 }
 
 void inferenceForward(const RnnProblem& problem, const RnnInputs& in, const RnnOutputs& out) {
   const RnnConfig& cfg = problem.config;
   const Device dev = problem.device;
-  const int64_t B = problem.batch, T = problem.time, L = cfg.numLayers;
+  const int64_t B = problem.batch, T = problem.time, L = cfg.numLayers, D = cfg.directions();
   const int64_t H = cfg.hiddenSize, P = cfg.hiddenOut();
   const bool lstm = cfg.mode == RnnMode::Lstm;
   const int32_t* lengths = problem.lengths.data();
@@ -202,43 +247,50 @@ void inferenceForward(const RnnProblem& problem, const RnnInputs& in, const RnnO
   }
   const Sequence output = sequenceOf(out.output.data<float>(), cfg.batchFirst, out.output.strides);
   for (int64_t t = steps; t < T; ++t) {  // no sequence reaches these steps
-    for (int64_t b = 0; b < B; ++b) std::memset(output.at(t, b), 0, sizeof(float) * P);
+    for (int64_t b = 0; b < B; ++b) std::memset(output.at(t, b), 0, sizeof(float) * D * P);
   }
 
-  Buffer h0 = stateBuffer(in.h0, dev, L, B, P), c0;
-  if (lstm) c0 = stateBuffer(in.c0, dev, L, B, H);
+  const int64_t states = L * D;
+  Buffer h0 = stateBuffer(in.h0, dev, states, B, P), c0;
+  if (lstm) c0 = stateBuffer(in.c0, dev, states, B, H);
   Buffer hBuf = newBuffer(dev, 2 * B * P), cBuf = newBuffer(dev, lstm ? 2 * B * H : 0);
   Buffer hRaw = newBuffer(dev, cfg.projSize > 0 ? B * H : 0);
+  Buffer ih = newBuffer(dev, steps * B * cfg.gates() * H);
   // The outputs of the layers below the top, in turn (a layer reads one and writes the other).
-  Buffer between[2] = {newBuffer(dev, L > 1 ? steps * B * P : 0),
-                       newBuffer(dev, L > 2 ? steps * B * P : 0)};
+  Buffer between[2] = {newBuffer(dev, L > 1 ? steps * B * D * P : 0),
+                       newBuffer(dev, L > 2 ? steps * B * D * P : 0)};
 
   for (int64_t k = 0; k < L; ++k) {
-    const LayerKernel kernel(cfg, layerOf(cfg, layout, flat, k));
-    const Sequence y = k + 1 == L ? output : Sequence{between[k % 2].data(), B * P, P};
-    float* h[2] = {hBuf.data(), hBuf.data() + B * P};
-    float* c[2] = {cBuf.data(), cBuf.data() + B * H};
-    copyFloats(h[0], h0.data() + k * B * P, B * P);
-    if (lstm) copyFloats(c[0], c0.data() + k * B * H, B * H);
-    const bool parallel = worthThreads(kernel.work(B) / kMultiplyAddsPerWork);
+    const Sequence y = k + 1 == L ? output : Sequence{between[k % 2].data(), B * D * P, D * P};
+    for (int64_t d = 0; d < D; ++d) {
+      const int64_t state = k * D + d;
+      const LayerKernel kernel(cfg, layerOf(cfg, layout, flat, k, d));
+      kernel.inputProjection(x, steps, B, lengths, ih.data());
+      const Sequence yd{y.base + d * P, y.step, y.row};  // this direction's channels
+      float* h[2] = {hBuf.data(), hBuf.data() + B * P};
+      float* c[2] = {cBuf.data(), cBuf.data() + B * H};
+      copyFloats(h[0], h0.data() + state * B * P, B * P);
+      if (lstm) copyFloats(c[0], c0.data() + state * B * H, B * H);
+      const bool parallel = worthThreads(kernel.stepWork(B) / kMultiplyAddsPerWork);
 #pragma omp parallel if (parallel)
-    for (int64_t t = 0; t < steps; ++t) {
-      const Step s{t,        B,        lengths,      x,           y,
-                   h[t % 2], lstm ? c[t % 2] : nullptr, h[(t + 1) % 2],
-                   lstm ? c[(t + 1) % 2] : nullptr,   hRaw.data()};
+      for (int64_t t = 0; t < steps; ++t) {
+        const Step s{t,        B,  lengths, d == 1, ih.data(), yd,
+                     h[t % 2], lstm ? c[t % 2] : nullptr, h[(t + 1) % 2],
+                     lstm ? c[(t + 1) % 2] : nullptr,     hRaw.data()};
 #pragma omp for schedule(static)
-      for (int64_t block = 0; block < kernel.blocks(); ++block) kernel.units(s, block);
-      if (kernel.projection()) {
-        // Each thread its share of the rows, in one piece (implicit barrier at the end).
+        for (int64_t block = 0; block < kernel.blocks(); ++block) kernel.units(s, block);
+        if (kernel.projection()) {
+          // Each thread its share of the rows, in one piece (implicit barrier at the end).
 #pragma omp for schedule(static)
-        for (int64_t part = 0; part < omp_get_num_threads(); ++part) {
-          const int64_t parts = omp_get_num_threads();
-          kernel.project(s, P * part / parts, P * (part + 1) / parts);
+          for (int64_t part = 0; part < omp_get_num_threads(); ++part) {
+            const int64_t parts = omp_get_num_threads();
+            kernel.project(s, P * part / parts, P * (part + 1) / parts);
+          }
         }
       }
+      copyFloats(out.h.data<float>() + state * B * P, h[steps % 2], B * P);
+      if (lstm) copyFloats(out.c->data<float>() + state * B * H, c[steps % 2], B * H);
     }
-    copyFloats(out.h.data<float>() + k * B * P, h[steps % 2], B * P);
-    if (lstm) copyFloats(out.c->data<float>() + k * B * H, c[steps % 2], B * H);
     x = y;
   }
 }
