@@ -16,7 +16,10 @@ void Generation::step(const std::vector<int32_t>& ids, const float* logits, int6
   for (size_t row = 0; row < ids.size(); ++row) rows_.push_back(static_cast<int32_t>(row));
   ids_.insert(ids_.end(), ids.begin(), ids.end());
   logits_.insert(logits_.end(), logits, logits + ids.size() * static_cast<size_t>(vocab));
-  wakeIfWaiting(lock);
+  // Fast steps are handed over at most once per kWakeInterval: a JS wake-up per token would cost
+  // more than the token (an event-loop turn, a promise, fresh arrays) and take a core from the
+  // worker on a small machine.
+  if (std::chrono::steady_clock::now() - lastWake_ >= kWakeInterval) wakeIfWaiting(lock);
 }
 
 void Generation::finish(std::optional<Error> failure) {
@@ -29,6 +32,7 @@ void Generation::finish(std::optional<Error> failure) {
 void Generation::wakeIfWaiting(std::unique_lock<std::mutex>& lock) {
   if (!waiting_) return;
   waiting_ = false;
+  lastWake_ = std::chrono::steady_clock::now();
   lock.unlock();
   completions_->post([self = shared_from_this()](Napi::Env env) {
     Napi::HandleScope scope(env);

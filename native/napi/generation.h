@@ -1,12 +1,14 @@
 // The JS side of one ops::generate call: a TokenSink that queues the tokens the stream's worker
 // draws and hands them to JS in batches. next() takes everything queued so far; when nothing is,
-// it waits, and the worker posts one completion as its next step (or its end) arrives. So the
+// it waits, and the worker posts one completion as its next step (or its end) arrives, at most
+// once per kWakeInterval while steps come faster than that. So the
 // worker never waits for JS, and a slow consumer gets larger batches instead of more posts.
 #pragma once
 
 #include "napi/addon_api.h"
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -52,6 +54,9 @@ class Generation final : public TokenSink, public std::enable_shared_from_this<G
   bool finished_ = false;
   std::optional<Error> failure_;
   bool waiting_ = false;  // JS waits in next() and expects one completion
+  std::chrono::steady_clock::time_point lastWake_{};
+
+  static constexpr std::chrono::microseconds kWakeInterval{500};
 
   std::optional<Napi::Promise::Deferred> waiter_;  // JS thread only
 };
