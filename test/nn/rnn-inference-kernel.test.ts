@@ -64,7 +64,7 @@ function reference(cfg: Config, params: Map<string, Float32Array>, x: Float32Arr
       const state = k * D + d;
       for (let b = 0; b < B; b++) {
         let h = Array.from({ length: P }, (_, j) => h0?.[(state * B + b) * P + j] ?? 0);
-        let c = Array.from({ length: H }, (_, j) => c0?.[(state * B + b) * H + j] ?? 0);
+        const c = Array.from({ length: H }, (_, j) => c0?.[(state * B + b) * H + j] ?? 0);
         for (let s = 0; s < lengths[b]!; s++) {
           const t = d ? lengths[b]! - 1 - s : s; // the reverse direction: reversed within its length
           const xt = input[b]![t]!, C = xt.length;
