@@ -34,7 +34,8 @@ namespace {
  * prompts) run here, a long prompt's prefill and batched sequences on oneDNN.
  */
 constexpr int64_t kMaxRowSteps = 16;
-/** The most batch rows the kernel takes (a unit block's gate sums of every row are on the stack). */
+/** The most batch rows the kernel takes (a unit block's gate sums of every row are on the stack).
+ */
 constexpr int64_t kMaxRows = kMaxRowSteps;
 /**
  * One bidirectional sequence of any length runs here from this hidden size: oneDNN is slow there
@@ -91,11 +92,11 @@ struct Step {
   int64_t t, batch;
   const int32_t* lengths;
   bool reverse;
-  const float* ih;         // [steps, B, gates * H]: W_ih x + b_ih by time (inputProjection)
-  Sequence y;              // the direction's output (its channels of the layer output)
-  const float *h, *c;      // h_{t-1} [B, hOut], c_{t-1} [B, H]
-  float *hNext, *cNext;    // h_t, c_t
-  float* hRaw;             // [B, H]: h_t before the projection (projection only)
+  const float* ih;       // [steps, B, gates * H]: W_ih x + b_ih by time (inputProjection)
+  Sequence y;            // the direction's output (its channels of the layer output)
+  const float *h, *c;    // h_{t-1} [B, hOut], c_{t-1} [B, H]
+  float *hNext, *cNext;  // h_t, c_t
+  float* hRaw;           // [B, H]: h_t before the projection (projection only)
   bool active(int64_t b) const { return t < lengths[b]; }
   /** The time of row b's step t (active rows). */
   int64_t time(int64_t b) const { return reverse ? lengths[b] - 1 - t : t; }
@@ -104,7 +105,10 @@ struct Step {
 class LayerKernel {
  public:
   LayerKernel(const RnnConfig& cfg, const Layer& w)
-      : w_(w), mode_(cfg.mode), gates_(cfg.gates()), projection_(w.wHr != nullptr),
+      : w_(w),
+        mode_(cfg.mode),
+        gates_(cfg.gates()),
+        projection_(w.wHr != nullptr),
         clip_(cfg.cellClip > 0 ? static_cast<float>(cfg.cellClip)
                                : std::numeric_limits<float>::infinity()),
         dot_(dotRows()) {}
@@ -186,8 +190,8 @@ class LayerKernel {
 
  private:
   /** h_t of unit j (before any projection); writes c_t. PyTorch's equations. */
-  float cell(const float (*ih)[kUnitBlock], const float (*hh)[kUnitBlock], int64_t j,
-             const Step& s, int64_t cAt, int64_t hAt) const {
+  float cell(const float (*ih)[kUnitBlock], const float (*hh)[kUnitBlock], int64_t j, const Step& s,
+             int64_t cAt, int64_t hAt) const {
     switch (mode_) {
       case RnnMode::Lstm: {
         float i = sigmoid(ih[0][j] + hh[0][j]), f = sigmoid(ih[1][j] + hh[1][j]);
@@ -220,8 +224,8 @@ class LayerKernel {
 
 bool takesInferenceKernel(const RnnProblem& problem, bool training) {
   const RnnConfig& cfg = problem.config;
-  const bool oneBidirectional = problem.batch == 1 && cfg.directions() == 2 &&
-                                cfg.hiddenSize >= kMinBidirectionalHidden;
+  const bool oneBidirectional =
+      problem.batch == 1 && cfg.directions() == 2 && cfg.hiddenSize >= kMinBidirectionalHidden;
   return !training && (problem.batch * problem.time <= kMaxRowSteps || oneBidirectional);
 }
 
@@ -238,8 +242,8 @@ void inferenceForward(const RnnProblem& problem, const RnnInputs& in, const RnnO
 
   // x is read in place when its channels are contiguous, else from a contiguous copy.
   Buffer xCopy;
-  Sequence x = sequenceOf(const_cast<float*>(in.x.data<const float>()), cfg.batchFirst,
-                          in.x.strides);
+  Sequence x =
+      sequenceOf(const_cast<float*>(in.x.data<const float>()), cfg.batchFirst, in.x.strides);
   if (in.x.strides[2] != 1 && in.x.shape[2] > 1) {
     xCopy = newBuffer(dev, T * B * cfg.inputSize);
     cpuBackend().copy(in.x, tncAs(xCopy, dev, cfg.batchFirst, B, T, cfg.inputSize));
@@ -274,9 +278,17 @@ void inferenceForward(const RnnProblem& problem, const RnnInputs& in, const RnnO
       const bool parallel = worthThreads(kernel.stepWork(B) / kMultiplyAddsPerWork);
 #pragma omp parallel if (parallel)
       for (int64_t t = 0; t < steps; ++t) {
-        const Step s{t,        B,  lengths, d == 1, ih.data(), yd,
-                     h[t % 2], lstm ? c[t % 2] : nullptr, h[(t + 1) % 2],
-                     lstm ? c[(t + 1) % 2] : nullptr,     hRaw.data()};
+        const Step s{t,
+                     B,
+                     lengths,
+                     d == 1,
+                     ih.data(),
+                     yd,
+                     h[t % 2],
+                     lstm ? c[t % 2] : nullptr,
+                     h[(t + 1) % 2],
+                     lstm ? c[(t + 1) % 2] : nullptr,
+                     hRaw.data()};
 #pragma omp for schedule(static)
         for (int64_t block = 0; block < kernel.blocks(); ++block) kernel.units(s, block);
         if (kernel.projection()) {

@@ -170,7 +170,8 @@ void execute(const Primitive& prim, std::unordered_map<int, memory>& args, Devic
  */
 int64_t stepWork(const Cell& c) {
   const int64_t projection = c.projection ? c.out * c.hidden : 0;
-  return c.dirs * c.rows * (c.gates * c.hidden * (c.input + c.out) + projection) / kGemmMultiplyAddsPerWork;
+  return c.dirs * c.rows * (c.gates * c.hidden * (c.input + c.out) + projection) /
+         kGemmMultiplyAddsPerWork;
 }
 
 }  // namespace
