@@ -125,12 +125,12 @@ class LayerKernel {
   /**
    * ih[t, b, :] = W_ih x[t, b] + b_ih for every row b and t < lengths[b]: kUnitBlock weight rows
    * at a time over all steps, so they are read from memory once. On the OpenMP threads (each
-   * block on one thread) when the multiply-adds pay for it.
+   * block on one thread) when the multiply-adds pay for it and `threads` allows.
    */
   void inputProjection(const Sequence& x, int64_t steps, int64_t batch, const int32_t* lengths,
-                       float* ih) const {
+                       float* ih, bool threads) const {
     const int64_t C = w_.input, G = gateRows(), blocks = (G + kUnitBlock - 1) / kUnitBlock;
-    const bool parallel = worthThreads(steps * batch * G * C / kMultiplyAddsPerWork);
+    const bool parallel = threads && worthThreads(steps * batch * G * C / kMultiplyAddsPerWork);
 #pragma omp parallel for schedule(static) if (parallel)
     for (int64_t block = 0; block < blocks; ++block) {
       const int64_t r = block * kUnitBlock, n = std::min(kUnitBlock, G - r);
@@ -257,38 +257,48 @@ void inferenceForward(const RnnProblem& problem, const RnnInputs& in, const RnnO
   const int64_t states = L * D;
   Buffer h0 = stateBuffer(in.h0, dev, states, B, P), c0;
   if (lstm) c0 = stateBuffer(in.c0, dev, states, B, H);
-  Buffer hBuf = newBuffer(dev, 2 * B * P), cBuf = newBuffer(dev, lstm ? 2 * B * H : 0);
-  Buffer hRaw = newBuffer(dev, cfg.projSize > 0 ? B * H : 0);
-  Buffer ih = newBuffer(dev, steps * B * cfg.gates() * H);
+  // Per direction: ping-pong h and c, the unprojected h and the input projection, so the two
+  // directions of a layer can run side by side.
+  struct Scratch {
+    Buffer h, c, hRaw, ih;
+  };
+  std::vector<Scratch> scratch;
+  for (int64_t d = 0; d < D; ++d) {
+    scratch.push_back({newBuffer(dev, 2 * B * P), newBuffer(dev, lstm ? 2 * B * H : 0),
+                       newBuffer(dev, cfg.projSize > 0 ? B * H : 0),
+                       newBuffer(dev, steps * B * cfg.gates() * H)});
+  }
   // The outputs of the layers below the top, in turn (a layer reads one and writes the other).
   Buffer between[2] = {newBuffer(dev, L > 1 ? steps * B * D * P : 0),
                        newBuffer(dev, L > 2 ? steps * B * D * P : 0)};
 
   for (int64_t k = 0; k < L; ++k) {
     const Sequence y = k + 1 == L ? output : Sequence{between[k % 2].data(), B * D * P, D * P};
-    for (int64_t d = 0; d < D; ++d) {
+    // One direction of layer k; `threads`: whether its steps may split over OpenMP threads.
+    auto direction = [&](int64_t d, bool threads) {
       const int64_t state = k * D + d;
+      Scratch& mine = scratch[static_cast<size_t>(d)];
       const LayerKernel kernel(cfg, layerOf(cfg, layout, flat, k, d));
-      kernel.inputProjection(x, steps, B, lengths, ih.data());
+      kernel.inputProjection(x, steps, B, lengths, mine.ih.data(), threads);
       const Sequence yd{y.base + d * P, y.step, y.row};  // this direction's channels
-      float* h[2] = {hBuf.data(), hBuf.data() + B * P};
-      float* c[2] = {cBuf.data(), cBuf.data() + B * H};
+      float* h[2] = {mine.h.data(), mine.h.data() + B * P};
+      float* c[2] = {mine.c.data(), mine.c.data() + B * H};
       copyFloats(h[0], h0.data() + state * B * P, B * P);
       if (lstm) copyFloats(c[0], c0.data() + state * B * H, B * H);
-      const bool parallel = worthThreads(kernel.stepWork(B) / kMultiplyAddsPerWork);
+      const bool parallel = threads && worthThreads(kernel.stepWork(B) / kMultiplyAddsPerWork);
 #pragma omp parallel if (parallel)
       for (int64_t t = 0; t < steps; ++t) {
         const Step s{t,
                      B,
                      lengths,
                      d == 1,
-                     ih.data(),
+                     mine.ih.data(),
                      yd,
                      h[t % 2],
                      lstm ? c[t % 2] : nullptr,
                      h[(t + 1) % 2],
                      lstm ? c[(t + 1) % 2] : nullptr,
-                     hRaw.data()};
+                     mine.hRaw.data()};
 #pragma omp for schedule(static)
         for (int64_t block = 0; block < kernel.blocks(); ++block) kernel.units(s, block);
         if (kernel.projection()) {
@@ -302,6 +312,18 @@ void inferenceForward(const RnnProblem& problem, const RnnInputs& in, const RnnO
       }
       copyFloats(out.h.data<float>() + state * B * P, h[steps % 2], B * P);
       if (lstm) copyFloats(out.c->data<float>() + state * B * H, c[steps % 2], B * H);
+    };
+    // Two directions run side by side, one thread each, when a direction's whole layer is worth
+    // a thread: cheaper than splitting every step's small products with a barrier per step (as
+    // rnn.cpp does for oneDNN). Each direction computes the same bits either way.
+    const LayerKernel first(cfg, layerOf(cfg, layout, flat, k, 0));
+    const bool sideBySide = D == 2 && omp_get_max_threads() >= 2 &&
+                            worthThreads(steps * first.stepWork(B) / kMultiplyAddsPerWork);
+    if (sideBySide) {
+#pragma omp parallel for num_threads(2) schedule(static, 1)
+      for (int64_t d = 0; d < 2; ++d) direction(d, false);
+    } else {
+      for (int64_t d = 0; d < D; ++d) direction(d, true);
     }
     x = y;
   }

@@ -250,9 +250,9 @@ describe('one and two OpenMP threads give the same bits', () => {
   const runWith = (threads: number) =>
     execFileSync(process.execPath, [child], { env: { ...process.env, OMP_NUM_THREADS: String(threads), RNNKIT_DEVICE: 'cpu' } }).toString();
 
-  it('for LSTM (with projection), GRU and RNN steps large enough to go parallel', () => {
+  it('for LSTM (with projection), GRU and RNN steps large enough to go parallel, and bidirectional layers', () => {
     const one = runWith(1);
-    expect(JSON.parse(one)).toHaveLength(4);
+    expect(JSON.parse(one)).toHaveLength(6);
     expect(runWith(2)).toEqual(one);
   });
 });
