@@ -15,7 +15,7 @@ time with the (h, c) state carried from token to token: argmax of the logits (ex
 and 1, padding and OOV, as rnnkit's generate does), .item() to read it, and that id as the next
 input. tokens_per_s counts the generated tokens.
 
-predict: rnnkit's nn.SequenceClassifier (2-layer BiLSTM, 'last' pooling) over the texts in
+predict: rnnkit's nn.SequenceClassifier (torch_classifier.py's twin: 2-layer BiLSTM, 'last' pooling) over the texts in
 --data (little-endian int32: count, then each text's length and ids, as bench/generate.mjs
 writes them), --batch texts per forward (a batch > 1 is padded and packed with
 pack_padded_sequence(enforce_sorted=False)); each batch's class ids are read with .tolist().
@@ -34,9 +34,9 @@ import time
 import numpy as np
 import torch
 import torch.nn as nn
-from torch.nn.utils.rnn import pack_padded_sequence
 
 from common import add_timing_args, emit, time_steps
+from torch_classifier import SequenceClassifier
 
 
 class LanguageModel(nn.Module):
@@ -49,23 +49,6 @@ class LanguageModel(nn.Module):
     def forward(self, ids, state):
         out, state = self.rnn(self.embedding(ids), state)
         return self.head(out[:, -1]), state
-
-
-class SequenceClassifier(nn.Module):
-    """rnnkit's nn.SequenceClassifier (lstm, 'last' pooling), as in torch_classifier.py."""
-
-    def __init__(self, vocab, embed, hidden, classes, layers=2):
-        super().__init__()
-        self.embedding = nn.Embedding(vocab, embed)
-        self.rnn = nn.LSTM(embed, hidden, num_layers=layers, bidirectional=True, batch_first=True)
-        self.head = nn.Linear(2 * hidden, classes)
-
-    def forward(self, ids, lengths):
-        x = self.embedding(ids)
-        if ids.shape[0] > 1:
-            x = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        _, (h, _) = self.rnn(x)
-        return self.head(torch.cat([h[-2], h[-1]], dim=1))
 
 
 def read_texts(path):
@@ -108,7 +91,7 @@ def predict_job(args, device, sync):
     def step():
         with torch.inference_mode():
             for ids, lengths in batches:
-                model(ids, lengths).argmax(dim=1).tolist()
+                model(ids, lengths, packed=ids.shape[0] > 1).argmax(dim=1).tolist()
 
     return step, len(texts)
 
