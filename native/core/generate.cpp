@@ -6,20 +6,13 @@
 #include "core/backend.h"
 #include "core/generate_loop.h"
 #include "core/op_support.h"
-#include "core/stream.h"
+#include "core/ops.h"
 
 namespace rk::ops {
 
 namespace {
 
 constexpr const char* kOp = "generate";
-
-void requireShape(NamedTensor arg, const Shape& expected, const char* what) {
-  if (arg.tensor.shape != expected) {
-    fail(Error::Code::Shape, kOp, ": ", arg.name, " must have shape ", shapeToString(expected),
-         " (", what, "), got ", shapeToString(arg.tensor.shape));
-  }
-}
 
 void checkTensors(const GenerateRequest& r) {
   const RnnConfig& config = r.config;
@@ -43,11 +36,11 @@ void checkTensors(const GenerateRequest& r) {
     fail(Error::Code::Shape, kOp, ": weights must be a contiguous 1-D tensor of ", size,
          " elements (rnnLayout(config).size), got ", shapeToString(r.weights.shape));
   }
-  requireShape({"headWeight", r.headWeight}, {vocab, config.hiddenOut()}, "[vocab, hOut]");
+  requireShape(kOp, {"headWeight", r.headWeight}, {vocab, config.hiddenOut()}, "[vocab, hOut]");
   if (r.headBias) {
     requireSameDevice(kOp, {{"table", r.table}, {"headBias", *r.headBias}});
     requireDType(kOp, {"headBias", *r.headBias}, DType::Float32);
-    requireShape({"headBias", *r.headBias}, {vocab}, "[vocab]");
+    requireShape(kOp, {"headBias", *r.headBias}, {vocab}, "[vocab]");
   }
 }
 
@@ -100,25 +93,15 @@ void generate(GenerateRequest request, std::shared_ptr<TokenSink> sink) {
   request.config.dropout = 0;  // evaluation: no dropout between layers
   GenerateBuffers buffers = allocateBuffers(request);
   Device device = request.table.device;
-  Stream& stream = streamFor(device);
   Backend& backend = backendFor(device);
-  // No outputs: nothing outside the task sees its buffers, so no later op waits for it by tensor.
-  stream.submit(kOp, {},
-                [&stream, &backend, request = std::move(request), buffers = std::move(buffers),
-                 sink = std::move(sink)] {
-                  // Like a read: a failure queued before (a poisoned stream, a failure the device
-                  // recorded) is this call's to report, and a failure of its own goes to the
-                  // caller, not to the stream.
-                  std::optional<Error> failure = stream.takePoison();
-                  try {
-                    std::optional<Error> recorded = backend.takeDeviceFailure();
-                    if (!failure) failure = std::move(recorded);
-                    if (!failure) runGeneration(request, buffers, backend, *sink);
-                  } catch (...) {
-                    if (!failure) failure = currentExceptionAsError(kOp);
-                  }
-                  sink->finish(std::move(failure));
-                });
+  // Like a read: a failure queued before (a poisoned stream, a failure the device recorded) is
+  // this call's to report, and a failure of its own goes to the caller, not to the stream.
+  complete(
+      device, kOp, kLongWork,
+      [&backend, request = std::move(request), buffers = std::move(buffers), sink] {
+        runGeneration(request, buffers, backend, *sink);
+      },
+      [sink](std::optional<Error> failure) { sink->finish(std::move(failure)); });
 }
 
 }  // namespace rk::ops

@@ -36,6 +36,13 @@ void requireSameShape(const std::string& op, NamedTensor a, NamedTensor b) {
   }
 }
 
+void requireShape(const std::string& op, NamedTensor arg, const Shape& expected, const char* what) {
+  if (arg.tensor.shape != expected) {
+    fail(Error::Code::Shape, op, ": ", arg.name, " must have shape ", shapeToString(expected), " (",
+         what, "), got ", shapeToString(arg.tensor.shape));
+  }
+}
+
 void requireRankAtLeast(const std::string& op, NamedTensor arg, size_t rank) {
   if (arg.tensor.rank() < rank) {
     fail(Error::Code::Shape, op, ": ", arg.name, " must have at least ", rank, " dim",

@@ -1,6 +1,7 @@
 // Helpers shared by the op files: argument checks with uniform messages, and queuing a kernel.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <string>
@@ -24,6 +25,8 @@ void requireSameDType(const std::string& op, NamedTensor a, NamedTensor b);
 void requireSameDevice(const std::string& op, std::initializer_list<NamedTensor> args);
 /** "<op>: grad [2, 3] and y [3, 2] must have the same shape" (RK_SHAPE). */
 void requireSameShape(const std::string& op, NamedTensor a, NamedTensor b);
+/** "<op>: h0 must have shape [2, 3, 4] ([layers, batch, hOut]), got [2, 3]" (RK_SHAPE). */
+void requireShape(const std::string& op, NamedTensor arg, const Shape& expected, const char* what);
 /** "<op>: a must have at least 2 dims, got [3]" (RK_SHAPE). */
 void requireRankAtLeast(const std::string& op, NamedTensor arg, size_t rank);
 
@@ -43,6 +46,8 @@ void launch(const std::string& op, const std::vector<const Tensor*>& outputs,
  * OpenMP threshold too, so an inline kernel stays on the JS thread alone.
  */
 inline constexpr int64_t kInlineWorkLimit = int64_t{1} << 15;
+/** The work of a task that must never run inline (long, or blocking). */
+inline constexpr int64_t kLongWork = INT64_MAX;
 
 /** Whether a kernel of `work` on `device` may run inline: small, and on a host backend. */
 bool inlineEligible(Device device, int64_t work);
@@ -53,18 +58,16 @@ bool inlineEligible(Device device, int64_t work);
  * stream's order and saves the worker's wake-up, which costs far more than a small kernel.
  */
 template <class Kernel>
-void launch(const std::string& op, std::initializer_list<const Tensor*> outputs, int64_t work,
-            Kernel kernel) {
-  Device device = (*outputs.begin())->device;
-  if (inlineEligible(device, work) && streamFor(device).runIfIdle(op.c_str(), kernel)) return;
-  launch(op, outputs, std::function<void()>(std::move(kernel)));
-}
-template <class Kernel>
 void launch(const std::string& op, const std::vector<const Tensor*>& outputs, int64_t work,
             Kernel kernel) {
   Device device = outputs.front()->device;
   if (inlineEligible(device, work) && streamFor(device).runIfIdle(op.c_str(), kernel)) return;
   launch(op, outputs, std::function<void()>(std::move(kernel)));
+}
+template <class Kernel>
+void launch(const std::string& op, std::initializer_list<const Tensor*> outputs, int64_t work,
+            Kernel kernel) {
+  launch(op, std::vector<const Tensor*>(outputs), work, std::move(kernel));
 }
 
 }  // namespace rk

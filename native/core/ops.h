@@ -128,6 +128,15 @@ RnnInputGrads rnnBackward(const RnnConfig& config, const RnnInputs& in,
 using Completion = std::function<void(std::optional<Error>)>;
 
 /**
+ * Runs `body` at its place in the stream, unless an earlier task failed (it poisoned the stream,
+ * or its device work recorded a failure): then `done` gets that failure. Errors of `body` itself
+ * go to `done` too; they do not poison the stream. `work` (elements copied; kLongWork for never)
+ * decides whether it may run inline; returns whether it did. Reads, syncs and generation use it.
+ */
+bool complete(Device device, const char* op, int64_t work, std::function<void()> body,
+              Completion done);
+
+/**
  * Queues a copy of t's elements (row-major) into `host`, which must stay valid until `done`
  * runs. If the stream is poisoned when the read's turn comes, `done` gets that error instead
  * (and the poison is cleared). A small read of an idle host stream runs at once: then `done` has

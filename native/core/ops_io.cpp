@@ -6,12 +6,8 @@
 
 namespace rk::ops {
 
-// Runs `body` at its place in the stream, unless an earlier task failed (it poisoned the stream,
-// or its device work recorded a failure): then `done` gets that failure. Errors of `body` itself
-// go to `done` too; they do not poison the stream. `work` (elements copied) decides whether it may
-// run inline; returns whether it did.
-static bool complete(Device device, const char* op, int64_t work, std::function<void()> body,
-                     Completion done) {
+bool complete(Device device, const char* op, int64_t work, std::function<void()> body,
+              Completion done) {
   Stream& stream = streamFor(device);
   Backend& backend = backendFor(device);
   auto task = [&stream, &backend, op, body = std::move(body), done = std::move(done)] {

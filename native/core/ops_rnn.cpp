@@ -13,13 +13,6 @@ namespace {
 // the entry point.
 constexpr const char* kRnn = "rnn";
 
-void requireShape(const char* op, NamedTensor arg, const Shape& expected, const char* what) {
-  if (arg.tensor.shape != expected) {
-    fail(Error::Code::Shape, op, ": ", arg.name, " must have shape ", shapeToString(expected), " (",
-         what, "), got ", shapeToString(arg.tensor.shape));
-  }
-}
-
 void requireFloat(const char* op, NamedTensor arg, const Tensor& x) {
   requireSameDevice(op, {{"x", x}, arg});
   requireDType(op, arg, DType::Float32);
