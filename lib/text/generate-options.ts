@@ -78,7 +78,7 @@ export function checkGenerateArgs(op: string, model: unknown, tokenizer: unknown
 }
 
 /** options.stop as a list (empty without one). */
-export function stopList(op: string, stop: unknown): string[] {
+function stopList(op: string, stop: unknown): string[] {
   const stops = stop === undefined ? [] : typeof stop === 'string' ? [stop] : stop;
   if (!Array.isArray(stops) || stops.some((s) => typeof s !== 'string' || s === '')) {
     throw new ArgumentError(`${op}: options.stop must be a non-empty string or an array of them, got ${describe(stop)}`);

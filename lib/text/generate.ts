@@ -5,7 +5,7 @@
 
 import type { Tokenizer } from '../data/tokenizers.js';
 import type { LanguageModel } from '../nn/language-model.js';
-import { checkGenerateArgs, stopList, type BatchGenerateOptions, type GenerateOptions } from './generate-options.js';
+import { checkGenerateArgs, type BatchGenerateOptions, type CheckedOptions, type GenerateOptions } from './generate-options.js';
 import { startGeneration } from './native-generation.js';
 
 export type { BatchGenerateOptions, GenerateOptions } from './generate-options.js';
@@ -43,15 +43,18 @@ export async function* generateTokens(
   tokenizer: Tokenizer,
   options: GenerateOptions | BatchGenerateOptions,
 ): AsyncGenerator<GeneratedToken> {
-  const op = 'generate';
-  const args = checkGenerateArgs(op, model, tokenizer, options);
+  yield* decode(model, tokenizer, checkGenerateArgs('generate', model, tokenizer, options));
+}
+
+/** generateTokens() from checked options. */
+async function* decode(model: LanguageModel, tokenizer: Tokenizer, args: CheckedOptions): AsyncGenerator<GeneratedToken> {
   if (args.maxTokens === 0) return;
   const vocab = model.embedding.numEmbeddings;
   const spaced = tokenizer.kind === 'word';
   const texts = args.prompts.map(() => '');
   const stopped = args.prompts.map(() => false);
   let running = args.prompts.length;
-  const run = startGeneration(op, model, args);
+  const run = startGeneration('generate', model, args);
   try {
     for (let batch = await run.next(); batch !== null; batch = await run.next()) {
       for (let i = 0; i < batch.ids.length; i++) {
@@ -81,12 +84,12 @@ export async function* generateTokens(
 export async function generate(model: LanguageModel, tokenizer: Tokenizer, options: GenerateOptions): Promise<string>;
 export async function generate(model: LanguageModel, tokenizer: Tokenizer, options: BatchGenerateOptions): Promise<string[]>;
 export async function generate(model: LanguageModel, tokenizer: Tokenizer, options: GenerateOptions | BatchGenerateOptions): Promise<string | string[]> {
-  const texts: string[] = [];
-  for await (const token of generateTokens(model, tokenizer, options)) texts[token.prompt] = (texts[token.prompt] ?? '') + token.text;
-  const stops = stopList('generate', options.stop);
-  const cut = (text = ''): string => {
-    const at = findStop(text, stops, 0);
+  const args = checkGenerateArgs('generate', model, tokenizer, options);
+  const texts = args.prompts.map(() => '');
+  for await (const token of decode(model, tokenizer, args)) texts[token.prompt] += token.text;
+  const cut = (text: string): string => {
+    const at = findStop(text, args.stops, 0);
     return at < 0 ? text : text.slice(0, at);
   };
-  return options.prompts === undefined ? cut(texts[0]) : options.prompts.map((_, i) => cut(texts[i]));
+  return options.prompts === undefined ? cut(texts[0]!) : texts.map(cut);
 }
