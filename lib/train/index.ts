@@ -5,14 +5,7 @@ export { predict, evaluate, type PredictOptions, type EvaluateOptions, type Eval
 export { fit, type FitOptions, type FitContext, type Callback, type EpochLog, type History, type LossFn, type OptimizerLike, type TrainableModule } from './fit.js';
 export { SequenceDataset, permutation, type Batch, type DataSource, type Example, type SequenceDatasetOptions } from './dataset.js';
 export type { ProgressMode } from './progress.js';
-export {
-  earlyStopping,
-  checkpoint,
-  resume,
-  lrSchedule,
-  type EarlyStoppingOptions,
-  type CheckpointOptions,
-  type Resumed,
-  type Monitor,
-  type Schedule,
-} from './callbacks.js';
+export { earlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
+export { checkpoint, resume, type CheckpointOptions, type Resumed } from './checkpoint.js';
+export { lrSchedule, type Schedule } from './lr-schedule.js';
+export type { Monitor } from './monitor.js';

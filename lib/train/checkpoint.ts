@@ -1,6 +1,5 @@
-// Ready callbacks for fit(): early stopping, checkpoints (every N epochs and/or the best by a
-// monitored value), and learning-rate schedules; plus resume(), which continues a run from a
-// checkpoint exactly (parameters, optimizer state, random generator, epoch).
+// checkpoint() saves a run every N epochs or steps, or its best epoch; resume() continues a run from
+// such a file exactly (parameters, optimizer state, random generator, epoch).
 
 import { checkInteger, checkOneOf, checkOptions } from '../args.js';
 import { describe } from '../dtype.js';
@@ -10,58 +9,7 @@ import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { getRandomState, setRandomState } from '../random.js';
 import type { Callback, EpochLog } from './fit.js';
-
-/** A value of an epoch's log to watch: 'loss', 'valLoss', or a metric ('accuracy', 'valAccuracy'). */
-export type Monitor = string;
-
-/** The monitored value of an epoch log (NaN when the log lacks it). */
-function monitored(log: EpochLog, monitor: Monitor): number {
-  if (monitor === 'loss') return log.loss;
-  if (monitor === 'valLoss') return log.valLoss ?? NaN;
-  if (monitor.startsWith('val') && monitor.length > 3) {
-    const name = monitor[3]!.toLowerCase() + monitor.slice(4);
-    return log.valMetrics?.[name] ?? NaN;
-  }
-  return log.metrics[monitor] ?? NaN;
-}
-
-export interface EarlyStoppingOptions {
-  monitor?: Monitor;
-  /** 'min' (default for losses) or 'max' (default for metrics). */
-  mode?: 'min' | 'max';
-  /** Stop after this many epochs without improvement (Keras' meaning; default 0: at the first). */
-  patience?: number;
-  /** The least change that counts as an improvement (default 0). */
-  minDelta?: number;
-}
-
-function defaultMode(monitor: Monitor): 'min' | 'max' {
-  return /loss$/i.test(monitor) ? 'min' : 'max';
-}
-
-/** Stops training once the monitored value has gone `patience` epochs (at least one) without improving. */
-export function earlyStopping(options: EarlyStoppingOptions = {}): Callback {
-  const op = 'earlyStopping';
-  const o = checkOptions(op, options, ['monitor', 'mode', 'patience', 'minDelta'] as const);
-  const monitor = typeof o.monitor === 'string' ? o.monitor : 'valLoss';
-  const mode = checkOneOf(op, 'options.mode', o.mode ?? defaultMode(monitor), ['min', 'max'] as const);
-  const patience = checkInteger(op, 'options.patience', o.patience ?? 0);
-  const minDelta = typeof o.minDelta === 'number' && o.minDelta >= 0 ? o.minDelta : 0;
-  let best = mode === 'min' ? Infinity : -Infinity;
-  let waited = 0;
-  return {
-    onEpochEnd(log, context) {
-      const value = monitored(log, monitor);
-      const better = mode === 'min' ? value < best - minDelta : value > best + minDelta;
-      if (better) {
-        best = value;
-        waited = 0;
-      } else if (++waited >= patience) {
-        context.stop(`${monitor} did not improve for ${waited} epoch${waited > 1 ? 's' : ''} (best ${best})`);
-      }
-    },
-  };
-}
+import { defaultMode, monitored, type Monitor } from './monitor.js';
 
 export interface CheckpointOptions {
   /** Save every N epochs (default 1). */
@@ -143,20 +91,4 @@ export async function resume(path: PathLike, model: Module, optimizer: Optimizer
   }
   setRandomState(random);
   return { initialEpoch: epoch + 1, log: metadata.log as EpochLog | null };
-}
-
-/** A learning-rate schedule with step(metric?) (every one in optim). */
-export interface Schedule {
-  step(metric?: number): void;
-}
-
-/** Steps a schedule after each epoch (or each step), feeding it the monitored value if it wants one. */
-export function lrSchedule(schedule: Schedule, options: { per?: 'epoch' | 'step'; monitor?: Monitor } = {}): Callback {
-  const o = checkOptions('lrSchedule', options, ['per', 'monitor'] as const);
-  const per = checkOneOf('lrSchedule', 'options.per', o.per ?? 'epoch', ['epoch', 'step'] as const);
-  if (typeof schedule?.step !== 'function') throw new ArgumentError('lrSchedule: schedule must have step()');
-  const monitor = typeof o.monitor === 'string' ? o.monitor : undefined;
-  return per === 'epoch'
-    ? { onEpochEnd: (log) => schedule.step(monitor === undefined ? undefined : monitored(log, monitor)) }
-    : { onStepEnd: () => schedule.step() };
 }
