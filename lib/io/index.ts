@@ -15,4 +15,5 @@ export {
   type LoadTensorsOptions,
   type StateSource,
   type StateTarget,
+  type OptimizerState,
 } from './files.js';
