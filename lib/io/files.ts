@@ -209,7 +209,20 @@ export async function save(path: PathLike, options: SaveOptions): Promise<void> 
  * the model as it was (and the optimizer too, unless its own loadStateDict() throws midway).
  */
 export async function load(path: PathLike, options: LoadOptions = {}): Promise<Loaded> {
-  const op = 'io.load';
+  return loadChecked('io.load', path, options, () => {});
+}
+
+/**
+ * Internal (train.resume): load() with `check`, which sees the parsed metadata after the file and
+ * the model's fit are checked and before the optimizer or the model change; what it throws ends
+ * the load with nothing loaded.
+ */
+export async function loadChecked(
+  op: string,
+  path: PathLike,
+  options: LoadOptions,
+  check: (metadata: Record<string, unknown>, file: string) => void,
+): Promise<Loaded> {
   const file = toPath(op, path);
   const opts = checkOptions(op, options, LOAD_OPTIONS);
   const model = opts.model;
@@ -238,6 +251,7 @@ export async function load(path: PathLike, options: LoadOptions = {}): Promise<L
       forModel = checkFit(op, file, model, rest, strict);
       for (const [name] of forModel) given.add(name);
     }
+    check(metadata, file);
     if (optimizer !== undefined) {
       const state = optimizerState(op, file, optim, decoded.metadata[PARAM_GROUPS_KEY]);
       try {

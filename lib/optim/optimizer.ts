@@ -111,11 +111,18 @@ export abstract class Optimizer<O extends GroupOptions = GroupOptions> {
     this.#steps = this.params.map(() => 0);
   }
 
-  /** paramGroups[g]: params, lr with a checked setter, the other hyperparameters as getters. */
+  /** paramGroups[g]: params, lr with a checked setter, the other hyperparameters read-only. */
   #viewOf(group: Group<O>, g: number): ParamGroup<O> {
     const view = { params: group.params } as { params: readonly Parameter[] };
     for (const key of this.#known.filter((k) => k !== 'lr')) {
-      Object.defineProperty(view, key, { enumerable: true, get: () => group.options[key] });
+      Object.defineProperty(view, key, {
+        enumerable: true,
+        get: () => group.options[key],
+        set: () => {
+          // The state a parameter keeps depends on them (momentum buffers, ...): only lr changes in flight.
+          throw new ArgumentError(`${this.name}.paramGroups[${g}].${key} is read-only (only lr changes during training); make a new optimizer for other values`);
+        },
+      });
     }
     Object.defineProperty(view, 'lr', {
       enumerable: true,

@@ -204,7 +204,7 @@ export interface AdagradOptions {
   /** lr / (1 + (t-1) * lrDecay) at step t (0). */
   lrDecay?: number;
   weightDecay?: number;
-  /** The accumulator's starting value (0). */
+  /** The accumulator's starting value (0); the constructor's only, for every group (as torch uses it). */
   initialAccumulatorValue?: number;
   /** Default 1e-10. */
   eps?: number;
@@ -217,6 +217,11 @@ export type AdagradGroup = Required<AdagradOptions>;
 const ADAGRAD_OPTIONS = ['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps', 'maximize'] as const;
 
 function adagradGroup(op: string, arg: ArgOf, o: Given): AdagradGroup {
+  const initial = arg('initialAccumulatorValue');
+  if (initial.startsWith('params[')) {
+    // torch fills every accumulator at construction from the constructor's value, whatever a group says.
+    throw new ArgumentError(`${op}: ${initial} cannot be set per group (as in torch, it is the constructor's, for every group); pass it in options`);
+  }
   return {
     lr: checkLr(op, arg('lr'), o.lr ?? 1e-2),
     lrDecay: checkRange(op, arg('lrDecay'), o.lrDecay ?? 0, 0),

@@ -20,7 +20,8 @@ export type ParamGroupSpec<O> = { params: Iterable<Parameter> } & Partial<O>;
 
 /**
  * A live parameter group (optimizer.paramGroups[g]): its parameters, its learning rate (set it to
- * change the next steps of this group; schedules do) and its other hyperparameters (read-only).
+ * change the next steps of this group; schedules do) and its other hyperparameters (read-only:
+ * setting one is an ArgumentError).
  */
 export type ParamGroup<O extends GroupOptions> = { readonly params: readonly Parameter[]; lr: number } & Readonly<Omit<O, 'lr'>>;
 

@@ -6,6 +6,6 @@ export { fit, type FitOptions, type FitContext, type Callback, type EpochLog, ty
 export { SequenceDataset, permutation, type Batch, type DataSource, type Example, type SequenceDatasetOptions } from './dataset.js';
 export type { ProgressMode } from './progress.js';
 export { earlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
-export { checkpoint, resume, type CheckpointOptions, type Resumed } from './checkpoint.js';
+export { checkpoint, resume, type CheckpointOptions, type Resumed, type RunState } from './checkpoint.js';
 export { lrSchedule, type Schedule } from './lr-schedule.js';
 export type { Monitor } from './monitor.js';
