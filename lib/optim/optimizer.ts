@@ -57,12 +57,11 @@ export interface OptimizerStateDict {
   paramGroups: ParamGroupState[];
 }
 
-/** A group's parameters, their indices in optimizer.params, and its hyperparameters (mutable here only). */
+/** A group's parameters, their indices in optimizer.params, and its hyperparameters (replaced here only). */
 interface Group<O extends GroupOptions> {
   readonly params: readonly Parameter[];
   readonly indices: readonly number[];
   options: O;
-  readonly view: ParamGroup<O>;
 }
 
 export abstract class Optimizer<O extends GroupOptions = GroupOptions> {
@@ -102,11 +101,10 @@ export abstract class Optimizer<O extends GroupOptions = GroupOptions> {
         this.#groupOf.push(gi);
         return all.push(p) - 1;
       });
-      const group: Group<O> = { params: Object.freeze([...g.params]), indices, options: resolve(name, g.arg, g.options), view: null! };
-      return Object.assign(group, { view: this.#viewOf(group, gi) });
+      return { params: Object.freeze([...g.params]), indices, options: resolve(name, g.arg, g.options) };
     });
     this.params = Object.freeze(all);
-    this.paramGroups = Object.freeze(this.#groups.map((g) => g.view));
+    this.paramGroups = Object.freeze(this.#groups.map((g, gi) => this.#viewOf(g, gi)));
     this.#state = this.params.map(() => null);
     this.#steps = this.params.map(() => 0);
   }
@@ -329,9 +327,9 @@ export abstract class Optimizer<O extends GroupOptions = GroupOptions> {
       const s = saved[g] as Record<string, unknown> | null;
       if (typeof s !== 'object' || s === null) throw new CheckpointError(`${op}: paramGroups[${g}] must be an object, got ${describe(s)}`);
       const indices = s.params;
-      if (!Array.isArray(indices) || indices.join() !== group.indices.join()) {
+      if (!Array.isArray(indices) || indices.length !== group.indices.length || indices.some((v, k) => v !== group.indices[k])) {
         throw new CheckpointError(
-          `${op}: paramGroups[${g}] holds parameters [${Array.isArray(indices) ? indices.join(', ') : describe(indices)}] in the state, [${group.indices.join(', ')}] in this optimizer`,
+          `${op}: paramGroups[${g}] holds parameters [${Array.isArray(indices) ? indices.map((v) => describe(v)).join(', ') : describe(indices)}] in the state, [${group.indices.join(', ')}] in this optimizer`,
         );
       }
       const keys = Object.keys(s).filter((k) => k !== 'params');
