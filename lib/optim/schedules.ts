@@ -18,8 +18,7 @@ export type ScheduleState = Record<string, number | number[] | null>;
 
 export abstract class LRSchedule {
   readonly optimizer: Optimizer;
-  /** Each group's lr when the schedule was made (torch's base_lrs). */
-  baseLrs: readonly number[];
+  #baseLrs: readonly number[];
   /** step() calls so far. */
   lastEpoch = 0;
   protected readonly name: string;
@@ -30,7 +29,12 @@ export abstract class LRSchedule {
     }
     this.name = name;
     this.optimizer = optimizer;
-    this.baseLrs = Object.freeze(optimizer.paramGroups.map((g) => g.lr));
+    this.#baseLrs = Object.freeze(optimizer.paramGroups.map((g) => g.lr));
+  }
+
+  /** Each group's lr when the schedule was made (torch's base_lrs; loadStateDict() restores them). */
+  get baseLrs(): readonly number[] {
+    return this.#baseLrs;
   }
 
   /** The first group's initial lr (baseLrs[0]). */
@@ -92,7 +96,7 @@ export abstract class LRSchedule {
     const lrs = lrList('lrs');
     const baseLrs = lrList('baseLrs');
     this.lastEpoch = lastEpoch;
-    this.baseLrs = Object.freeze(baseLrs);
+    this.#baseLrs = Object.freeze(baseLrs);
     this.optimizer.paramGroups.forEach((g, i) => (g.lr = lrs[i]!));
     this.loadExtra(state as Record<string, number>);
   }

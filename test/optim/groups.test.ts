@@ -157,6 +157,13 @@ describe('paramGroups', () => {
     expect(plateauOpt.paramGroups.map((g) => g.lr)).toEqual([0.5, 0.0008]);
     plateau.step(3);
     expect(plateauOpt.paramGroups.map((g) => g.lr)).toEqual([0.25, 0.0008]);
+    // Through JSON (as checkpoints store it), best = Infinity of a fresh schedule becomes null and loads back.
+    const freshPlateau = new rk.optim.ReduceLROnPlateau(plateauOpt, { patience: 0, factor: 0.5, minLr: 0.0008 });
+    const json = JSON.parse(JSON.stringify(freshPlateau.stateDict())) as rk.optim.ScheduleState;
+    expect(json.best).toBeNull();
+    plateau.loadStateDict(json);
+    expect(plateau.best).toBe(Infinity);
+    expect(plateau.lastEpoch).toBe(0);
 
     // The state holds every group's lr, and loading it needs as many groups.
     const state = cosine.stateDict();
