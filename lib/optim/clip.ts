@@ -36,8 +36,8 @@ function firstDevice(params: Iterable<Parameter> | Parameter): Device {
  * one vector) is at most maxNorm, as torch.nn.utils.clip_grad_norm_: each is multiplied by
  * min(1, maxNorm / (totalNorm + 1e-6)). Returns the total norm before clipping, a float32 tensor
  * of shape [] computed on the device (call .item() to read it). Parameters without a gradient and
- * frozen ones (requiresGrad false) are ignored; with none at all the norm is 0. normType: a number > 0, or Infinity (max |g|).
- * maxNorm = Infinity only measures the norm.
+ * frozen ones (requiresGrad false) are ignored; with none at all the norm is 0. normType: a number
+ * > 0, or Infinity (max |g|). maxNorm = Infinity only measures the norm.
  */
 export function clipGradNorm(params: Iterable<Parameter> | Parameter, maxNorm: number, normType = 2): Tensor<'float32'> {
   const op = 'clipGradNorm';
