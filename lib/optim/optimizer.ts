@@ -241,11 +241,27 @@ export abstract class Optimizer<O extends GroupOptions = GroupOptions> {
       });
       state[`${i}.step`] = tensor(Int32Array.of(this.#steps[i]!), { shape: [] });
     });
-    const paramGroups = this.#groups.map((g) => {
+    return { state, paramGroups: this.#groupStates() };
+  }
+
+  /** Each group's hyperparameters and parameter indices, as stateDict() reports them. */
+  #groupStates(): ParamGroupState[] {
+    return this.#groups.map((g) => {
       const options = Object.fromEntries(Object.entries(g.options).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]));
       return { ...options, params: [...g.indices] } as ParamGroupState;
     });
-    return { state, paramGroups };
+  }
+
+  /**
+   * A state written before parameter groups existed (rnnkit 0.1 checkpoints: a flat dict of
+   * `state.<i>.<name>` tensors) as { state, paramGroups }, for an optimizer with one group (the
+   * only layout such a file can describe); anything else is returned as it is.
+   */
+  #upgraded(state: unknown): unknown {
+    if (typeof state !== 'object' || state === null || 'paramGroups' in state || this.#groups.length !== 1) return state;
+    const entries = Object.entries(state);
+    if (!entries.every(([key, value]) => key.startsWith('state.') && value instanceof Tensor)) return state;
+    return { state: Object.fromEntries(entries.map(([key, value]) => [key.slice('state.'.length), value])), paramGroups: this.#groupStates() };
   }
 
   /**
@@ -258,7 +274,7 @@ export abstract class Optimizer<O extends GroupOptions = GroupOptions> {
   loadStateDict(state: OptimizerStateDict): void {
     const op = `${this.name}.loadStateDict`;
     this.#checkLive('loadStateDict');
-    const given = state as Partial<OptimizerStateDict> | null;
+    const given = this.#upgraded(state) as Partial<OptimizerStateDict> | null;
     if (typeof given !== 'object' || given === null || typeof given.state !== 'object' || given.state === null || !Array.isArray(given.paramGroups)) {
       throw new CheckpointError(`${op}: state must be { state, paramGroups } as stateDict() returns it, got ${describe(state)}`);
     }
