@@ -29,7 +29,7 @@ function eventFileName(now: number): string {
 }
 
 /** An epoch's scalars: train/loss, train/<metric>, val/loss, val/<metric>, lr. */
-export function epochScalars(log: EpochLog): Scalar[] {
+function epochScalars(log: EpochLog): Scalar[] {
   const scalars: Scalar[] = [{ tag: 'train/loss', value: log.loss }];
   for (const [name, value] of Object.entries(log.metrics)) scalars.push({ tag: `train/${name}`, value });
   if (log.valLoss !== undefined) scalars.push({ tag: 'val/loss', value: log.valLoss });

@@ -24,9 +24,9 @@ const fixture = JSON.parse(readFileSync(new URL('tensorboard_events.json', fixtu
   events: FixtureEvent[];
   maskedCrc32c: { text: string; masked: number }[];
 };
-const fixtureEvents: TfEvent[] = fixture.events.map((e) => ({
+const fixtureEvents: TfEvent[] = fixture.events.map(({ scalars, ...e }) => ({
   ...e,
-  ...(e.scalars ? { scalars: e.scalars.map((s) => ({ tag: s.tag, value: s.value ?? NaN })) } : {}),
+  ...(scalars ? { scalars: scalars.map((s) => ({ tag: s.tag, value: s.value ?? NaN })) } : {}),
 }));
 
 const bytes = (values: number[]): Uint8Array => Uint8Array.from(values);

@@ -5,6 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArgumentError } from '../../errors.js';
+import type { EpochLog } from '../../train/fit.js';
 import { readHistory } from '../../train/history-log.js';
 import { requireFlag, UsageError } from '../argv.js';
 import type { Command } from '../main.js';
@@ -32,7 +33,7 @@ export const command: Command<typeof FLAGS> = {
     if (!existsSync(history) || !statSync(history).isFile()) {
       throw new UsageError(`--run ${dir} has no ${HISTORY_FILE} (expected ${history}, as 'rnnkit train --out ${dir}' writes it)`);
     }
-    let epochs;
+    let epochs: EpochLog[];
     try {
       epochs = await readHistory(history);
     } catch (err) {
