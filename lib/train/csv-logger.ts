@@ -1,4 +1,4 @@
-// csvLogger(): fit()'s epochs as CSV rows, with Keras CSVLogger's columns, and optionally the loss
+// csvLogger(): fit()'s epochs as CSV rows, with Keras CSVLogger's column names, and optionally the loss
 // of every N-th step in a second file. Each row is appended and synced as it is made (see
 // io/log-file.ts), so the file is complete up to the last finished epoch even after a crash.
 
@@ -74,9 +74,10 @@ class CsvFile {
 }
 
 /**
- * A fit() callback that appends one row per epoch to a CSV file, with Keras' CSVLogger columns:
- * epoch (from 0), loss, each metric, val_loss and val_<metric> (with validation data), lr,
- * seconds, tokens_per_second. A missing value is an empty field; NaN is `nan`.
+ * A fit() callback that appends one row per epoch to a CSV file, with Keras' CSVLogger column
+ * names, in this order (Keras sorts them): epoch (from 0), loss, each metric, val_loss and
+ * val_<metric> (with validation data), lr, seconds, tokens_per_second. A missing value is an empty
+ * field; NaN is `nan`.
  */
 export function csvLogger(path: string, options: CsvLoggerOptions = {}): Callback {
   const op = 'csvLogger';
