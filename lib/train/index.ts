@@ -9,3 +9,7 @@ export { earlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
 export { checkpoint, resume, type CheckpointOptions, type Resumed, type RunState } from './checkpoint.js';
 export { lrSchedule, type Schedule } from './lr-schedule.js';
 export type { Monitor } from './monitor.js';
+export { csvLogger, type CsvLoggerOptions } from './csv-logger.js';
+export { tensorBoard, readEvents, type TensorBoardOptions, type TfEvent, type Scalar } from './tensorboard.js';
+export { historyLog, readHistory, type HistoryLogOptions } from './history-log.js';
+export { curvesSvg } from './curves.js';
