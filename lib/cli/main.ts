@@ -11,6 +11,8 @@ export interface Command<F extends FlagSpecs = FlagSpecs> {
   usage: string;
   description: string;
   flags: F;
+  /** The flag a bare argument gives (`rnnkit plot DIR`), if any. */
+  positional?: string;
   run(flags: Flags<F>): Promise<void>;
 }
 
@@ -67,7 +69,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const prefix = `rnnkit ${name}`;
   try {
     const { command } = await entry.load();
-    const parsed = parseArgs(rest, command.flags);
+    const parsed = parseArgs(rest, command.flags, command.positional);
     if (parsed.help) {
       process.stdout.write(renderHelp(command.usage, command.description, command.flags));
       return 0;

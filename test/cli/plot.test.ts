@@ -44,7 +44,7 @@ describe('rnnkit train logs and rnnkit plot', () => {
   it('plot redraws the same curves.svg, or writes --out', async () => {
     const svg = readFileSync(join(dir, 'run', 'curves.svg'), 'utf8');
     rmSync(join(dir, 'run', 'curves.svg'));
-    const r = await rnnkit(['plot', '--run', 'run'], { cwd: dir });
+    const r = await rnnkit(['plot', 'run'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('wrote run/curves.svg (3 epochs)\n');
     expect(readFileSync(join(dir, 'run', 'curves.svg'), 'utf8')).toBe(svg);
@@ -54,7 +54,9 @@ describe('rnnkit train logs and rnnkit plot', () => {
   });
 
   it('a missing, empty or broken history is a usage error naming the file and line', async () => {
-    expectUsage(await rnnkit(['plot'], { cwd: dir }), '--run is required');
+    expectUsage(await rnnkit(['plot'], { cwd: dir }), "RUN_DIR is required: the folder of a run ('rnnkit plot RUN_DIR', or --run DIR)");
+    expectUsage(await rnnkit(['plot', 'run', '--run', 'run'], { cwd: dir }), '--run is given twice');
+    expectUsage(await rnnkit(['plot', 'run', 'other'], { cwd: dir }), "unexpected argument 'other' (--run is already given)");
     expectUsage(
       await rnnkit(['plot', '--run', 'nowhere'], { cwd: dir }),
       "--run nowhere has no history.jsonl (expected nowhere/history.jsonl, as 'rnnkit train --out nowhere' writes it)",
