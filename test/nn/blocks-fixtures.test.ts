@@ -12,7 +12,7 @@ import { values, type Encoded } from '../rnn-fixtures.js';
 interface NnCase {
   name: string;
   kind: 'layer_norm' | 'conv1d' | 'mha' | 'attention_pooling';
-  config: Record<string, unknown>;
+  config: Config;
   params: Record<string, Encoded>;
   inputs: Record<string, Encoded>;
   output: Encoded;
@@ -27,11 +27,37 @@ const decode = (e: Encoded, requiresGrad = false) => rk.tensor(values(e), { shap
 const read = (t: rk.Tensor): number[] => Array.from(t.dataSync());
 
 type Layer = rk.nn.LayerNorm | rk.nn.Conv1d | rk.nn.AttentionPooling | rk.nn.MultiheadAttention;
-type Config = Record<string, never>;
+/** The union of the cases' config fields (each kind uses its own). */
+interface Config {
+  normalizedShape: number[];
+  eps: number;
+  elementwiseAffine: boolean;
+  bias: boolean;
+  inChannels: number;
+  outChannels: number;
+  kernelSize: number;
+  stride: number;
+  padding: number | 'same' | 'valid';
+  dilation: number;
+  groups: number;
+  inputSize: number;
+  hiddenSize: number;
+  lengths: number[] | null;
+  embedDim: number;
+  numHeads: number;
+  batchFirst: boolean;
+  kdim: number | null;
+  vdim: number | null;
+  L: number;
+  S: number;
+  attnMask: 'causal' | 'float3d' | null;
+  needWeights: boolean;
+  averageAttnWeights: boolean;
+}
 
 /** The rnnkit layer of a case's config. */
 function build(c: NnCase): Layer {
-  const k = c.config as Config;
+  const k = c.config;
   if (c.kind === 'layer_norm') return new rk.nn.LayerNorm(k.normalizedShape, { eps: k.eps, elementwiseAffine: k.elementwiseAffine, bias: k.bias });
   if (c.kind === 'conv1d') {
     return new rk.nn.Conv1d(k.inChannels, k.outChannels, k.kernelSize, {
@@ -39,20 +65,19 @@ function build(c: NnCase): Layer {
     });
   }
   if (c.kind === 'attention_pooling') return new rk.nn.AttentionPooling(k.inputSize, { hiddenSize: k.hiddenSize });
-  return new rk.nn.MultiheadAttention(k.embedDim, k.numHeads, { bias: k.bias, batchFirst: k.batchFirst, ...(k.kdim ? { kdim: k.kdim, vdim: k.vdim } : {}) });
+  return new rk.nn.MultiheadAttention(k.embedDim, k.numHeads, { bias: k.bias, batchFirst: k.batchFirst, ...(k.kdim !== null && k.vdim !== null ? { kdim: k.kdim, vdim: k.vdim } : {}) });
 }
 
 /** The layer on the case's inputs: its output and attention weights (null where it has none). */
 function apply(c: NnCase, layer: Layer, inputs: Record<string, rk.Tensor<'float32'>>): { output: rk.Tensor<'float32'>; weights: rk.Tensor<'float32'> | null } {
-  const k = c.config as Config;
+  const k = c.config;
   if (layer instanceof rk.nn.LayerNorm || layer instanceof rk.nn.Conv1d) return { output: layer.forward(inputs.x!), weights: null };
-  if (layer instanceof rk.nn.AttentionPooling) return layer.attend(inputs.x!, { lengths: k.lengths });
+  if (layer instanceof rk.nn.AttentionPooling) return layer.attend(inputs.x!, k.lengths === null ? {} : { lengths: k.lengths });
   const q = inputs.query!;
   const options: rk.nn.MultiheadAttentionForwardOptions = { needWeights: k.needWeights, averageAttnWeights: k.averageAttnWeights };
   if (k.lengths) options.lengths = k.lengths;
   if (k.attnMask === 'causal') {
-    const L = k.L as number;
-    const S = k.S as number;
+    const { L, S } = k;
     // PyTorch's triu(ones, 1) as int32: 1 (masked) above the diagonal.
     options.attnMask = rk.tensor(Int32Array.from({ length: L * S }, (_, i) => Number(i % S > Math.floor(i / S))), { shape: [L, S] });
   } else if (k.attnMask === 'float3d') {
