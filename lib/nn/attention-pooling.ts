@@ -65,7 +65,7 @@ export class AttentionPooling extends Module {
     const op = 'nn.AttentionPooling.forward';
     const o = checkOptions(op, options, ['lengths'] as const);
     const layout = this.batchFirst ? 'batch, time' : 'time, batch';
-    checkFloatTensor(op, 'x', x, [3], `[${layout}, inputSize = ${this.inputSize}]`);
+    checkFloatTensor(op, 'x', x, { ranks: [3], expected: `[${layout}, inputSize = ${this.inputSize}]` });
     if (x.shape[2] !== this.inputSize) {
       throw new ShapeError(`${op}: x has shape [${x.shape.join(', ')}], expected [${layout}, ${this.inputSize}]`);
     }

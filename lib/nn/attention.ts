@@ -134,18 +134,18 @@ export class MultiheadAttention extends Module {
     const o = checkOptions(op, options, FORWARD_OPTIONS);
     const E = this.embedDim;
     const layout = this.batchFirst ? 'batch, seq' : 'seq, batch';
-    checkFloatTensor(op, 'query', query, [2, 3], `[${layout}, embedDim = ${E}] or unbatched [seq, ${E}]`);
+    checkFloatTensor(op, 'query', query, { ranks: [2, 3], expected: `[${layout}, embedDim = ${E}] or unbatched [seq, ${E}]` });
     const batched = query.rank === 3;
-    const expect = (arg: string, t: unknown, features: number): Tensor<'float32'> => {
-      const x = checkFloatTensor(op, arg, t, [query.rank], batched ? `[${layout}, ${features}] (rank 3, as query)` : `[seq, ${features}] (rank 2, as query)`);
+    const checkInput = (arg: string, t: unknown, features: number): void => {
+      const expected = batched ? `[${layout}, ${features}] (rank 3, as query)` : `[seq, ${features}] (rank 2, as query)`;
+      const x = checkFloatTensor(op, arg, t, { ranks: [query.rank], expected });
       if (x.shape[x.rank - 1] !== features) {
         throw new ShapeError(`${op}: ${arg} has shape [${x.shape.join(', ')}], expected ${features} features on its last axis`);
       }
-      return x;
     };
-    expect('query', query, E);
-    expect('key', key, this.kdim);
-    expect('value', value, this.vdim);
+    checkInput('query', query, E);
+    checkInput('key', key, this.kdim);
+    checkInput('value', value, this.vdim);
     checkSameDevice(op, [['query', query], ['key', key], ['value', value], ['the layer weights', this.outProj.weight]]);
     // Everything below works batch first: [B, L, E].
     const toBatchFirst = (x: Tensor<'float32'>): Tensor<'float32'> =>
@@ -172,13 +172,14 @@ export class MultiheadAttention extends Module {
       if (lengths !== null) biases.push(lengthsBias(lengths, S, query.device).reshape([B, 1, 1, S]));
       if (o.keyPaddingMask !== undefined) {
         const mask = maskBias(op, 'options.keyPaddingMask', o.keyPaddingMask, [batched ? [B, S] : [S]]);
+        checkSameDevice(op, [['query', query], ['options.keyPaddingMask', mask]]);
         biases.push(mask.reshape([B, 1, 1, S]));
       }
       if (o.attnMask !== undefined) {
         const mask = maskBias(op, 'options.attnMask', o.attnMask, [[L, S], [B * h, L, S]]);
+        checkSameDevice(op, [['query', query], ['options.attnMask', mask]]);
         biases.push(mask.rank === 2 ? mask : mask.reshape([B, h, L, S]));
       }
-      checkSameDevice(op, [['query', query], ...biases.map((b, i) => [`mask ${i}`, b] as const)]);
 
       const heads = (x: Tensor<'float32'>, which: number, n: number): Tensor<'float32'> => {
         const y = this.#project(toBatchFirst(x), which);

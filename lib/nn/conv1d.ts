@@ -94,7 +94,7 @@ export class Conv1d extends Module {
   /** x [N, inChannels, L] → [N, outChannels, Lout]; unbatched [inChannels, L] → [outChannels, Lout]. */
   forward(x: Tensor<'float32'>): Tensor<'float32'> {
     const op = 'nn.Conv1d.forward';
-    checkFloatTensor(op, 'x', x, [2, 3], `[batch, inChannels = ${this.inChannels}, length] or [inChannels, length]`);
+    checkFloatTensor(op, 'x', x, { ranks: [2, 3], expected: `[batch, inChannels = ${this.inChannels}, length] or [inChannels, length]` });
     const channels = x.shape[x.rank - 2]!;
     const length = x.shape[x.rank - 1]!;
     if (channels !== this.inChannels) {

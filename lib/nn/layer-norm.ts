@@ -50,7 +50,7 @@ export class LayerNorm extends Module {
   forward(x: Tensor<'float32'>): Tensor<'float32'> {
     const op = 'nn.LayerNorm.forward';
     const k = this.normalizedShape.length;
-    checkFloatTensor(op, 'x', x, null, '');
+    checkFloatTensor(op, 'x', x);
     if (x.rank < k || x.shape.slice(x.rank - k).join() !== this.normalizedShape.join()) {
       throw new ShapeError(`${op}: x has shape [${x.shape.join(', ')}], expected [..., ${this.normalizedShape.join(', ')}]`);
     }
