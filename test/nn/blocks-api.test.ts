@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import * as rk from '../../lib/index.js';
-import { expectClose, uniform } from '../helpers.js';
+import { expectClose, settledMemory, uniform } from '../helpers.js';
 
 const read = (t: rk.Tensor): number[] => Array.from(t.dataSync());
 
@@ -249,5 +249,43 @@ describe('bad input gets typed errors naming the argument', () => {
     expect(() => pool.forward(rk.ones([2, 3, 4]), { lengths: [3, 4] })).toThrow(/options.lengths\[1\] must be in 1..3/);
     expect(() => pool.forward(rk.ones([2, 3, 4]), { lengths: 'all' as unknown as number[] })).toThrow(/options.lengths must be an Int32Array or an array of integers/);
     expect(() => pool.forward(rk.ones([2, 3, 4]), { lengths: [1.5, 2] })).toThrow(/options.lengths\[0\] must be a finite integer/);
+  });
+});
+
+describe('memory', () => {
+  it('forward and backward of every layer, and a rejected mask, leave nothing behind but gradients', async () => {
+    rk.seed(8);
+    const layers = {
+      ln: new rk.nn.LayerNorm(4),
+      conv: new rk.nn.Conv1d(5, 4, 3, { stride: 2, padding: 1 }),
+      mha: new rk.nn.MultiheadAttention(4, 2, { dropout: 0.1 }),
+      pool: new rk.nn.AttentionPooling(4),
+    };
+    const x = rk.tensor(uniform(2 * 5 * 4, 9), { shape: [2, 5, 4], requiresGrad: true });
+    const clear = () => {
+      for (const t of [x, ...Object.values(layers).flatMap((m) => m.parameters())]) {
+        t.grad?.dispose();
+        t.grad = null;
+      }
+    };
+    const step = () =>
+      rk.tidy(() => {
+        const mask = rk.tensor(new Int32Array([0, 0, 0, 1, 1, 0, 0, 0, 0, 0]), { shape: [2, 5] });
+        const parts = [
+          layers.ln.forward(x),
+          layers.conv.forward(x),
+          layers.mha.forward(x, x, x, { keyPaddingMask: mask, attnMask: rk.zeros([5, 5]) }).output,
+          layers.pool.forward(x, { lengths: [5, 3] }),
+        ];
+        rk.sum(rk.concat(parts.map((p) => p.reshape([-1])))).backward();
+      });
+    step();
+    clear();
+    const before = await settledMemory();
+    step();
+    clear();
+    expect(() => rk.tidy(() => layers.mha.forward(x, x, x, { keyPaddingMask: rk.tensor(new Int32Array(10).fill(3), { shape: [2, 5] }) }))).toThrow(rk.ArgumentError);
+    const after = await settledMemory();
+    expect({ tensors: after.tensors, bytes: after.bytes }).toEqual({ tensors: before.tensors, bytes: before.bytes });
   });
 });
