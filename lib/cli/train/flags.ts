@@ -17,7 +17,7 @@ export const TRAIN_FLAGS = {
   hidden: { type: 'integer', min: 1, description: 'hidden units per layer and direction (default: classify 128, lm 256, demo 48)' },
   embedding: { type: 'integer', min: 1, description: 'embedding size (default: classify 128, lm 64, demo 16)' },
   bidirectional: { type: 'boolean', description: 'read the texts in both directions (classify; the demo always does)' },
-  pooling: { type: 'string', choices: ['last', 'mean', 'max'], description: "a classifier's pooling over time (default last)" },
+  pooling: { type: 'string', choices: ['last', 'mean', 'max', 'attention'], description: "a classifier's pooling over time (default last)" },
   dropout: { type: 'number', min: 0, max: 0.99, description: 'dropout between stacked layers (default 0)' },
   epochs: { type: 'integer', min: 1, description: `passes over the data (default: classify 5, lm 10, demo ${DEFAULT_TASK.epochs})` },
   batch: { type: 'integer', min: 1, description: `examples per batch (default 32)` },
