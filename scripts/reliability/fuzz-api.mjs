@@ -161,13 +161,17 @@ function arbitraries(fc) {
       options: options({ maxTokens: fc.oneof(small, number), temperature: number, topK: fc.oneof(small, number), topP: number, seed: number, stop: fc.oneof(fc.constantFrom('a', ''), junk), extra: bool }) }),
     call('inference', { fn: fc.constantFrom('predict', 'evaluate'), classes: small, data: fc.oneof(fc.constantFrom('source', 'lists', 'empty', 'ragged'), junk),
       options: options({ batchSize: small, epoch: small, metrics: fc.oneof(fc.constant('accuracy'), junk), loss: fc.oneof(fc.constant('ce'), junk) }) }),
-    call('layer', { fn: fc.constantFrom('Linear', 'Embedding', 'Dropout', 'Sequential', 'SequenceClassifier', 'LanguageModel'), a: small, b: small, c: number,
+    call('layer', { fn: fc.constantFrom('Linear', 'Embedding', 'Dropout', 'Sequential', 'SequenceClassifier', 'LanguageModel', 'LayerNorm', 'Conv1d', 'MultiheadAttention',
+      'AttentionPooling', 'RecurrentSequential'), a: small, b: small, c: number,
       x: fc.oneof({ weight: 3, arbitrary: fitting }, { weight: 1, arbitrary: tensorArg }), lengths: fc.option(lengths), opt: bool }),
     fc.constantFrom('SGD', 'Adam', 'AdamW', 'RMSprop', 'Adagrad').chain((fn) => call('optim', {
       fn: fc.constant(fn),
-      params: fc.oneof({ weight: 10, arbitrary: fc.array(param, { minLength: 1, maxLength: 3 }) }, { weight: 2, arbitrary: fc.array(tensorArg, { maxLength: 3 }) }, { weight: 1, arbitrary: junk }),
+      params: fc.oneof({ weight: 10, arbitrary: fc.array(param, { minLength: 1, maxLength: 3 }) }, { weight: 2, arbitrary: fc.array(tensorArg, { maxLength: 3 }) }, { weight: 1, arbitrary: junk },
+        // Parameter groups: overrides per group (typos and junk too), a parameter maybe in two groups.
+        { weight: 4, arbitrary: fc.array(fc.oneof({ weight: 12, arbitrary: fc.record({ params: fc.oneof({ weight: 8, arbitrary: fc.array(param, { maxLength: 2 }) }, { weight: 1, arbitrary: junk }),
+          lr: hyper, weightDecay: hyper, typoOption: hyper }, { requiredKeys: ['params'] }) }, { weight: 1, arbitrary: junk }), { minLength: 1, maxLength: 3 }) }),
       options: fc.oneof({ weight: 20, arbitrary: fc.record(OPTIM_OPTIONS[fn](hyper, bool), { requiredKeys: fn === 'SGD' ? ['lr'] : [] }) }, { weight: 1, arbitrary: junk }),
-      action: fc.constantFrom('step', 'step', 'zeroGrad', 'lr', 'stateDict', 'loadStateDict', 'dispose', 'clipNorm', 'clipValue'), value: number, grads: fc.boolean() })),
+      action: fc.constantFrom('step', 'step', 'zeroGrad', 'lr', 'groupLr', 'freeze', 'stateDict', 'loadStateDict', 'dispose', 'clipNorm', 'clipValue'), value: number, grads: fc.boolean() })),
     call('io', { fn: fc.constantFrom('encode', 'decode', 'saveTensors', 'loadTensors', 'save', 'load'), tensors: fc.oneof(fc.dictionary(fc.constantFrom('a', 'b', '__metadata__', 'optim.x', ''), arg, { maxKeys: 3 }), junk),
       metadata: fc.option(fc.oneof(fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(fc.string({ maxLength: 4 }), junk), { maxKeys: 2 }), junk)),
       bytes: fc.oneof(fc.uint8Array({ maxLength: 64 }), junk), path: fc.constantFrom('file', 'missing-dir', 'dir', '', 'url', 'junk'),
@@ -422,14 +426,22 @@ class Runner {
       case 'Dropout': m = new nn.Dropout(a.c); break;
       case 'Sequential': m = new nn.Sequential(new nn.Linear(a.a, a.b), a.opt === true ? new nn.Dropout(0.1) : a.c); break;
       case 'SequenceClassifier': m = new nn.SequenceClassifier({ vocabSize: a.a, numClasses: a.b, embeddingDim: 3, hiddenSize: 3, pooling: a.opt === true ? 'max' : 'last' }); break;
+      case 'LayerNorm': m = new nn.LayerNorm(a.opt === true ? [a.b, a.a] : a.a, typeof a.c === 'number' && a.c > 0 ? { eps: a.c } : undefined); break;
+      case 'Conv1d': m = new nn.Conv1d(a.a, a.b, 2, { padding: a.opt === true ? 'same' : a.c, stride: 1 }); break;
+      case 'MultiheadAttention': m = new nn.MultiheadAttention(a.a, a.opt === true ? 1 : a.b); break;
+      case 'AttentionPooling': m = new nn.AttentionPooling(a.a, a.opt === true ? { hiddenSize: a.b } : undefined); break;
+      case 'RecurrentSequential': m = new nn.Sequential(new nn.GRU({ inputSize: a.a, hiddenSize: a.b }), new nn.AttentionPooling(a.b)); break;
       default: m = new nn.LanguageModel({ vocabSize: a.a, embeddingDim: a.b, hiddenSize: a.b, tieWeights: a.opt === true });
     }
     this.ownModule(m);
     const options = a.lengths === null ? undefined : { lengths: a.lengths };
     const ids = a.fn === 'Embedding' || a.fn === 'SequenceClassifier' || a.fn === 'LanguageModel';
-    const x = this.fit(a.x, ids || a.fn === 'Sequential' || a.fn === 'Linear' ? a.a : 3, { ids, rank: ids ? 2 : 3 });
+    const x = this.fit(a.x, ids || ['Sequential', 'Linear', 'LayerNorm', 'MultiheadAttention', 'AttentionPooling', 'RecurrentSequential'].includes(a.fn) ? a.a : 3, { ids, rank: ids ? 2 : 3 });
     const model = a.fn === 'SequenceClassifier' || a.fn === 'LanguageModel';
-    const out = this.own(model ? (a.c === 0 ? m.predict(x, options) : m.forward(x, options)) : m.forward(x));
+    const takesLengths = a.fn === 'AttentionPooling' || a.fn === 'RecurrentSequential';
+    if (a.fn === 'MultiheadAttention') return this.own(m.forward(x, x, x, options ? { lengths: a.lengths, needWeights: a.opt } : undefined));
+    if (a.fn === 'Conv1d') return this.own(m.forward(x instanceof this.rk.Tensor && !x.disposed && x.shape.length === 3 ? this.own(x.transpose(1, 2)) : x));
+    const out = this.own(model ? (a.c === 0 ? m.predict(x, options) : m.forward(x, options)) : takesLengths ? m.forward(x, options) : m.forward(x));
     return out;
   }
 
@@ -437,8 +449,10 @@ class Runner {
     const rk = this.rk;
     const Opt = rk.optim[a.fn];
     const { options, params } = a;
-    if (a.grads && Array.isArray(params)) {
-      for (const p of params) {
+    // The tensors of a parameter list or of parameter groups ({ params } entries).
+    const tensors = !Array.isArray(params) ? [] : params.flatMap((p) => (p instanceof rk.Tensor ? [p] : Array.isArray(p?.params) ? p.params : []));
+    if (a.grads) {
+      for (const p of tensors) {
         if (p instanceof rk.Tensor && !p.disposed && p.requiresGrad && p.size > 0) {
           this.own(rk.sum(rk.mul(p, p))).backward();
         }
@@ -450,6 +464,8 @@ class Runner {
         case 'step': opt.step(); break;
         case 'zeroGrad': opt.zeroGrad(); break;
         case 'lr': opt.lr = a.value; break;
+        case 'groupLr': opt.paramGroups[opt.paramGroups.length - 1].lr = a.value; opt.step(); break;
+        case 'freeze': opt.params[0].requiresGrad = false; opt.step(); opt.params[0].requiresGrad = true; opt.step(); break;
         case 'stateDict': { const s = opt.stateDict(); this.own(s); opt.step(); const s2 = opt.stateDict(); this.own(s2); opt.loadStateDict(s); break; }
         case 'loadStateDict': opt.loadStateDict(this.make({ a: a.value })); break;
         case 'dispose': opt.dispose(); opt.step(); break;
@@ -458,7 +474,7 @@ class Runner {
       }
       opt.dispose?.();
     } finally {
-      this.ownGrads(Array.isArray(params) ? params : []);
+      this.ownGrads(tensors);
     }
   }
 
