@@ -113,8 +113,14 @@ function configOf(file: string, metadata: Record<string, unknown>): RunConfig {
   if (!isRecord(model) || !isRecord(tokenizer) || !isRecord(data)) {
     throw new CheckpointError(`${file}: its metadata lacks the model, tokenizer or data config`);
   }
-  if (task === 'multilabel' && !(Array.isArray(data.labels) && data.labels.every((l) => typeof l === 'string') && typeof data.labelSeparator === 'string')) {
-    throw new CheckpointError(`${file}: its multi-label metadata lacks the label names or their separator`);
+  if (task === 'multilabel') {
+    const { labels, labelSeparator } = data;
+    if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string') || typeof labelSeparator !== 'string') {
+      throw new CheckpointError(`${file}: its multi-label metadata lacks the label names or their separator`);
+    }
+    if (labels.length !== model.numClasses) {
+      throw new CheckpointError(`${file}: its metadata names ${labels.length} labels for a model with ${String(model.numClasses)} outputs`);
+    }
   }
   return { task, model, tokenizer, data } as unknown as RunConfig;
 }

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import * as rk from '../../lib/index.js';
-import { expectClose, gradcheck, input, uniform } from '../helpers.js';
+import { expectClose, gradcheck, input, settledMemory, uniform } from '../helpers.js';
 
 const read = (t: rk.Tensor): number[] => Array.from(t.dataSync());
 
@@ -54,6 +54,26 @@ describe('bceWithLogits', () => {
       ], opts);
     }
     for (const t of [targets, weight, posWeight]) t.dispose();
+  });
+
+  it('leaves no tensors behind, forward and backward, with or without weights (crossEntropy weight too)', async () => {
+    const x = rk.tensor(uniform(12, 9, -3, 3), { shape: [3, 4], requiresGrad: true });
+    const y = rk.tensor(uniform(12, 10, 0, 1), { shape: [3, 4] });
+    const weight = rk.tensor([1, 2, 3], { shape: [3, 1] });
+    const posWeight = rk.tensor([0.5, 1, 2, 4]);
+    const classes = rk.tensor(new Int32Array([0, 3, 1]));
+    const step = (): void => {
+      rk.bceWithLogits(x, y).backward();
+      rk.bceWithLogits(x, y, { weight, posWeight, reduction: 'sum' }).backward();
+      rk.crossEntropy(x, classes, { weight: posWeight, labelSmoothing: 0.1 }).backward();
+      x.grad!.dispose();
+      x.grad = null;
+    };
+    step();
+    const baseline = await settledMemory();
+    for (let i = 0; i < 5; i++) step();
+    expect(await settledMemory()).toEqual(baseline);
+    for (const t of [x, y, weight, posWeight, classes]) t.dispose();
   });
 
   it('rejects bad inputs with typed errors naming the argument', () => {
