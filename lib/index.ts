@@ -29,7 +29,7 @@ export { matmul } from './ops/matmul.js';
 export { concat } from './ops/concat.js';
 export { gather } from './ops/gather.js';
 export { reshape, transpose, permute, slice, narrow, contiguous } from './ops/views.js';
-export { crossEntropy, mse, type CrossEntropyOptions, type MseOptions } from './ops/loss.js';
+export { crossEntropy, bceWithLogits, mse, type CrossEntropyOptions, type BceWithLogitsOptions, type MseOptions } from './ops/loss.js';
 export { seed, getRandomState, setRandomState } from './random.js';
 export { setDeterministic, isDeterministic, type DeterministicOptions } from './determinism.js';
 export * as nn from './nn/index.js';

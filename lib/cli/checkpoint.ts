@@ -23,19 +23,30 @@ export const CHECKPOINT_FLAG = {
 
 export const CHECKPOINT_FILE = 'model.safetensors';
 
-/** How a classifier's labelled files are read (and labels numbered). */
-export interface DataLayout {
+/** Where a classifier's labelled files keep texts and labels. */
+export interface FileLayout {
   labelColumn: number;
   /** null: every column but the label's. */
   textColumns: number[] | null;
   header: boolean;
   textField: string;
   labelField: string;
+  /** Texts are cut to this many tokens (0: no limit). */
+  maxLength: number;
+}
+
+/** How a classifier's labelled files are read (and labels numbered). */
+export interface DataLayout extends FileLayout {
   /** File label = class index + labelOffset. */
   labelOffset: number;
   numClasses: number;
-  /** Texts are cut to this many tokens (0: no limit). */
-  maxLength: number;
+}
+
+/** How a multi-label classifier's files are read: label names joined by labelSeparator. */
+export interface MultiLabelLayout extends FileLayout {
+  labelSeparator: string;
+  /** The label names; label i is the model's output i. */
+  labels: string[];
 }
 
 export interface ClassifierConfig {
@@ -43,6 +54,14 @@ export interface ClassifierConfig {
   model: SequenceClassifierOptions;
   tokenizer: TokenizerJSON;
   data: DataLayout;
+}
+
+/** A SequenceClassifier with one output per label, trained with bceWithLogits on multi-hot targets. */
+export interface MultiLabelConfig {
+  task: 'multilabel';
+  model: SequenceClassifierOptions;
+  tokenizer: TokenizerJSON;
+  data: MultiLabelLayout;
 }
 
 export interface LanguageModelConfig {
@@ -53,9 +72,16 @@ export interface LanguageModelConfig {
   data: { time: number };
 }
 
-export type RunConfig = ClassifierConfig | LanguageModelConfig;
+export type RunConfig = ClassifierConfig | MultiLabelConfig | LanguageModelConfig;
 
-const TASK_NAMES = { classify: 'classifier', lm: 'language-model' } as const;
+const TASK_NAMES = { classify: 'classifier', multilabel: 'multi-label classifier', lm: 'language-model' } as const;
+const TASKS = Object.keys(TASK_NAMES) as RunConfig['task'][];
+
+/**
+ * A task's kind: the two classifier tasks are one kind (same model; 'rnnkit train' checks --out
+ * as 'classify' for both, so either may replace the other's checkpoint in a folder).
+ */
+const kindOf = <T>(task: T): T | 'classify' => (task === 'multilabel' ? 'classify' : task);
 
 /** The checkpoint file of a --checkpoint / --out path: a folder's model.safetensors, or a file as given. */
 export function checkpointFile(path: string): string {
@@ -63,7 +89,7 @@ export function checkpointFile(path: string): string {
 }
 
 export function buildModel(config: RunConfig): SequenceClassifier | LanguageModel {
-  return config.task === 'classify' ? new SequenceClassifier(config.model) : new LanguageModel(config.model);
+  return config.task === 'lm' ? new LanguageModel(config.model) : new SequenceClassifier(config.model);
 }
 
 /** Writes the model and its config into folder `dir` (created if needed), atomically. */
@@ -81,11 +107,20 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 /** The run config in a checkpoint's metadata, checked; a CheckpointError if it is not one of ours. */
 function configOf(file: string, metadata: Record<string, unknown>): RunConfig {
   const { task, model, tokenizer, data } = metadata;
-  if (task !== 'classify' && task !== 'lm') {
-    throw new CheckpointError(`${file} was not written by 'rnnkit train' (its metadata has no task 'classify' or 'lm')`);
+  if (!(TASKS as unknown[]).includes(task)) {
+    throw new CheckpointError(`${file} was not written by 'rnnkit train' (its metadata has no task ${TASKS.map((t) => `'${t}'`).join(', ')})`);
   }
   if (!isRecord(model) || !isRecord(tokenizer) || !isRecord(data)) {
     throw new CheckpointError(`${file}: its metadata lacks the model, tokenizer or data config`);
+  }
+  if (task === 'multilabel') {
+    const { labels, labelSeparator } = data;
+    if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string') || typeof labelSeparator !== 'string') {
+      throw new CheckpointError(`${file}: its multi-label metadata lacks the label names or their separator`);
+    }
+    if (labels.length !== model.numClasses) {
+      throw new CheckpointError(`${file}: its metadata names ${labels.length} labels for a model with ${String(model.numClasses)} outputs`);
+    }
   }
   return { task, model, tokenizer, data } as unknown as RunConfig;
 }
@@ -93,7 +128,7 @@ function configOf(file: string, metadata: Record<string, unknown>): RunConfig {
 export interface LoadedRun<C extends RunConfig = RunConfig> {
   file: string;
   config: C;
-  model: C extends ClassifierConfig ? SequenceClassifier : LanguageModel;
+  model: C extends LanguageModelConfig ? LanguageModel : SequenceClassifier;
   tokenizer: Tokenizer;
 }
 
@@ -115,7 +150,8 @@ export async function loadCheckpoint<T extends RunConfig['task']>(
   try {
     const config = configOf(file, metadata);
     if (!(tasks as readonly string[]).includes(config.task)) {
-      const wanted = tasks.map((t) => TASK_NAMES[t]).join(' or ');
+      // Either kind of classifier is 'a classifier' in what a command needs.
+      const wanted = [...new Set(tasks.map((t) => TASK_NAMES[kindOf(t)]))].join(' or ');
       throw new CheckpointError(`${file} holds a ${TASK_NAMES[config.task]} checkpoint; 'rnnkit ${command}' needs a ${wanted} checkpoint`);
     }
     let model: SequenceClassifier | LanguageModel;
@@ -136,7 +172,7 @@ export async function loadCheckpoint<T extends RunConfig['task']>(
 
 /**
  * Checks that `dir` may receive a checkpoint of `config` before any work starts: new, without a
- * checkpoint, or holding one of the same task (a rerun replaces it). A checkpoint of the other task
+ * checkpoint, or holding one of the same kind (a rerun replaces it). A checkpoint of the other kind
  * or of another program is a CheckpointError, so it is never overwritten by mistake.
  */
 export async function checkOutDir(dir: string, config: Pick<RunConfig, 'task'>): Promise<void> {
@@ -151,8 +187,8 @@ export async function checkOutDir(dir: string, config: Pick<RunConfig, 'task'>):
   } catch (err) {
     throw new CheckpointError(`${file} exists and is not a readable checkpoint (${(err as Error).message}); choose another --out (nothing was written)`);
   }
-  if (task !== config.task) {
-    const what = task === 'classify' || task === 'lm' ? `a ${TASK_NAMES[task]} checkpoint` : 'a checkpoint not written by rnnkit train';
+  if (kindOf(task) !== kindOf(config.task)) {
+    const what = (TASKS as unknown[]).includes(task) ? `a ${TASK_NAMES[task as RunConfig['task']]} checkpoint` : 'a checkpoint not written by rnnkit train';
     throw new CheckpointError(`${file} holds ${what}, this run trains a ${TASK_NAMES[config.task]}; choose another --out or remove it (nothing was written)`);
   }
 }

@@ -1,7 +1,8 @@
-// Text classification data from CSV (RFC 4180; the AG News layout) and JSONL files. Files are read
-// as a stream (64 KiB at a time); what is kept is the texts and labels. Every problem in a file is
-// one error naming file:line: a malformed row or an unterminated quote (ArgumentError), a label that
-// is not an integer (ArgumentError) or lies outside 0..numClasses-1 after labelOffset (IndexError).
+// Text classification data from CSV (RFC 4180; the AG News layout) and JSONL files, and the row
+// readers that multi-label.ts shares. Files are read as a stream (64 KiB at a time); what is kept is
+// the texts and labels. Every problem in a file is one error naming file:line: a malformed row or an
+// unterminated quote (ArgumentError), a label that is not an integer (ArgumentError) or lies outside
+// 0..numClasses-1 after labelOffset (IndexError).
 
 import { checkBoolean, checkInteger, checkOptions } from '../args.js';
 import { describe } from '../dtype.js';
@@ -116,7 +117,7 @@ function checkLabelOptions(op: string, opts: Partial<Record<'labelOffset' | 'num
   return { offset, numClasses };
 }
 
-function checkTokenizer(op: string, value: unknown): Tokenizer | undefined {
+export function checkTokenizer(op: string, value: unknown): Tokenizer | undefined {
   if (value === undefined) return undefined;
   if (value === null || typeof (value as Tokenizer).encode !== 'function') {
     throw new ArgumentError(`${op}: options.tokenizer must be a data.CharTokenizer or data.WordTokenizer, got ${describe(value)}`);
@@ -185,83 +186,73 @@ function columnIndex(op: string, arg: string, value: unknown, names: readonly st
   return index;
 }
 
-/**
- * Reads a CSV of texts and integer labels. For AG News (no header; `"class index","title",
- * "description"`, class 1..4): `{ labelColumn: 0, textColumns: [1, 2], labelOffset: 1, numClasses: 4 }`.
- * Every row must have as many fields as the first.
- */
-export function readClassificationCsv(path: PathLike, options: ClassificationCsvOptions & { tokenizer: Tokenizer }): Promise<EncodedClassificationData>;
-export function readClassificationCsv(path: PathLike, options: ClassificationCsvOptions): Promise<TextClassificationData>;
-export async function readClassificationCsv(path: PathLike, options: ClassificationCsvOptions): Promise<TextClassificationData | EncodedClassificationData> {
-  const op = 'readClassificationCsv';
-  const file = checkPath(op, path);
-  if (options === undefined) throw new ArgumentError(`${op}: options { textColumns, labelColumn } are required`);
-  const opts = checkOptions(op, options, ['textColumns', 'labelColumn', 'header', 'labelOffset', 'numClasses', 'separator', 'tokenizer'] as const);
+/** How a CSV's rows become texts and raw labels (shared by the single- and multi-label readers). */
+export interface CsvLayout {
+  textColumns: readonly (number | string)[];
+  labelColumn: number | string;
+  header: boolean;
+  separator: string;
+}
+
+/** Checks the CSV layout options of reader `op`. */
+export function checkCsvLayout(op: string, opts: Partial<Record<'textColumns' | 'labelColumn' | 'header' | 'separator', unknown>>): CsvLayout {
   if (!Array.isArray(opts.textColumns) || opts.textColumns.length === 0) {
     throw new ArgumentError(`${op}: options.textColumns must be a non-empty array of columns, got ${describe(opts.textColumns)}`);
   }
   if (opts.labelColumn === undefined) throw new ArgumentError(`${op}: options.labelColumn is required`);
   const header = checkBoolean(op, 'options.header', opts.header ?? false);
-  const { offset, numClasses } = checkLabelOptions(op, opts);
   const separator = opts.separator ?? ',';
   if (typeof separator !== 'string' || separator.length !== 1 || separator === '"' || separator === '\n' || separator === '\r') {
     throw new ArgumentError(`${op}: options.separator must be one character other than a quote or a line break, got ${describe(separator)}`);
   }
-  const tokenizer = checkTokenizer(op, opts.tokenizer);
-  await checkFile(op, file);
+  return { textColumns: opts.textColumns as (number | string)[], labelColumn: opts.labelColumn as number | string, header, separator };
+}
 
+/** Each row's text, raw label field and line, in file order. */
+export type RowSink = (text: string, label: unknown, line: number) => void;
+
+/**
+ * Streams a CSV through `take`. Every row must have as many fields as the first. Returns the
+ * message for a file without rows.
+ */
+export async function readCsvRows(op: string, file: string, layout: CsvLayout, take: RowSink): Promise<string | undefined> {
+  await checkFile(op, file);
   const where = `${op}: ${file}`;
-  const parser = new CsvParser(where, separator);
-  const labels = new LabelReader(where, offset, numClasses);
-  const texts: string[] = [];
-  const lines: number[] = [];
+  const parser = new CsvParser(where, layout.separator);
   let width = -1;
   let firstLine = 0;
   let textIdx: number[] = [];
   let labelIdx = -1;
-  const take = (record: CsvRecord): void => {
+  const row = (record: CsvRecord): void => {
     const { fields, line } = record;
     if (width < 0) {
       width = fields.length;
       firstLine = line;
-      const names = header ? fields : undefined;
-      const what = header ? 'the header' : `the first row (line ${line})`;
-      labelIdx = columnIndex(op, 'options.labelColumn', opts.labelColumn, names, width, what);
-      textIdx = (opts.textColumns as unknown[]).map((c, i) => columnIndex(op, `options.textColumns[${i}]`, c, names, width, what));
-      if (header) return;
+      const names = layout.header ? fields : undefined;
+      const what = layout.header ? 'the header' : `the first row (line ${line})`;
+      labelIdx = columnIndex(op, 'options.labelColumn', layout.labelColumn, names, width, what);
+      textIdx = layout.textColumns.map((c, i) => columnIndex(op, `options.textColumns[${i}]`, c, names, width, what));
+      if (layout.header) return;
     } else if (fields.length !== width) {
       throw new ArgumentError(`${where}:${line}: the row has ${fields.length} field${fields.length === 1 ? '' : 's'}, expected ${width} (as on line ${firstLine})`);
     }
-    labels.add(fields[labelIdx], line);
-    texts.push(textIdx.length === 1 ? fields[textIdx[0]!]! : textIdx.map((k) => fields[k]!).join(' '));
-    lines.push(line);
+    take(textIdx.length === 1 ? fields[textIdx[0]!]! : textIdx.map((k) => fields[k]!).join(' '), fields[labelIdx], line);
   };
-  for await (const chunk of textChunks(op, file)) for (const record of parser.push(chunk)) take(record);
-  for (const record of parser.end()) take(record);
-  return finish(op, file, texts, labels, lines, tokenizer, width >= 0 ? 'no rows after the header' : undefined);
+  for await (const chunk of textChunks(op, file)) for (const record of parser.push(chunk)) row(record);
+  for (const record of parser.end()) row(record);
+  return width >= 0 ? 'no rows after the header' : undefined;
 }
 
-/** Reads JSON Lines of `{"text": "...", "label": 3}` (keys configurable); blank lines are skipped. */
-export function readClassificationJsonl(path: PathLike, options: ClassificationJsonlOptions & { tokenizer: Tokenizer }): Promise<EncodedClassificationData>;
-export function readClassificationJsonl(path: PathLike, options?: ClassificationJsonlOptions): Promise<TextClassificationData>;
-export async function readClassificationJsonl(path: PathLike, options?: ClassificationJsonlOptions): Promise<TextClassificationData | EncodedClassificationData> {
-  const op = 'readClassificationJsonl';
-  const file = checkPath(op, path);
-  const opts = checkOptions(op, options, ['textField', 'labelField', 'labelOffset', 'numClasses', 'tokenizer'] as const);
-  const field = (arg: string, v: unknown): string => {
-    if (typeof v !== 'string' || v === '') throw new ArgumentError(`${op}: ${arg} must be a non-empty string, got ${describe(v)}`);
-    return v;
-  };
-  const textField = field('options.textField', opts.textField ?? 'text');
-  const labelField = field('options.labelField', opts.labelField ?? 'label');
-  const { offset, numClasses } = checkLabelOptions(op, opts);
-  const tokenizer = checkTokenizer(op, opts.tokenizer);
-  await checkFile(op, file);
+/** A non-empty string option (a JSONL field name). */
+export function checkField(op: string, arg: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new ArgumentError(`${op}: ${arg} must be a non-empty string, got ${describe(value)}`);
+  return value;
+}
 
+/** Streams JSON Lines objects through `take` (blank lines skipped); each needs both fields, the text a string. */
+export async function readJsonlRows(op: string, file: string, textField: string, labelField: string, take: RowSink): Promise<void> {
+  await checkFile(op, file);
   const where = `${op}: ${file}`;
-  const labels = new LabelReader(where, offset, numClasses);
-  const texts: string[] = [];
-  const lines: number[] = [];
   for await (const { text: raw, line } of numberedLines(op, file)) {
     if (raw.trim() === '') continue;
     let record: unknown;
@@ -278,10 +269,59 @@ export async function readClassificationJsonl(path: PathLike, options?: Classifi
     if (!(textField in rec)) throw new ArgumentError(`${where}:${line}: the "${textField}" field is missing`);
     const text = rec[textField];
     if (typeof text !== 'string') throw new ArgumentError(`${where}:${line}: "${textField}" must be a string, got ${describe(text)}`);
-    if (typeof rec[labelField] !== 'number') throw new ArgumentError(`${where}:${line}: label ${describe(rec[labelField])} is not an integer`);
-    labels.add(rec[labelField], line);
+    take(text, rec[labelField], line);
+  }
+}
+
+/**
+ * Reads a CSV of texts and integer labels. For AG News (no header; `"class index","title",
+ * "description"`, class 1..4): `{ labelColumn: 0, textColumns: [1, 2], labelOffset: 1, numClasses: 4 }`.
+ * Every row must have as many fields as the first.
+ */
+export function readClassificationCsv(path: PathLike, options: ClassificationCsvOptions & { tokenizer: Tokenizer }): Promise<EncodedClassificationData>;
+export function readClassificationCsv(path: PathLike, options: ClassificationCsvOptions): Promise<TextClassificationData>;
+export async function readClassificationCsv(path: PathLike, options: ClassificationCsvOptions): Promise<TextClassificationData | EncodedClassificationData> {
+  const op = 'readClassificationCsv';
+  const file = checkPath(op, path);
+  if (options === undefined) throw new ArgumentError(`${op}: options { textColumns, labelColumn } are required`);
+  const opts = checkOptions(op, options, ['textColumns', 'labelColumn', 'header', 'labelOffset', 'numClasses', 'separator', 'tokenizer'] as const);
+  const layout = checkCsvLayout(op, opts);
+  const { offset, numClasses } = checkLabelOptions(op, opts);
+  const tokenizer = checkTokenizer(op, opts.tokenizer);
+
+  const labels = new LabelReader(`${op}: ${file}`, offset, numClasses);
+  const texts: string[] = [];
+  const lines: number[] = [];
+  const empty = await readCsvRows(op, file, layout, (text, label, line) => {
+    labels.add(label, line);
     texts.push(text);
     lines.push(line);
-  }
+  });
+  return finish(op, file, texts, labels, lines, tokenizer, empty);
+}
+
+/** Reads JSON Lines of `{"text": "...", "label": 3}` (keys configurable); blank lines are skipped. */
+export function readClassificationJsonl(path: PathLike, options: ClassificationJsonlOptions & { tokenizer: Tokenizer }): Promise<EncodedClassificationData>;
+export function readClassificationJsonl(path: PathLike, options?: ClassificationJsonlOptions): Promise<TextClassificationData>;
+export async function readClassificationJsonl(path: PathLike, options?: ClassificationJsonlOptions): Promise<TextClassificationData | EncodedClassificationData> {
+  const op = 'readClassificationJsonl';
+  const file = checkPath(op, path);
+  const opts = checkOptions(op, options, ['textField', 'labelField', 'labelOffset', 'numClasses', 'tokenizer'] as const);
+  const textField = checkField(op, 'options.textField', opts.textField ?? 'text');
+  const labelField = checkField(op, 'options.labelField', opts.labelField ?? 'label');
+  const { offset, numClasses } = checkLabelOptions(op, opts);
+  const tokenizer = checkTokenizer(op, opts.tokenizer);
+
+  const where = `${op}: ${file}`;
+  const labels = new LabelReader(where, offset, numClasses);
+  const texts: string[] = [];
+  const lines: number[] = [];
+  await readJsonlRows(op, file, textField, labelField, (text, label, line) => {
+    // JSON labels must be numbers: "3" is a string, not a class id.
+    if (typeof label !== 'number') throw new ArgumentError(`${where}:${line}: label ${describe(label)} is not an integer`);
+    labels.add(label, line);
+    texts.push(text);
+    lines.push(line);
+  });
   return finish(op, file, texts, labels, lines, tokenizer);
 }

@@ -30,6 +30,16 @@ export {
   type ClassificationJsonlOptions,
   type EncodedClassificationData,
 } from './classification.js';
+export {
+  readMultiLabelCsv,
+  readMultiLabelJsonl,
+  MultiLabelData,
+  type MultiLabelTextExample,
+  type MultiLabelCsvOptions,
+  type MultiLabelJsonlOptions,
+  type MultiLabelEncodeOptions,
+  type EncodedMultiLabelData,
+} from './multi-label.js';
 export { padBatch } from '../train/dataset.js';
 export {
   trainValidationSplit,

@@ -1,16 +1,19 @@
 // Streaming metrics: update() with each batch's outputs and targets, compute() at the end of an
-// epoch, reset() before the next. Predictions are read to the host (logits [..., C] and int32
-// targets [...]); positions whose target equals ignoreIndex count for nothing.
+// epoch, reset() before the next. Predictions are read to the host: logits [..., C] with int32
+// class targets [...] (positions whose target equals ignoreIndex count for nothing), or, for
+// multi-label classification, with float32 multi-hot targets [..., C] (MicroF1, SubsetAccuracy).
 
 import { checkInteger, checkOptions } from '../args.js';
-import { ArgumentError, IndexError, ShapeError } from '../errors.js';
+import { describe } from '../dtype.js';
+import { ArgumentError, DTypeError, IndexError, ShapeError } from '../errors.js';
 import { handle } from '../ops/call.js';
 import type { Tensor } from '../tensor.js';
 
 export interface Metric {
   readonly name: string;
   reset(): void;
-  update(logits: Tensor<'float32'>, targets: Tensor<'int32'>): Promise<void>;
+  /** targets: int32 class ids, or float32 multi-hot labels for the multi-label metrics. */
+  update(logits: Tensor<'float32'>, targets: Tensor): Promise<void>;
   /** NaN before any counted example. */
   compute(): number;
 }
@@ -24,10 +27,13 @@ export interface MetricOptions {
 async function rows(
   op: string,
   logits: Tensor<'float32'>,
-  targets: Tensor<'int32'>,
+  targets: Tensor,
 ): Promise<{ scores: Float32Array; labels: Int32Array; classes: number }> {
   handle(op, 'logits', logits);
   handle(op, 'targets', targets);
+  if (targets.dtype !== 'int32') {
+    throw new DTypeError(`${op}: targets must be int32 class ids, got ${targets.dtype} (multi-hot labels go to train.MicroF1 or train.SubsetAccuracy)`);
+  }
   const classes = logits.shape[logits.rank - 1] ?? 0;
   if (logits.rank < 1 || targets.shape.join() !== logits.shape.slice(0, -1).join()) {
     throw new ShapeError(
@@ -73,7 +79,7 @@ abstract class CountingMetric implements Metric {
     return this.total === 0 ? NaN : this.correct / this.total;
   }
 
-  abstract update(logits: Tensor<'float32'>, targets: Tensor<'int32'>): Promise<void>;
+  abstract update(logits: Tensor<'float32'>, targets: Tensor): Promise<void>;
 }
 
 /** Top-k accuracy: the target is among the k highest scores (ties count in its favour). */
@@ -88,7 +94,7 @@ export class TopKAccuracy extends CountingMetric {
     this.name = this.k === 1 ? 'accuracy' : `top${this.k}`;
   }
 
-  async update(logits: Tensor<'float32'>, targets: Tensor<'int32'>): Promise<void> {
+  async update(logits: Tensor<'float32'>, targets: Tensor): Promise<void> {
     const { scores, labels, classes } = await rows(this.name, logits, targets);
     labels.forEach((label, r) => {
       if (label === this.ignoreIndex) return;
@@ -125,7 +131,7 @@ export class MacroF1 implements Metric {
     this.#fn.clear();
   }
 
-  async update(logits: Tensor<'float32'>, targets: Tensor<'int32'>): Promise<void> {
+  async update(logits: Tensor<'float32'>, targets: Tensor): Promise<void> {
     const { scores, labels, classes } = await rows(this.name, logits, targets);
     const bump = (m: Map<number, number>, c: number) => m.set(c, (m.get(c) ?? 0) + 1);
     labels.forEach((label, r) => {
@@ -171,7 +177,7 @@ export class Perplexity implements Metric {
     this.#count = 0;
   }
 
-  async update(logits: Tensor<'float32'>, targets: Tensor<'int32'>): Promise<void> {
+  async update(logits: Tensor<'float32'>, targets: Tensor): Promise<void> {
     const { scores, labels, classes } = await rows(this.name, logits, targets);
     labels.forEach((label, r) => {
       if (label === this.#ignoreIndex) return;
@@ -187,5 +193,112 @@ export class Perplexity implements Metric {
 
   compute(): number {
     return this.#count === 0 ? NaN : Math.exp(this.#nll / this.#count);
+  }
+}
+
+export interface MultiLabelMetricOptions {
+  /** A label is predicted when sigmoid(logit) >= threshold, in (0, 1) (default 0.5). */
+  threshold?: number;
+}
+
+/** Multi-hot rows of logits [..., C] with float32 targets of the same shape: predicted and true labels. */
+abstract class MultiLabelMetric implements Metric {
+  abstract readonly name: string;
+  /** Logits at or above this are predicted labels: logit(threshold). */
+  readonly #cut: number;
+
+  constructor(op: string, options: MultiLabelMetricOptions | undefined) {
+    const opts = checkOptions(op, options, ['threshold'] as const);
+    const threshold = opts.threshold ?? 0.5;
+    if (typeof threshold !== 'number' || !(threshold > 0 && threshold < 1)) {
+      throw new ArgumentError(`${op}: options.threshold must be a number in (0, 1), got ${describe(threshold)}`);
+    }
+    this.#cut = Math.log(threshold / (1 - threshold));
+  }
+
+  abstract reset(): void;
+  abstract compute(): number;
+  /** One example: whether each of its labels is predicted and whether it is true (target >= 0.5). */
+  protected abstract count(predicted: boolean[], actual: boolean[]): void;
+
+  async update(logits: Tensor<'float32'>, targets: Tensor): Promise<void> {
+    handle(this.name, 'logits', logits);
+    handle(this.name, 'targets', targets);
+    if (targets.dtype !== 'float32') {
+      throw new DTypeError(`${this.name}: targets must be float32 multi-hot labels [..., classes], got ${targets.dtype} (class ids go to train.Accuracy)`);
+    }
+    if (logits.rank < 1 || targets.shape.join() !== logits.shape.join()) {
+      throw new ShapeError(`${this.name}: targets [${targets.shape.join(', ')}] must have the shape of logits [${logits.shape.join(', ')}]`);
+    }
+    const classes = logits.shape[logits.rank - 1]!;
+    const [scores, labels] = await Promise.all([logits.data(), targets.data()]);
+    for (let base = 0; base < scores.length; base += classes) {
+      const predicted: boolean[] = [];
+      const actual: boolean[] = [];
+      for (let c = 0; c < classes; c++) {
+        predicted.push(scores[base + c]! >= this.#cut);
+        actual.push(labels[base + c]! >= 0.5);
+      }
+      this.count(predicted, actual);
+    }
+  }
+}
+
+/**
+ * Micro-averaged F1 of multi-label predictions: 2·TP / (2·TP + FP + FN) summed over every label of
+ * every example (0 when there is no true and no predicted label, as scikit-learn).
+ */
+export class MicroF1 extends MultiLabelMetric {
+  readonly name = 'microF1';
+  #tp = 0;
+  #fp = 0;
+  #fn = 0;
+  #examples = 0;
+
+  constructor(options?: MultiLabelMetricOptions) {
+    super('MicroF1', options);
+  }
+
+  reset(): void {
+    this.#tp = this.#fp = this.#fn = this.#examples = 0;
+  }
+
+  protected count(predicted: boolean[], actual: boolean[]): void {
+    this.#examples++;
+    predicted.forEach((p, c) => {
+      if (p && actual[c]) this.#tp++;
+      else if (p) this.#fp++;
+      else if (actual[c]) this.#fn++;
+    });
+  }
+
+  compute(): number {
+    if (this.#examples === 0) return NaN;
+    const denom = 2 * this.#tp + this.#fp + this.#fn;
+    return denom === 0 ? 0 : (2 * this.#tp) / denom;
+  }
+}
+
+/** Subset (exact-match) accuracy of multi-label predictions: every label of an example right. */
+export class SubsetAccuracy extends MultiLabelMetric {
+  readonly name = 'subsetAccuracy';
+  #correct = 0;
+  #total = 0;
+
+  constructor(options?: MultiLabelMetricOptions) {
+    super('SubsetAccuracy', options);
+  }
+
+  reset(): void {
+    this.#correct = this.#total = 0;
+  }
+
+  protected count(predicted: boolean[], actual: boolean[]): void {
+    this.#total++;
+    if (predicted.every((p, c) => p === actual[c])) this.#correct++;
+  }
+
+  compute(): number {
+    return this.#total === 0 ? NaN : this.#correct / this.#total;
   }
 }

@@ -96,7 +96,7 @@ describe('rnnkit train --task classify, predict, eval', () => {
     expectFailure(await rnnkit(['train', '--task', 'classify', '--data', 'train.csv', '--epoch', '2'], { cwd: dir }), 2, /unknown flag --epoch \(see 'rnnkit train --help'\)/);
     expectFailure(await rnnkit(['train', '--task', 'classify'], { cwd: dir }), 2, /--task classify needs --data FILE/);
     expectFailure(await rnnkit(['train', '--task', 'classify', '--data', 'train.csv', '--time', '20'], { cwd: dir }), 2, /--time applies to --task lm/);
-    expectFailure(await rnnkit(['train', '--data', 'train.csv'], { cwd: dir }), 2, /--data applies to --task classify or --task lm \(without --task, train runs the built-in demo\)/);
+    expectFailure(await rnnkit(['train', '--data', 'train.csv'], { cwd: dir }), 2, /--data applies to --task classify or --task multilabel or --task lm \(without --task, train runs the built-in demo\)/);
     expectFailure(await rnnkit(['train', '--task', 'classify', '--data', 'train.csv', '--epochs', '0'], { cwd: dir }), 2, /--epochs must be >= 1, got 0/);
     expectFailure(await rnnkit(['predict'], { cwd: dir }), 2, /--checkpoint is required/);
     expectFailure(await rnnkit(['predict', '--checkpoint', 'news', 'extra'], { cwd: dir }), 2, /unexpected argument 'extra'/);

@@ -249,3 +249,60 @@ describe('readClassificationJsonl', () => {
     await expect(readClassificationJsonl(empty, { textField: '' })).rejects.toThrow(/options.textField must be a non-empty string/);
   });
 });
+
+describe('readMultiLabelCsv and readMultiLabelJsonl', () => {
+  const { readMultiLabelCsv, readMultiLabelJsonl } = rk.data;
+
+  it('reads label sets separated by a character; the label list is sorted, or given', async () => {
+    const path = await file('"sport|news",Match report\r\n,No label at all\r\n" news | tech |news",Chips\r\n');
+    const data = await readMultiLabelCsv(path, { labelColumn: 0, textColumns: [1] });
+    expect(data.labels).toEqual(['news', 'sport', 'tech']);
+    expect(data.texts).toEqual(['Match report', 'No label at all', 'Chips']);
+    expect(data.labelSets.map((s) => Array.from(s))).toEqual([[0, 1], [], [0, 2]]);
+    expect(Array.from(data.lines)).toEqual([1, 2, 3]);
+    expect(Array.from(data.labelCounts())).toEqual([2, 1, 1]);
+    expect(data.numLabels).toBe(3);
+    // A given list fixes the numbering (a validation file in the training's classes).
+    const given = await readMultiLabelCsv(path, { labelColumn: 0, textColumns: [1], labels: ['tech', 'sport', 'news', 'arts'] });
+    expect(given.labelSets.map((s) => Array.from(s))).toEqual([[1, 2], [], [0, 2]]);
+    const tokenizer = WordTokenizer.fromCorpus(given.texts);
+    const encoded = await readMultiLabelCsv(path, { labelColumn: 0, textColumns: [1], labels: given.labels, tokenizer, labelSeparator: '|' });
+    expect(encoded.examples.map((e) => Array.from(e.target))).toEqual([[0, 1, 1, 0], [0, 0, 0, 0], [1, 0, 1, 0]]);
+    expect(Array.from(encoded.examples[0]!.input)).toEqual(Array.from(tokenizer.encode('Match report')));
+    // Another separator, and a header naming the columns.
+    const semi = await file('text;tags\nhello;a,b\nbye;b\n');
+    const byName = await readMultiLabelCsv(semi, { header: true, labelColumn: 'tags', textColumns: ['text'], separator: ';', labelSeparator: ',' });
+    expect(byName.labels).toEqual(['a', 'b']);
+    expect(byName.labelSets.map((s) => Array.from(s))).toEqual([[0, 1], [1]]);
+  });
+
+  it('reads JSONL labels as arrays or joined strings', async () => {
+    const path = await file('{"text":"one","labels":["x","y"]}\n\n{"text":"two","labels":"y"}\n{"text":"three","labels":[]}\n', 'jsonl');
+    const data = await readMultiLabelJsonl(path);
+    expect(data.labels).toEqual(['x', 'y']);
+    expect(data.labelSets.map((s) => Array.from(s))).toEqual([[0, 1], [1], []]);
+    expect(Array.from(data.lines)).toEqual([1, 3, 4]);
+    const custom = await file('{"body":"a","tags":"p+q"}\n', 'jsonl');
+    expect((await readMultiLabelJsonl(custom, { textField: 'body', labelField: 'tags', labelSeparator: '+' })).labels).toEqual(['p', 'q']);
+  });
+
+  it('names file:line for unknown labels and bad label fields, and rejects bad options', async () => {
+    const csv = await file('a|b,first\nc,second\n');
+    const unknown = await rejection(readMultiLabelCsv(csv, { labelColumn: 0, textColumns: [1], labels: ['a', 'b'] }));
+    expect(unknown).toBeInstanceOf(rk.ArgumentError);
+    expect(unknown.message).toMatch(/^readMultiLabelCsv: .*f\d+\.csv:2: label 'c' is not one of the 2 labels \(a, b\)$/);
+    const jsonl = await file('{"text":"a","labels":["x"]}\n{"text":"b","labels":3}\n', 'jsonl');
+    expect((await rejection(readMultiLabelJsonl(jsonl))).message).toMatch(/\.jsonl:2: labels must be a string like "a\|b" or an array of label names, got 3/);
+    const noLabels = await file(',x\n,y\n');
+    expect((await rejection(readMultiLabelCsv(noLabels, { labelColumn: 0, textColumns: [1] }))).message).toMatch(/no row has a label/);
+    const bad = (options: unknown) => rejection(readMultiLabelCsv(csv, { labelColumn: 0, textColumns: [1], ...(options as object) }));
+    expect((await bad({ labelSeparator: '||' })).message).toMatch(/readMultiLabelCsv: options.labelSeparator must be one character other than a line break, got '\|\|'/);
+    expect((await bad({ labels: [] })).message).toMatch(/options.labels must be a non-empty array of label names/);
+    expect((await bad({ labels: ['a', 'a'] })).message).toMatch(/options.labels repeats 'a'/);
+    expect((await bad({ labels: ['a', 'b|c'] })).message).toMatch(/options.labels\[1\] must be a non-empty name without surrounding spaces or '\|'/);
+    expect((await bad({ numClasses: 3 })).message).toMatch(/readMultiLabelCsv: unknown option 'numClasses'/);
+    expect((await rejection(readMultiLabelCsv(csv, { labelColumn: 5, textColumns: [1] }))).message).toMatch(/options.labelColumn 5 is out of range/);
+    const empty = await file('');
+    expect((await rejection(readMultiLabelJsonl(empty))).message).toMatch(/no rows \(the file is empty\)/);
+  });
+});

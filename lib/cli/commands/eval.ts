@@ -1,12 +1,13 @@
-// `rnnkit eval`: a checkpoint's loss and metric on a file: accuracy on a labelled CSV / JSONL for a
-// classifier, perplexity on a text for a language model; the same loop as validation in training.
+// `rnnkit eval`: a checkpoint's loss and metrics on a file: accuracy on a labelled CSV / JSONL for a
+// classifier, micro-F1 and subset accuracy for a multi-label classifier, perplexity on a text for a
+// language model; the same loop as validation in training.
 
 import { bucketByLength } from '../../data/batching.js';
 import type { DataSource } from '../../train/dataset.js';
 import { evaluateData } from '../../train/inference.js';
 import { requireFlag } from '../argv.js';
 import { CHECKPOINT_FLAG, loadCheckpoint } from '../checkpoint.js';
-import { encodeLabelled, readLabelled } from '../labelled-data.js';
+import { bucketMultiHot, encodeLabelled, readLabelled, readMultiLabelled } from '../labelled-data.js';
 import { DEVICE_FLAG, useDevice } from '../device.js';
 import type { Command } from '../main.js';
 import { formatMetric, taskLoss, taskMetrics } from '../objective.js';
@@ -14,7 +15,7 @@ import { windowSource } from '../train/lm.js';
 
 const FLAGS = {
   checkpoint: CHECKPOINT_FLAG,
-  data: { type: 'string', value: 'FILE', description: 'labelled CSV / .jsonl (classifier) or text file (language model)' },
+  data: { type: 'string', value: 'FILE', description: 'labelled CSV / .jsonl (classifier, multi-label classifier) or text file (language model)' },
   batch: { type: 'integer', min: 1, default: 64, description: 'examples per batch' },
   device: DEVICE_FLAG,
 } as const;
@@ -23,7 +24,8 @@ export const command: Command<typeof FLAGS> = {
   usage: 'rnnkit eval --checkpoint DIR --data FILE',
   description: [
     "Evaluates a checkpoint: accuracy on a labelled file (same layout as in training) for a",
-    'classifier, perplexity on a text file for a language model.',
+    'classifier, micro-F1 and subset accuracy for a multi-label classifier, perplexity on a text',
+    'file for a language model.',
     '',
     'Examples:',
     '  rnnkit eval --checkpoint news --data test.csv',
@@ -34,13 +36,18 @@ export const command: Command<typeof FLAGS> = {
     const checkpoint = requireFlag(flags.checkpoint, 'checkpoint');
     const file = requireFlag(flags.data, 'data');
     useDevice(flags.device);
-    const run = await loadCheckpoint(checkpoint, ['classify', 'lm'], 'eval');
+    const run = await loadCheckpoint(checkpoint, ['classify', 'multilabel', 'lm'], 'eval');
     let data: DataSource;
     let count: string;
     if (run.config.task === 'classify') {
       const layout = run.config.data;
       const examples = encodeLabelled(await readLabelled(file, layout, layout.numClasses), run.tokenizer, layout.maxLength);
       data = bucketByLength(examples, { batchSize: flags.batch, shuffle: false });
+      count = `${examples.length} texts`;
+    } else if (run.config.task === 'multilabel') {
+      const layout = run.config.data;
+      const examples = encodeLabelled(await readMultiLabelled(file, layout, layout.labels), run.tokenizer, layout.maxLength);
+      data = bucketMultiHot(examples, { batchSize: flags.batch, shuffle: false });
       count = `${examples.length} texts`;
     } else {
       const time = run.config.data.time;
@@ -49,7 +56,7 @@ export const command: Command<typeof FLAGS> = {
       count = `${windows.windows} windows of ${time} tokens`;
     }
     const result = await evaluateData(run.model, data, 0, taskLoss, taskMetrics(run.config.task));
-    const [name, value] = Object.entries(result.metrics)[0]!;
-    process.stdout.write(`${name} ${formatMetric(name, value)}  loss ${result.loss!.toFixed(4)}  (${count} of ${file})\n`);
+    const metrics = Object.entries(result.metrics).map(([name, value]) => `${name} ${formatMetric(name, value)}`);
+    process.stdout.write(`${metrics.join('  ')}  loss ${result.loss!.toFixed(4)}  (${count} of ${file})\n`);
   },
 };

@@ -1,5 +1,6 @@
 // `rnnkit predict`: classifies lines of text (stdin or --input) with a classifier checkpoint and
-// prints one label per line, in the numbering of the training file.
+// prints one line per text: its label, in the numbering of the training file; for a multi-label
+// checkpoint, the labels whose sigmoid reaches --threshold, joined by the training's separator.
 
 import { createInterface } from 'node:readline';
 import { ArgumentError } from '../../errors.js';
@@ -7,8 +8,8 @@ import { checkFile, numberedLines } from '../../data/files.js';
 import { inference } from '../../nn/module.js';
 import { tidy } from '../../scope.js';
 import { padBatch } from '../../train/dataset.js';
-import { requireFlag } from '../argv.js';
-import { CHECKPOINT_FLAG, loadCheckpoint } from '../checkpoint.js';
+import { requireFlag, UsageError } from '../argv.js';
+import { CHECKPOINT_FLAG, loadCheckpoint, type ClassifierConfig, type MultiLabelConfig } from '../checkpoint.js';
 import { DEVICE_FLAG, useDevice } from '../device.js';
 import type { Command } from '../main.js';
 
@@ -16,8 +17,27 @@ const FLAGS = {
   checkpoint: CHECKPOINT_FLAG,
   input: { type: 'string', value: 'FILE', description: 'texts, one per line (default: read stdin)' },
   batch: { type: 'integer', min: 1, default: 64, description: 'texts per batch' },
+  threshold: { type: 'number', above: 0, max: 1, description: 'a multi-label checkpoint prints the labels with sigmoid >= this (default 0.5)' },
   device: DEVICE_FLAG,
 } as const;
+
+/** One output line per row of scores [rows, classes]: the best class, or the labels at or above the threshold. */
+function labelLines(scores: Float32Array, config: ClassifierConfig | MultiLabelConfig, threshold: number): string {
+  const classes = config.model.numClasses;
+  let out = '';
+  for (let r = 0; r < scores.length / classes; r++) {
+    const row = scores.subarray(r * classes, (r + 1) * classes);
+    if (config.task === 'multilabel') {
+      const names = config.data.labels.filter((_, c) => 1 / (1 + Math.exp(-row[c]!)) >= threshold);
+      out += `${names.join(config.data.labelSeparator)}\n`;
+      continue;
+    }
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (row[c]! > row[best]!) best = c;
+    out += `${best + config.data.labelOffset}\n`;
+  }
+  return out;
+}
 
 /** Lines with their 1-based numbers, from a file (streamed) or stdin. */
 async function* inputLines(file: string | undefined): AsyncGenerator<{ text: string; line: number }> {
@@ -34,15 +54,19 @@ export const command: Command<typeof FLAGS> = {
   usage: 'rnnkit predict --checkpoint DIR [--input FILE]',
   description: [
     'Classifies texts, one per line, and prints one label per line (labels as in the training file).',
+    "A multi-label checkpoint prints each text's labels (sigmoid >= --threshold) joined by its separator.",
     '',
     'Examples:',
     '  rnnkit predict --checkpoint rnnkit-run --input texts.txt',
     "  echo 'some text' | rnnkit predict --checkpoint news",
+    '  rnnkit predict --checkpoint tags --input texts.txt --threshold 0.3',
   ].join('\n'),
   flags: FLAGS,
   async run(flags) {
     useDevice(flags.device);
-    const { model, tokenizer, config } = await loadCheckpoint(requireFlag(flags.checkpoint, 'checkpoint'), ['classify'], 'predict');
+    const { model, tokenizer, config } = await loadCheckpoint(requireFlag(flags.checkpoint, 'checkpoint'), ['classify', 'multilabel'], 'predict');
+    if (flags.threshold !== undefined && config.task !== 'multilabel') throw new UsageError('--threshold applies to a multi-label checkpoint (rnnkit train --task multilabel)');
+    const threshold = flags.threshold ?? 0.5;
     const source = flags.input ?? 'stdin';
     const rows: { input: Int32Array; target: number }[] = [];
     for await (const { text, line } of inputLines(flags.input)) {
@@ -56,14 +80,7 @@ export const command: Command<typeof FLAGS> = {
       const logits = inference(model, () => tidy(() => model.forward(batch.inputs, { lengths: batch.lengths })));
       const scores = await logits.data();
       for (const t of [logits, batch.inputs, batch.targets]) t.dispose();
-      const classes = config.data.numClasses;
-      let out = '';
-      for (let r = 0; r < scores.length / classes; r++) {
-        let best = 0;
-        for (let c = 1; c < classes; c++) if (scores[r * classes + c]! > scores[r * classes + best]!) best = c;
-        out += `${best + config.data.labelOffset}\n`;
-      }
-      process.stdout.write(out);
+      process.stdout.write(labelLines(scores, config, threshold));
     }
   },
 };

@@ -5,11 +5,13 @@ import { UsageError } from '../argv.js';
 import { DEFAULT_TASK } from '../default-task.js';
 import { DEVICE_FLAG } from '../device.js';
 
-export type TrainTask = 'default' | 'classify' | 'lm';
+export type TrainTask = 'default' | 'classify' | 'multilabel' | 'lm';
+/** The plan a task trains with: --task multilabel is the classifier plan, on multi-hot labels (classifyPlan reads flags.task). */
+export type PlanTask = Exclude<TrainTask, 'multilabel'>;
 
 export const TRAIN_FLAGS = {
-  task: { type: 'string', choices: ['default', 'classify', 'lm'], default: 'default', description: 'the built-in demo task, a text classifier, or a language model' },
-  data: { type: 'string', value: 'FILE', description: 'training data: CSV (label column + text columns, no header) or .jsonl {"text","label"} for classify; a text file for lm' },
+  task: { type: 'string', choices: ['default', 'classify', 'multilabel', 'lm'], default: 'default', description: 'the built-in demo task, a text classifier (one class per text, or any number of labels: multilabel), or a language model' },
+  data: { type: 'string', value: 'FILE', description: 'training data: CSV (label column + text columns, no header) or .jsonl {"text","label"} for classify ({"text","labels"} for multilabel); a text file for lm' },
   val: { type: 'string', value: 'FILE', description: 'validation data in the same layout (classify without it: 10% of --data held out)' },
   out: { type: 'string', value: 'DIR', default: 'rnnkit-run', description: 'checkpoint folder (model.safetensors)' },
   model: { type: 'string', choices: ['lstm', 'gru'], description: 'recurrent cell of a classifier (default lstm)' },
@@ -33,6 +35,7 @@ export const TRAIN_FLAGS = {
   header: { type: 'boolean', description: 'the CSV starts with a header row' },
   'label-offset': { type: 'integer', description: 'the file label of class 0 (default 0; AG News labels 1..4 also work as they are)' },
   classes: { type: 'integer', min: 1, description: 'number of classes (default: the largest training label + 1 - offset)' },
+  'label-separator': { type: 'string', value: 'C', description: "the character between a text's label names (multilabel; default '|')" },
   progress: { type: 'string', choices: ['auto', 'bar', 'lines', 'off'], default: 'auto', description: 'progress display on stderr (auto: a bar on a terminal)' },
 } as const satisfies FlagSpecs;
 
@@ -40,24 +43,25 @@ export type TrainFlags = Flags<typeof TRAIN_FLAGS>;
 
 /** Flags that only some tasks take (the others apply to all). */
 const ONLY: Partial<Record<keyof TrainFlags, readonly TrainTask[]>> = {
-  data: ['classify', 'lm'],
-  val: ['classify', 'lm'],
-  tokenizer: ['classify', 'lm'],
-  'max-tokens': ['classify', 'lm'],
-  model: ['classify'],
-  bidirectional: ['classify'],
-  pooling: ['classify'],
-  'max-length': ['classify'],
-  'label-column': ['classify'],
-  'text-columns': ['classify'],
-  header: ['classify'],
+  data: ['classify', 'multilabel', 'lm'],
+  val: ['classify', 'multilabel', 'lm'],
+  tokenizer: ['classify', 'multilabel', 'lm'],
+  'max-tokens': ['classify', 'multilabel', 'lm'],
+  model: ['classify', 'multilabel'],
+  bidirectional: ['classify', 'multilabel'],
+  pooling: ['classify', 'multilabel'],
+  'max-length': ['classify', 'multilabel'],
+  'label-column': ['classify', 'multilabel'],
+  'text-columns': ['classify', 'multilabel'],
+  header: ['classify', 'multilabel'],
   'label-offset': ['classify'],
   classes: ['classify'],
+  'label-separator': ['multilabel'],
   time: ['lm'],
 };
 
-/** Rejects flags the task does not take, and a data task without --data. */
-export function checkTaskFlags(flags: TrainFlags): TrainTask {
+/** Rejects flags the task does not take, and a data task without --data; returns the plan to train with. */
+export function checkTaskFlags(flags: TrainFlags): PlanTask {
   const task = flags.task as TrainTask;
   for (const [name, tasks] of Object.entries(ONLY) as [keyof TrainFlags, readonly TrainTask[]][]) {
     if (flags[name] !== undefined && !tasks.includes(task)) {
@@ -66,7 +70,11 @@ export function checkTaskFlags(flags: TrainFlags): TrainTask {
     }
   }
   if (task !== 'default' && flags.data === undefined) throw new UsageError(`--task ${task} needs --data FILE`);
-  return task;
+  const separator = flags['label-separator'];
+  if (separator !== undefined && (separator.length !== 1 || separator === '\n' || separator === '\r')) {
+    throw new UsageError(`--label-separator must be one character, got '${separator}'`);
+  }
+  return task === 'multilabel' ? 'classify' : task;
 }
 
 /** The numbers every task needs, with the task's defaults filled in. */
@@ -81,7 +89,7 @@ export interface Settings {
   seed: number;
 }
 
-const DEFAULTS: Record<TrainTask, Omit<Settings, 'seed' | 'dropout'>> = {
+const DEFAULTS: Record<PlanTask, Omit<Settings, 'seed' | 'dropout'>> = {
   default: {
     layers: DEFAULT_TASK.model.numLayers,
     hidden: DEFAULT_TASK.model.hiddenSize,
@@ -94,7 +102,7 @@ const DEFAULTS: Record<TrainTask, Omit<Settings, 'seed' | 'dropout'>> = {
   lm: { layers: 2, hidden: 256, embedding: 64, epochs: 10, batch: 32, lr: 0.002 },
 };
 
-export function settingsFor(task: TrainTask, flags: TrainFlags): Settings {
+export function settingsFor(task: PlanTask, flags: TrainFlags): Settings {
   const d = DEFAULTS[task];
   return {
     layers: flags.layers ?? d.layers,

@@ -38,7 +38,8 @@ export function describeModel(config: RunConfig): string {
   const layers = `${config.model.numLayers ?? 1}-layer`;
   if (config.task === 'lm') return `a ${layers} LSTM language model (vocabulary ${config.model.vocabSize})`;
   const c = config.model;
-  return `a ${layers} ${c.bidirectional ? 'bidirectional ' : ''}${(c.cell ?? 'lstm').toUpperCase()} classifier (${c.numClasses} classes, vocabulary ${c.vocabSize})`;
+  const kind = config.task === 'multilabel' ? `multi-label classifier (${c.numClasses} labels` : `classifier (${c.numClasses} classes`;
+  return `a ${layers} ${c.bidirectional ? 'bidirectional ' : ''}${(c.cell ?? 'lstm').toUpperCase()} ${kind}, vocabulary ${c.vocabSize})`;
 }
 
 function totalTokensPerSecond(epochs: readonly EpochLog[]): number {
