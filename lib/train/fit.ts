@@ -15,10 +15,9 @@ import { mul } from '../ops/elementwise.js';
 import { range } from '../profile.js';
 import { seed } from '../random.js';
 import { tidy } from '../scope.js';
-import type { Tensor } from '../tensor.js';
 import type { Module, Parameter } from '../nn/module.js';
 import { RecurrentLayer } from '../nn/rnn.js';
-import type { Batch, DataSource } from './dataset.js';
+import type { DataSource } from './dataset.js';
 import { batchOn, CarriedState, checkStateful, evaluateData, modelDevice, type LossFn, type TrainableModule } from './inference.js';
 import type { Metric } from './metrics.js';
 
