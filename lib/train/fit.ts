@@ -96,7 +96,7 @@ export interface FitOptions {
    * before one optimizer step, each batch's loss scaled by 1/accumulateSteps, so k batches of b
    * rows step as one batch of k·b rows would (for a loss that averages over the rows). Clipping
    * and the step come after the k-th batch. A partial group at the end of an epoch (its n < k
-   * batches) still steps, with its losses scaled by 1/k as well (as Lightning and Keras do), so
+   * batches) still steps, with its losses scaled by 1/k as well (as PyTorch Lightning does), so
    * its step is n/k of a full one. The logged losses are the unscaled ones.
    */
   accumulateSteps?: number;
