@@ -68,8 +68,11 @@ export interface LanguageModelConfig {
   task: 'lm';
   model: LanguageModelOptions;
   tokenizer: TokenizerJSON;
-  /** Tokens per window in training (eval uses the same). */
-  data: { time: number };
+  /**
+   * Tokens per window (or per batch of a stateful run) in training (eval uses the same), and
+   * whether training carried the state across batches (absent in older checkpoints: false).
+   */
+  data: { time: number; stateful?: boolean };
 }
 
 export type RunConfig = ClassifierConfig | MultiLabelConfig | LanguageModelConfig;

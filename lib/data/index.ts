@@ -62,3 +62,4 @@ export {
   type StreamingTextWindowsOptions,
   type StreamStats,
 } from './windows.js';
+export { textStream, TextStream, readTextStream, type TextStreamOptions, type ReadTextStreamOptions } from './text-stream.js';

@@ -1,8 +1,10 @@
-// nn.LanguageModel: embedding → stacked LSTM → linear over the vocabulary, with optional weight
-// tying (the output layer reuses the embedding table, as in Press & Wolf 2017).
+// nn.LanguageModel: embedding → dropout → stacked LSTM or GRU → dropout → linear over the
+// vocabulary (PyTorch word_language_model's RNNModel), with optional weight tying (the output layer
+// reuses the embedding table, as in Press & Wolf 2017).
 
-import { checkBoolean, checkInteger, checkOptions } from '../args.js';
+import { checkBoolean, checkInteger, checkOneOf, checkOptions } from '../args.js';
 import { ArgumentError } from '../errors.js';
+import { checkDropoutP, dropout } from '../ops/dropout.js';
 import { add } from '../ops/elementwise.js';
 import { matmul } from '../ops/matmul.js';
 import { uniformArray } from '../random.js';
@@ -11,7 +13,7 @@ import type { Tensor } from '../tensor.js';
 import { Embedding } from './embedding.js';
 import { Linear } from './linear.js';
 import { inference, Module, type Parameter } from './module.js';
-import { LSTM, type RecurrentState } from './rnn.js';
+import { GRU, LSTM, type RecurrentState } from './rnn.js';
 import type { RnnPrecision } from '../binding.js';
 
 export interface LanguageModelOptions {
@@ -19,23 +21,33 @@ export interface LanguageModelOptions {
   embeddingDim?: number;
   hiddenSize?: number;
   numLayers?: number;
+  /** The recurrent cell (default 'lstm'); a GRU's state has no c. */
+  cell?: 'lstm' | 'gru';
+  /** Dropout between stacked recurrent layers, in training mode (default 0). */
   dropout?: number;
+  /** Dropout on the embedded inputs, in training mode (word_language_model's drop(encoder(input)); default 0). */
+  embeddingDropout?: number;
+  /** Dropout on the top layer's outputs before the output layer, in training mode (default 0). */
+  outputDropout?: number;
   /** Share the embedding table with the output layer (needs embeddingDim == hiddenSize). */
   tieWeights?: boolean;
-  /** The LSTM's precision (default 'fp32'; see nn.LSTM). */
+  /** The recurrent layer's precision (default 'fp32'; see nn.LSTM). */
   precision?: RnnPrecision;
 }
 
 export interface LanguageModelOutput {
   /** [batch, time, vocabSize]. */
   logits: Tensor<'float32'>;
-  /** The LSTM's final state, to continue from (generation). */
+  /** The recurrent layer's final state, to continue from (generation, stateful training). */
   state: RecurrentState;
 }
 
 export class LanguageModel extends Module {
   readonly embedding: Embedding;
-  readonly rnn: LSTM;
+  readonly rnn: LSTM | GRU;
+  /** The dropout probabilities on the embedded inputs and on the recurrent outputs. */
+  readonly embeddingDropout: number;
+  readonly outputDropout: number;
   /** The output layer; null when tied (then the embedding table and `headBias` serve). */
   readonly head: Linear | null;
   readonly headBias: Parameter | null;
@@ -44,7 +56,9 @@ export class LanguageModel extends Module {
     super();
     const op = 'nn.LanguageModel';
     if (options === undefined) throw new ArgumentError(`${op}: options with vocabSize are required`);
-    const o = checkOptions(op, options, ['vocabSize', 'embeddingDim', 'hiddenSize', 'numLayers', 'dropout', 'tieWeights', 'precision'] as const);
+    const o = checkOptions(op, options, [
+      'vocabSize', 'embeddingDim', 'hiddenSize', 'numLayers', 'cell', 'dropout', 'embeddingDropout', 'outputDropout', 'tieWeights', 'precision',
+    ] as const);
     const vocabSize = checkInteger(op, 'options.vocabSize', o.vocabSize);
     const embeddingDim = checkInteger(op, 'options.embeddingDim', o.embeddingDim ?? 128);
     const hiddenSize = checkInteger(op, 'options.hiddenSize', o.hiddenSize ?? 256);
@@ -52,17 +66,18 @@ export class LanguageModel extends Module {
     if (tie && embeddingDim !== hiddenSize) {
       throw new ArgumentError(`${op}: tieWeights needs embeddingDim (${embeddingDim}) equal to hiddenSize (${hiddenSize})`);
     }
+    const cell = checkOneOf(op, 'options.cell', o.cell ?? 'lstm', ['lstm', 'gru'] as const);
+    this.embeddingDropout = checkDropoutP(op, 'options.embeddingDropout', o.embeddingDropout ?? 0);
+    this.outputDropout = checkDropoutP(op, 'options.outputDropout', o.outputDropout ?? 0);
     this.embedding = this.registerModule('embedding', new Embedding(vocabSize, embeddingDim));
-    this.rnn = this.registerModule(
-      'rnn',
-      new LSTM({
-        inputSize: embeddingDim,
-        hiddenSize,
-        numLayers: (o.numLayers ?? 1) as number, // checked by the LSTM
-        dropout: (o.dropout ?? 0) as number,
-        precision: (o.precision ?? 'fp32') as RnnPrecision, // checked by the LSTM
-      }),
-    );
+    const rnnOptions = {
+      inputSize: embeddingDim,
+      hiddenSize,
+      numLayers: (o.numLayers ?? 1) as number, // checked by the recurrent layer
+      dropout: (o.dropout ?? 0) as number,
+      precision: (o.precision ?? 'fp32') as RnnPrecision, // checked by the recurrent layer
+    };
+    this.rnn = this.registerModule('rnn', cell === 'lstm' ? new LSTM(rnnOptions) : new GRU(rnnOptions));
     if (tie) {
       const k = 1 / Math.sqrt(hiddenSize);
       this.head = null;
@@ -92,7 +107,9 @@ export class LanguageModel extends Module {
   /** Logits and the final state; pass `state` back in to continue a sequence step by step. */
   run(ids: Tensor<'int32'>, options: { lengths?: Int32Array; state?: RecurrentState } = {}): LanguageModelOutput {
     return tidy(() => {
-      const { output, state } = this.rnn.forward(this.embedding.forward(ids), options);
+      const embedded = dropout(this.embedding.forward(ids), this.embeddingDropout, { training: this.training });
+      const { output: hidden, state } = this.rnn.forward(embedded, options);
+      const output = dropout(hidden, this.outputDropout, { training: this.training });
       let logits: Tensor<'float32'>;
       if (this.head !== null) {
         logits = this.head.forward(output);

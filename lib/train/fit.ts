@@ -1,25 +1,27 @@
 // fit(): the training loop. Each epoch: batches from the data source (moved to the model's
-// device), forward, loss, backward, optional gradient clipping, optimizer step (through a
-// GradScaler for fp16); then evaluation on the validation data; callbacks see every epoch and may
-// stop training. Every step runs in a tidy() scope and reads its loss with `await`, so memory
-// stays flat and the event loop keeps running. Each training step is an NVTX range ("step 12").
+// device), forward, loss, backward; after every `accumulateSteps` batches, optional gradient
+// clipping and one optimizer step (through a GradScaler for fp16); then evaluation on the
+// validation data; callbacks see every optimizer step and epoch and may stop training. With
+// `stateful`, the recurrent state is carried from batch to batch (truncated BPTT). Every batch
+// runs in a tidy() scope and reads its loss with `await`, so memory stays flat and the event loop
+// keeps running. Each batch is an NVTX range named for its optimizer step ("step 12").
 
 import { checkBoolean, checkInteger, checkOptions } from '../args.js';
 import { describe } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { GradScaler } from '../optim/grad-scaler.js';
+import { mul } from '../ops/elementwise.js';
 import { range } from '../profile.js';
 import { seed } from '../random.js';
 import { tidy } from '../scope.js';
-import type { Tensor } from '../tensor.js';
 import type { Module, Parameter } from '../nn/module.js';
 import { RecurrentLayer } from '../nn/rnn.js';
-import type { Batch, DataSource } from './dataset.js';
-import { batchOn, evaluateData, modelDevice, type LossFn, type TrainableModule } from './inference.js';
+import type { DataSource } from './dataset.js';
+import { batchOn, CarriedState, checkStateful, evaluateData, modelDevice, type LossFn, type TrainableModule } from './inference.js';
 import type { Metric } from './metrics.js';
 
-export type { LossFn, TrainableModule } from './inference.js';
+export type { LossFn, StatefulModule, TrainableModule } from './inference.js';
 import { Progress, type ProgressMode } from './progress.js';
 
 /** What fit() needs of an optimizer (every rnnkit optimizer has it). */
@@ -58,7 +60,13 @@ export interface FitContext {
 
 export interface Callback {
   onEpochEnd?(log: EpochLog, context: FitContext): void | Promise<void>;
+  /**
+   * After each optimizer step (one per `accumulateSteps` batches): `step` counts optimizer steps
+   * from 1 over the whole run, `loss` is the mean unscaled loss of the step's batches.
+   */
   onStepEnd?(step: number, loss: number, context: FitContext): void | Promise<void>;
+  /** Once training ends, stopped early or not (not when it throws): after the last onEpochEnd. */
+  onTrainEnd?(history: History, context: FitContext): void | Promise<void>;
 }
 
 export interface FitOptions {
@@ -83,11 +91,30 @@ export interface FitOptions {
    * must then be an rnnkit optimizer (the scaler unscales its parameters' gradients).
    */
   gradScaler?: GradScaler | boolean;
+  /**
+   * Gradient accumulation (default 1): the gradients of this many consecutive batches add up
+   * before one optimizer step, each batch's loss scaled by 1/accumulateSteps, so k batches of b
+   * rows step as one batch of k·b rows would (for a loss that averages over the rows). Clipping
+   * and the step come after the k-th batch. A partial group at the end of an epoch (its n < k
+   * batches) still steps, with its losses scaled by 1/k as well (as PyTorch Lightning does), so
+   * its step is n/k of a full one. The logged losses are the unscaled ones.
+   */
+  accumulateSteps?: number;
+  /**
+   * Carry the recurrent state from batch to batch (default false): truncated backpropagation
+   * through time, as PyTorch's word_language_model trains. The model needs run(inputs, {
+   * lengths, state }) → { logits, state } (nn.LanguageModel); the state starts at zeros each
+   * epoch, and each batch starts from the final state of the batch before, detached (no gradient
+   * crosses batches). The data must lay out contiguous streams, row r of each batch continuing
+   * row r of the batch before, all batches with the same rows: data.textStream. Validation
+   * carries its state through the validation data too.
+   */
+  stateful?: boolean;
 }
 
 const FIT_OPTIONS = [
   'data', 'validationData', 'epochs', 'optimizer', 'loss', 'metrics', 'clipGradNorm', 'callbacks', 'seed', 'initialEpoch', 'progress',
-  'gradScaler',
+  'gradScaler', 'accumulateSteps', 'stateful',
 ] as const;
 
 function checkSource(arg: string, value: unknown): DataSource {
@@ -112,36 +139,20 @@ function scalerFor(model: Module, optimizer: OptimizerLike, value: unknown): Gra
   return scaler;
 }
 
-/** One training step on a batch: forward, backward, clipping, optimizer step. Returns the output and the (unscaled) loss. */
-async function trainStep(
-  model: TrainableModule,
-  batch: Batch,
-  loss: LossFn,
-  optimizer: OptimizerLike,
-  params: Parameter[],
-  maxNorm: number | undefined,
-  scaler: GradScaler | null,
-): Promise<{ output: Tensor<'float32'>; value: Tensor<'float32'> }> {
-  optimizer.zeroGrad();
-  const result = tidy(() => {
-    const out = model.forward(batch.inputs, { lengths: batch.lengths });
-    const l = loss(out, batch);
-    (scaler === null ? l : scaler.scale(l)).backward();
-    return { output: out, value: l };
-  });
+/** The optimizer step after a group's backward passes: clipping, then the step (through the scaler for fp16). */
+async function optimizerStep(optimizer: OptimizerLike, params: Parameter[], maxNorm: number | undefined, scaler: GradScaler | null): Promise<void> {
   if (scaler === null) {
     if (maxNorm !== undefined) clipGradNorm(params, maxNorm).dispose();
     optimizer.step();
-  } else {
-    const scaled = optimizer as OptimizerLike & { params: readonly Parameter[] };
-    if (maxNorm !== undefined) {
-      scaler.unscale(scaled);
-      clipGradNorm(params, maxNorm).dispose();
-    }
-    await scaler.step(scaled);
-    scaler.update();
+    return;
   }
-  return result;
+  const scaled = optimizer as OptimizerLike & { params: readonly Parameter[] };
+  if (maxNorm !== undefined) {
+    scaler.unscale(scaled);
+    clipGradNorm(params, maxNorm).dispose();
+  }
+  await scaler.step(scaled);
+  scaler.update();
 }
 
 export async function fit(model: TrainableModule, options: FitOptions): Promise<History> {
@@ -163,6 +174,10 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
   if (maxNorm !== undefined && (typeof maxNorm !== 'number' || !(maxNorm > 0))) {
     throw new ArgumentError(`fit: options.clipGradNorm must be a positive number, got ${describe(maxNorm)}`);
   }
+  const accumulate = checkInteger('fit', 'options.accumulateSteps', opts.accumulateSteps ?? 1);
+  if (accumulate < 1) throw new ArgumentError(`fit: options.accumulateSteps must be >= 1 (batches per optimizer step), got ${accumulate}`);
+  const stateful = checkBoolean('fit', 'options.stateful', opts.stateful ?? false);
+  const statefulModel = stateful ? checkStateful('fit', model) : null;
   if (opts.seed !== undefined) seed(checkInteger('fit', 'options.seed', opts.seed));
   const initialEpoch = checkInteger('fit', 'options.initialEpoch', opts.initialEpoch ?? 0);
   if (initialEpoch < 0 || initialEpoch >= epochs) {
@@ -186,22 +201,47 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
     let total = 0;
     let batches = 0;
     let tokens = 0;
-    progress.startEpoch(epoch, epochs, data.numBatches);
-    for await (const raw of data.batches(epoch)) {
-      const batch = batchOn(raw, device);
-      const { output, value } = await range(`step ${step + 1}`, () =>
-        trainStep(model, batch, loss, optimizer, params, maxNorm, scaler),
-      );
-      const lossValue = (await value.data())[0]!;
-      for (const m of metrics) await m.update(output, batch.targets);
-      for (const t of [output, value, batch.inputs, batch.targets]) t.dispose();
-      total += lossValue;
-      batches++;
-      tokens += batch.tokens;
+    // The batches of the optimizer step being accumulated, and the sum of their unscaled losses.
+    let pending = 0;
+    let pendingLoss = 0;
+    const endStep = async (): Promise<void> => {
+      await optimizerStep(optimizer, params, maxNorm, scaler);
       step++;
-      const running = Object.fromEntries(metrics.map((m) => [m.name, m.compute()]));
-      progress.step(batches, total / batches, (tokens / (performance.now() - started)) * 1000, running);
-      for (const cb of callbacks) await cb.onStepEnd?.(step, lossValue, context);
+      const mean = pendingLoss / pending;
+      pending = 0;
+      pendingLoss = 0;
+      for (const cb of callbacks) await cb.onStepEnd?.(step, mean, context);
+    };
+    const carry = statefulModel === null ? null : new CarriedState(statefulModel);
+    progress.startEpoch(epoch, epochs, data.numBatches);
+    try {
+      for await (const raw of data.batches(epoch)) {
+        const batch = batchOn(raw, device);
+        if (pending === 0) optimizer.zeroGrad();
+        const { output, value } = range(`step ${step + 1}`, () =>
+          tidy(() => {
+            const out = carry === null ? model.forward(batch.inputs, { lengths: batch.lengths }) : carry.forward('fit', batch);
+            const l = loss(out, batch);
+            const scaled = accumulate === 1 ? l : mul(l, 1 / accumulate);
+            (scaler === null ? scaled : scaler.scale(scaled)).backward();
+            return { output: out, value: l };
+          }),
+        );
+        const lossValue = (await value.data())[0]!;
+        for (const m of metrics) await m.update(output, batch.targets);
+        for (const t of [output, value, batch.inputs, batch.targets]) t.dispose();
+        total += lossValue;
+        batches++;
+        tokens += batch.tokens;
+        pending++;
+        pendingLoss += lossValue;
+        if (pending === accumulate) await endStep();
+        const running = Object.fromEntries(metrics.map((m) => [m.name, m.compute()]));
+        progress.step(batches, total / batches, (tokens / (performance.now() - started)) * 1000, running);
+      }
+      if (pending > 0) await endStep();
+    } finally {
+      carry?.dispose();
     }
     const seconds = (performance.now() - started) / 1000;
     const log: EpochLog = {
@@ -213,7 +253,7 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
       tokensPerSecond: tokens / seconds,
     };
     if (validation) {
-      const v = await evaluateData(model, validation, epoch, loss, metrics);
+      const v = await evaluateData(model, validation, epoch, loss, metrics, stateful);
       log.valLoss = v.loss!;
       log.valMetrics = v.metrics;
     }
@@ -222,5 +262,6 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
     for (const cb of callbacks) await cb.onEpochEnd?.(log, context);
   }
   if (stopReason !== undefined) history.stoppedEarly = stopReason;
+  for (const cb of callbacks) await cb.onTrainEnd?.(history, context);
   return history;
 }

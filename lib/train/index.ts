@@ -15,3 +15,4 @@ export { csvLogger, type CsvLoggerOptions } from './csv-logger.js';
 export { tensorBoard, readEvents, type TensorBoardOptions, type TfEvent, type Scalar } from './tensorboard.js';
 export { historyLog, readHistory, type HistoryLogOptions } from './history-log.js';
 export { curvesSvg } from './curves.js';
+export type { StatefulModule } from './inference.js';

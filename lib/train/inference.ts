@@ -2,13 +2,17 @@
 // Both run the model in evaluation mode (no dropout; its mode is restored after) without the
 // autograd tape, so the recurrent layers take their inference kernels and keep nothing for a
 // backward pass. fit() evaluates its validation data through the same evaluateData().
+// Stateful runs (a language model over data.textStream) carry the recurrent state from batch to
+// batch through a CarriedState.
 
-import { checkInteger, checkOptions } from '../args.js';
+import { checkBoolean, checkInteger, checkOptions } from '../args.js';
 import { defaultDevice } from '../device.js';
 import { describe, type Device } from '../dtype.js';
-import { ArgumentError, DeviceError } from '../errors.js';
+import { ArgumentError, DeviceError, ShapeError } from '../errors.js';
 import { inference, type Module } from '../nn/module.js';
-import { tidy } from '../scope.js';
+import type { RecurrentState } from '../nn/rnn.js';
+import { copyTo } from '../ops/device.js';
+import { tidy, untracked } from '../scope.js';
 import type { Tensor } from '../tensor.js';
 import { padBatch, type Batch, type DataSource } from './dataset.js';
 import type { Metric } from './metrics.js';
@@ -19,6 +23,61 @@ import type { Metric } from './metrics.js';
  */
 export interface TrainableModule extends Module {
   forward(inputs: Tensor, options?: { lengths?: Int32Array }): Tensor<'float32'>;
+}
+
+/**
+ * A model that can run statefully (nn.LanguageModel): run(inputs, { lengths, state }) → the logits
+ * and the final recurrent state, to start the next batch from.
+ */
+export interface StatefulModule extends TrainableModule {
+  run(inputs: Tensor<'int32'>, options?: { lengths?: Int32Array; state?: RecurrentState }): { logits: Tensor<'float32'>; state: RecurrentState };
+}
+
+/** The model as a StatefulModule, or an ArgumentError saying what options.stateful needs. */
+export function checkStateful(op: string, model: TrainableModule): StatefulModule {
+  if (typeof (model as { run?: unknown }).run !== 'function') {
+    throw new ArgumentError(
+      `${op}: options.stateful needs a model with run(inputs, { lengths, state }) → { logits, state } (nn.LanguageModel has it), got ${describe(model)}`,
+    );
+  }
+  return model as StatefulModule;
+}
+
+/**
+ * The recurrent state carried from batch to batch (truncated backpropagation through time): each
+ * batch starts from the final state of the batch before, detached (a copy off the tape, so no
+ * gradient flows back across batches), and zeros before the first. Only the latest state is alive;
+ * dispose() frees it (at the end of an epoch). Batch row r continues row r of the batch before, so
+ * every batch must have the same number of rows (data.textStream's batches do).
+ */
+export class CarriedState {
+  readonly #model: StatefulModule;
+  #state: RecurrentState | null = null;
+
+  constructor(model: StatefulModule) {
+    this.#model = model;
+  }
+
+  /** The batch's logits from the carried state; its final state, detached, is carried on. Call inside tidy(). */
+  forward(op: string, batch: Batch): Tensor<'float32'> {
+    const rows = batch.inputs.shape[0]!;
+    const carried = this.#state;
+    if (carried !== null && carried.h.shape[1] !== rows) {
+      throw new ShapeError(
+        `${op}: a stateful run needs every batch to have the same number of rows (row r continues row r of the batch before); this batch has ${rows}, the one before had ${carried.h.shape[1]} (data.textStream's batches all have batchSize rows)`,
+      );
+    }
+    const { logits, state } = this.#model.run(batch.inputs, carried === null ? { lengths: batch.lengths } : { lengths: batch.lengths, state: carried });
+    this.dispose();
+    this.#state = untracked(() => ({ h: copyTo(op, state.h, state.h.device), ...(state.c ? { c: copyTo(op, state.c, state.c.device) } : {}) }));
+    return logits;
+  }
+
+  dispose(): void {
+    this.#state?.h.dispose();
+    this.#state?.c?.dispose();
+    this.#state = null;
+  }
 }
 
 /** The loss of a batch from the model's output. */
@@ -39,6 +98,12 @@ export interface EvaluateOptions {
   metrics?: Metric[];
   /** The epoch whose batches the data source gives (default 0). */
   epoch?: number;
+  /**
+   * Carry the recurrent state from batch to batch, as fit({ stateful: true }) trains (default
+   * false); the model needs run(inputs, { lengths, state }) and the data batches of equal rows
+   * (data.textStream).
+   */
+  stateful?: boolean;
 }
 
 export interface Evaluation {
@@ -143,33 +208,49 @@ export async function predict(model: TrainableModule, data: DataSource | Sequenc
   return rows;
 }
 
-/** Runs the data once: the mean loss per batch (with `loss`) and the metrics. */
+/**
+ * Runs the data once: the mean loss per batch (with `loss`) and the metrics. `stateful`: the
+ * state is carried through the data from zeros (PyTorch word_language_model's evaluate()).
+ */
 export async function evaluateData(
   model: TrainableModule,
   data: DataSource,
   epoch: number,
   loss: LossFn | undefined,
   metrics: readonly Metric[],
+  stateful = false,
 ): Promise<Evaluation> {
+  const op = 'evaluate';
+  const carry = stateful ? new CarriedState(checkStateful(op, model)) : null;
   for (const m of metrics) m.reset();
   let total = 0;
   let batches = 0;
-  const device = modelDevice('evaluate', model);
-  for await (const raw of data.batches(epoch)) {
-    const batch = batchOn(raw, device);
-    const { output, value } = inference(model, () =>
-      tidy(() => {
-        const out = model.forward(batch.inputs, { lengths: batch.lengths });
-        return { output: out, value: loss === undefined ? null : loss(out, batch) };
-      }),
-    );
-    try {
-      if (value !== null) total += (await value.data())[0]!;
-      batches++;
-      for (const m of metrics) await m.update(output, batch.targets);
-    } finally {
-      for (const t of [output, value, batch.inputs, batch.targets]) t?.dispose();
+  const device = modelDevice(op, model);
+  try {
+    for await (const raw of data.batches(epoch)) {
+      const batch = batchOn(raw, device);
+      try {
+        const { output, value } = inference(model, () =>
+          tidy(() => {
+            const out = carry === null ? model.forward(batch.inputs, { lengths: batch.lengths }) : carry.forward(op, batch);
+            return { output: out, value: loss === undefined ? null : loss(out, batch) };
+          }),
+        );
+        try {
+          if (value !== null) total += (await value.data())[0]!;
+          batches++;
+          for (const m of metrics) await m.update(output, batch.targets);
+        } finally {
+          output.dispose();
+          value?.dispose();
+        }
+      } finally {
+        batch.inputs.dispose();
+        batch.targets.dispose();
+      }
     }
+  } finally {
+    carry?.dispose();
   }
   const result: Evaluation = { metrics: Object.fromEntries(metrics.map((m) => [m.name, m.compute()])) };
   if (loss !== undefined) result.loss = total / Math.max(batches, 1);
@@ -184,7 +265,7 @@ export async function evaluate(model: TrainableModule, data: DataSource, options
   const op = 'train.evaluate';
   checkModel(op, model);
   if (!isDataSource(data)) throw new ArgumentError(`${op}: data must be a data source with batches(epoch), got ${describe(data)}`);
-  const opts = checkOptions(op, options, ['loss', 'metrics', 'epoch'] as const);
+  const opts = checkOptions(op, options, ['loss', 'metrics', 'epoch', 'stateful'] as const);
   if (opts.loss !== undefined && typeof opts.loss !== 'function') {
     throw new ArgumentError(`${op}: options.loss must be a function (output, batch) => loss, got ${describe(opts.loss)}`);
   }
@@ -197,5 +278,6 @@ export async function evaluate(model: TrainableModule, data: DataSource, options
   if (opts.loss === undefined && metrics.length === 0) {
     throw new ArgumentError(`${op}: options needs a loss or metrics (there is nothing to compute)`);
   }
-  return evaluateData(model, data, epoch, opts.loss as LossFn | undefined, metrics as Metric[]);
+  const stateful = checkBoolean(op, 'options.stateful', opts.stateful ?? false);
+  return evaluateData(model, data, epoch, opts.loss as LossFn | undefined, metrics as Metric[], stateful);
 }

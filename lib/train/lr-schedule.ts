@@ -10,7 +10,10 @@ export interface Schedule {
   step(metric?: number): void;
 }
 
-/** Steps a schedule after each epoch (or each step), feeding it the monitored value if it wants one. */
+/**
+ * Steps a schedule after each epoch, feeding it the monitored value if it wants one, or after each
+ * optimizer step (per: 'step'; with fit's accumulateSteps k, once per k batches).
+ */
 export function lrSchedule(schedule: Schedule, options: { per?: 'epoch' | 'step'; monitor?: Monitor } = {}): Callback {
   const o = checkOptions('lrSchedule', options, ['per', 'monitor'] as const);
   const per = checkOneOf('lrSchedule', 'options.per', o.per ?? 'epoch', ['epoch', 'step'] as const);

@@ -1,11 +1,13 @@
-// End to end, as a child process: train a character language model on a text, generate from it
-// and evaluate it; a prompt with unknown characters; checkpoints of the other kind.
+// End to end, as a child process: train a character language model on a text (stateful by
+// default, shuffled windows with --stateful=false, a GRU with --model gru), generate from it and
+// evaluate it; a prompt with unknown characters; checkpoints of the other kind or of an older
+// version.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as rk from '../../lib/index.js';
-import { loadCheckpoint } from '../../lib/cli/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, type LanguageModelConfig } from '../../lib/cli/checkpoint.js';
 import { LM_TEXT, newsCsv, newsRows, tempDir, write } from './fixtures.js';
 import { requireBuiltCli, rnnkit, type CliResult } from './run-cli.js';
 
@@ -16,7 +18,8 @@ function expectFailure(r: CliResult, code: 1 | 2, pattern: RegExp): void {
   expect(r.stdout).toBe('');
 }
 
-const TINY = ['--epochs', '4', '--hidden', '32', '--embedding', '16', '--layers', '1', '--time', '32', '--batch', '8', '--lr', '0.02', '--progress', 'off'];
+const SHAPE = ['--hidden', '32', '--embedding', '16', '--layers', '1', '--time', '32', '--batch', '8', '--lr', '0.02', '--progress', 'off'];
+const TINY = ['--epochs', '4', ...SHAPE];
 
 describe('rnnkit train --task lm, generate, eval', () => {
   let dir: string;
@@ -28,12 +31,54 @@ describe('rnnkit train --task lm, generate, eval', () => {
     trained = await rnnkit(['train', '--task', 'lm', '--data', 'corpus.txt', '--out', 'lm', ...TINY], { cwd: dir });
   }, 240_000);
 
-  it('trains and saves a checkpoint', () => {
+  it('trains statefully by default and saves a checkpoint that says so', async () => {
     expect(trained.code, trained.stderr).toBe(0);
     expect(trained.stdout).toMatch(/a 1-layer LSTM language model \(vocabulary 16\)/);
-    expect(trained.stdout).toMatch(/corpus\.txt: 59 windows of 32 tokens, streamed from the file each epoch/);
+    // 1,920 characters as 8 streams of 240: 239 targets each, in 8 batches of 32 (the last of 15).
+    expect(trained.stdout).toMatch(/corpus\.txt: 8 streams of 240 tokens, 8 batches of 32, the state carried from batch to batch/);
     expect(trained.stdout).toMatch(/training perplexity +\d+\.\d{3}/);
     expect(trained.stdout).toMatch(/\ngenerate: rnnkit generate --checkpoint lm --prompt "the cat sat"\n$/);
+    const { config, model } = await loadCheckpoint(join(dir, 'lm'), ['lm'], 'test');
+    expect(config.data).toEqual({ time: 32, stateful: true });
+    expect(config.model.cell).toBe('lstm');
+    expect(model.rnn).toBeInstanceOf(rk.nn.LSTM);
+  });
+
+  it('--stateful=false (or --no-stateful) trains on shuffled windows streamed from the file', async () => {
+    for (const flag of ['--stateful=false', '--no-stateful']) {
+      const r = await rnnkit(['train', '--task', 'lm', '--data', 'corpus.txt', '--out', 'lm-windows', flag, ...SHAPE, '--epochs', '1'], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/corpus\.txt: 59 windows of 32 tokens, streamed from the file each epoch/);
+      expect((await loadCheckpoint(join(dir, 'lm-windows'), ['lm'], 'test')).config.data).toEqual({ time: 32, stateful: false });
+    }
+    expectFailure(await rnnkit(['train', '--task', 'classify', '--data', 'corpus.txt', '--stateful'], { cwd: dir }), 2, /--stateful applies to --task lm/);
+  });
+
+  it('--model gru trains a GRU language model; generate reads it back', async () => {
+    const r = await rnnkit(['train', '--task', 'lm', '--data', 'corpus.txt', '--out', 'lm-gru', '--model', 'gru', ...SHAPE, '--epochs', '2'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const { config, model, tokenizer } = await loadCheckpoint(join(dir, 'lm-gru'), ['lm'], 'test');
+    expect(config.model.cell).toBe('gru');
+    expect(model.rnn).toBeInstanceOf(rk.nn.GRU);
+    const g = await rnnkit(['generate', '--checkpoint', 'lm-gru', '--prompt', 'the ', '--max-tokens', '30', '--temperature', '0'], { cwd: dir });
+    expect(g.code, g.stderr).toBe(0);
+    expect(g.stdout).toBe(`the ${await rk.generate(model, tokenizer, { prompt: 'the ', maxTokens: 30, temperature: 0 })}\n`);
+  });
+
+  it('a checkpoint written before cell, the dropouts and stateful existed still loads as an LSTM', async () => {
+    rk.seed(3);
+    const tokenizer = rk.data.CharTokenizer.fromCorpus(LM_TEXT);
+    const old = { vocabSize: tokenizer.vocabSize, embeddingDim: 8, hiddenSize: 12, numLayers: 1, dropout: 0 };
+    const model = new rk.nn.LanguageModel(old);
+    const config: LanguageModelConfig = { task: 'lm', model: old, tokenizer: tokenizer.toJSON(), data: { time: 16 } };
+    await saveCheckpoint(join(dir, 'lm-old'), config, model, {});
+    const loaded = await loadCheckpoint(join(dir, 'lm-old'), ['lm'], 'test');
+    expect(loaded.model.rnn).toBeInstanceOf(rk.nn.LSTM);
+    expect([loaded.model.embeddingDropout, loaded.model.outputDropout]).toEqual([0, 0]);
+    for (const [name, p] of loaded.model.namedParameters()) expect(p.dataSync(), name).toEqual(model.stateDict()[name]!.dataSync());
+    const g = await rnnkit(['generate', '--checkpoint', 'lm-old', '--prompt', 'the ', '--max-tokens', '10', '--temperature', '0'], { cwd: dir });
+    expect(g.code, g.stderr).toBe(0);
+    expect(g.stdout).toBe(`the ${await rk.generate(loaded.model, loaded.tokenizer, { prompt: 'the ', maxTokens: 10, temperature: 0 })}\n`);
   });
 
   it('generate prints the prompt and its continuation, the same as generate() on the loaded checkpoint', async () => {
@@ -66,7 +111,8 @@ describe('rnnkit train --task lm, generate, eval', () => {
     expectFailure(await rnnkit(['generate', '--checkpoint', 'lm', '--prompt', 'the', '--temperature', '-1'], { cwd: dir }), 2, /--temperature must be >= 0, got -1/);
     expectFailure(await rnnkit(['generate', '--checkpoint', 'lm'], { cwd: dir }), 2, /--prompt is required/);
     write(dir, 'short.txt', 'too short');
-    expectFailure(await rnnkit(['train', '--task', 'lm', '--data', 'short.txt', ...TINY], { cwd: dir }), 1, /short\.txt: 9 tokens are too few for one window of --time 32 \(needs 33\); use a smaller --time/);
+    expectFailure(await rnnkit(['train', '--task', 'lm', '--data', 'short.txt', ...TINY], { cwd: dir }), 1, /short\.txt: 9 tokens are too few for --batch 8 streams of at least 2 tokens \(needs 16\); use a smaller --batch/);
+    expectFailure(await rnnkit(['train', '--task', 'lm', '--data', 'short.txt', '--no-stateful', ...TINY], { cwd: dir }), 1, /short\.txt: 9 tokens are too few for one window of --time 32 \(needs 33\); use a smaller --time/);
     write(dir, 'empty.txt', '');
     expectFailure(await rnnkit(['train', '--task', 'lm', '--data', 'empty.txt', ...TINY], { cwd: dir }), 1, /empty\.txt: the file has no characters/);
   });

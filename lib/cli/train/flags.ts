@@ -14,7 +14,7 @@ export const TRAIN_FLAGS = {
   data: { type: 'string', value: 'FILE', description: 'training data: CSV (label column + text columns, no header) or .jsonl {"text","label"} for classify ({"text","labels"} for multilabel); a text file for lm' },
   val: { type: 'string', value: 'FILE', description: 'validation data in the same layout (classify without it: 10% of --data held out)' },
   out: { type: 'string', value: 'DIR', default: 'rnnkit-run', description: 'checkpoint folder (model.safetensors)' },
-  model: { type: 'string', choices: ['lstm', 'gru'], description: 'recurrent cell of a classifier (default lstm)' },
+  model: { type: 'string', choices: ['lstm', 'gru'], description: 'recurrent cell of a classifier or language model (default lstm)' },
   layers: { type: 'integer', min: 1, description: 'stacked recurrent layers (default 2)' },
   hidden: { type: 'integer', min: 1, description: 'hidden units per layer and direction (default: classify 128, lm 256, demo 48)' },
   embedding: { type: 'integer', min: 1, description: 'embedding size (default: classify 128, lm 64, demo 16)' },
@@ -29,7 +29,8 @@ export const TRAIN_FLAGS = {
   tokenizer: { type: 'string', choices: ['word', 'char'], description: 'tokens: words (classify default) or characters (lm default)' },
   'max-tokens': { type: 'integer', min: 2, description: 'vocabulary size cap, counting padding and OOV (default: 20000 words, no cap for characters)' },
   'max-length': { type: 'integer', min: 1, description: 'cut each text to N tokens (classify; default no limit)' },
-  time: { type: 'integer', min: 1, description: 'tokens per training window (lm; default 100)' },
+  time: { type: 'integer', min: 1, description: 'tokens per training window, or per batch of a stateful run (lm; default 100)' },
+  stateful: { type: 'boolean', description: 'lm: carry the state from batch to batch over --batch contiguous streams (default true); false: shuffled windows from a zero state' },
   'label-column': { type: 'integer', min: 0, description: 'CSV column of the label, from 0 (default 0)' },
   'text-columns': { type: 'string', value: 'I,J,...', description: 'CSV columns joined into the text (default: all but the label)' },
   header: { type: 'boolean', description: 'the CSV starts with a header row' },
@@ -47,7 +48,7 @@ const ONLY: Partial<Record<keyof TrainFlags, readonly TrainTask[]>> = {
   val: ['classify', 'multilabel', 'lm'],
   tokenizer: ['classify', 'multilabel', 'lm'],
   'max-tokens': ['classify', 'multilabel', 'lm'],
-  model: ['classify', 'multilabel'],
+  model: ['classify', 'multilabel', 'lm'],
   bidirectional: ['classify', 'multilabel'],
   pooling: ['classify', 'multilabel'],
   'max-length': ['classify', 'multilabel'],
@@ -58,6 +59,7 @@ const ONLY: Partial<Record<keyof TrainFlags, readonly TrainTask[]>> = {
   classes: ['classify'],
   'label-separator': ['multilabel'],
   time: ['lm'],
+  stateful: ['lm'],
 };
 
 /** Rejects flags the task does not take, and a data task without --data; returns the plan to train with. */
