@@ -16,3 +16,11 @@ export {
   type StateSource,
   type StateTarget,
 } from './files.js';
+export {
+  loadWordVectors,
+  saveWordVectors,
+  type WordVectors,
+  type WordVectorsFormat,
+  type LoadWordVectorsOptions,
+  type SaveWordVectorsOptions,
+} from './word-vectors.js';
