@@ -15,6 +15,7 @@ export {
   type WordTokenizerJSON,
   type CharTokenizerOptions,
   type WordTokenizerOptions,
+  type WordTokenizerFromVectorsOptions,
   type Standardize,
   type Split,
 } from './tokenizers.js';
@@ -52,3 +53,4 @@ export {
   type StreamingTextWindowsOptions,
   type StreamStats,
 } from './windows.js';
+export { alignVectors, type AlignVectorsOptions, type AlignedVectors } from './vectors.js';

@@ -14,7 +14,7 @@ function scatterAdd(ids: Int32Array, w: number[], rows: number, dim: number, pad
   const out = new Array<number>(rows * dim).fill(0);
   ids.forEach((id, k) => {
     if (id === paddingIdx) return;
-    for (let j = 0; j < dim; j++) out[id * dim + j] += w[k * dim + j]!;
+    for (let j = 0; j < dim; j++) out[id * dim + j] = out[id * dim + j]! + w[k * dim + j]!;
   });
   return out;
 }
