@@ -14,7 +14,7 @@ import { createReadStream } from 'node:fs';
 import { checkInteger, checkOneOf, checkOptions } from '../args.js';
 import { checkFile, checkPath, fileError, numberedLines, type PathLike } from '../data/files.js';
 import { describe } from '../dtype.js';
-import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
+import { ArgumentError, DTypeError, OutOfMemoryError, ShapeError } from '../errors.js';
 import { tensor } from '../ops/creation.js';
 import { Tensor } from '../tensor.js';
 import { writeAtomic } from './atomic.js';
@@ -72,10 +72,21 @@ function decimal(s: string): number {
 }
 const FIELD_SEPARATOR = /[ \t]+/;
 const HEADER = /^(\d+)[ \t]+(\d+)$/;
+/** A larger dimension is taken as a corrupt header (the largest published vectors have a few thousand). */
+const MAX_DIM = 1 << 20;
 /** A binary word longer than this is taken as a sign the file is not word2vec binary. */
 const MAX_WORD_BYTES = 4096;
 
 const formatFor = (file: string): WordVectorsFormat | undefined => (file.toLowerCase().endsWith('.bin') ? 'word2vec-binary' : undefined);
+
+/** n float32 values; more than JS can hold is an OutOfMemoryError naming the op (not V8's RangeError). */
+function floats(n: number): Float32Array {
+  try {
+    return new Float32Array(n);
+  } catch (err) {
+    throw new OutOfMemoryError(`io.loadWordVectors: cannot hold ${n} float32 values (use options.limit or options.vocabulary): ${(err as Error).message}`);
+  }
+}
 
 /** Row values growing by doubling, so reading needs no count up front. */
 class Rows {
@@ -85,14 +96,14 @@ class Rows {
 
   constructor(dim: number, expected: number) {
     this.dim = dim;
-    this.#values = new Float32Array(Math.max(1, Math.min(expected, 1 << 16)) * dim);
+    this.#values = floats(Math.max(1, Math.min(expected, 1 << 16)) * dim);
   }
 
   /** The storage for the next row (its dim values are written by the caller). */
   next(): Float32Array {
     const need = (this.count + 1) * this.dim;
     if (need > this.#values.length) {
-      const grown = new Float32Array(Math.max(need, this.#values.length * 2));
+      const grown = floats(Math.max(need, this.#values.length * 2));
       grown.set(this.#values);
       this.#values = grown;
     }
@@ -205,7 +216,9 @@ async function readText(op: string, file: string, format: WordVectorsFormat | un
     if (rows === null && header === null && format !== 'glove') {
       header = parseHeader(text);
       if (header !== null) {
-        if (header.count < 1 || header.dim < 1) fail(`the word2vec header must give a vector count and a dimension >= 1, got ${JSON.stringify(text)}`);
+        if (header.count < 1 || header.dim < 1 || header.dim > MAX_DIM) {
+          fail(`the word2vec header must give a vector count >= 1 and a dimension in 1..${MAX_DIM}, got ${JSON.stringify(text)}`);
+        }
         rows = new Rows(header.dim, header.count);
         dimLine = line;
         continue;
@@ -218,6 +231,7 @@ async function readText(op: string, file: string, format: WordVectorsFormat | un
     if (fields[0] === '') fail('the line starts with a space, where its word should be');
     if (rows === null) {
       if (fields.length < 2) fail(`expected a word and its values, got ${JSON.stringify(text.slice(0, 80))}`);
+      if (fields.length - 1 > MAX_DIM) fail(`the row has ${fields.length - 1} values, more than the ${MAX_DIM} a vector may have`);
       rows = new Rows(fields.length - 1, 1024);
       dimLine = line;
     }
@@ -305,9 +319,9 @@ async function readBinary(op: string, file: string, keeper: Keeper): Promise<Row
     const bytes = new ByteReader(stream as AsyncIterable<Buffer>);
     const headerBytes = await bytes.until(0x0a, 64);
     const header = typeof headerBytes === 'string' ? null : parseHeader(headerBytes.toString('latin1'));
-    if (header === null || header.count < 1 || header.dim < 1) {
+    if (header === null || header.count < 1 || header.dim < 1 || header.dim > MAX_DIM) {
       const got = typeof headerBytes === 'string' ? 'no line break in the first 64 bytes' : JSON.stringify(headerBytes.toString('latin1'));
-      throw new ArgumentError(`${op}: ${file}:1: expected the word2vec binary header "count dim" (two integers >= 1) and a line break, got ${got}`);
+      throw new ArgumentError(`${op}: ${file}:1: expected the word2vec binary header "count dim" (a count >= 1, a dimension in 1..${MAX_DIM}) and a line break, got ${got}`);
     }
     const rows = new Rows(header.dim, header.count);
     const rowBytes = 4 * header.dim;

@@ -162,7 +162,9 @@ describe('io.loadWordVectors on malformed files', () => {
   it('a bad or contradicted header names file:line', async () => {
     await loadRejects(join(FIXTURES, 'glove.txt'), /glove\.txt:1: expected the word2vec header "count dim" \(two integers\), got "the -0\.297362/, { format: 'word2vec' });
     const zero = fixture('0 3\n');
-    await loadRejects(zero, `${zero}:1: the word2vec header must give a vector count and a dimension >= 1, got "0 3"`);
+    await loadRejects(zero, `${zero}:1: the word2vec header must give a vector count >= 1 and a dimension in 1..1048576, got "0 3"`);
+    const huge = fixture('1 99999999999\n');
+    await loadRejects(huge, /:1: the word2vec header must give .* got "1 99999999999"/);
     const fewer = fixture('3 2\na 1 2\nb 3 4\n');
     await loadRejects(fewer, `${fewer}: the header (line 1) announces 3 vectors, the file has 2`);
     const more = fixture('1 2\na 1 2\nb 3 4\n');
@@ -211,7 +213,9 @@ describe('io.loadWordVectors on malformed files', () => {
 
   it('a binary file with a bad header, a bad word or a repeated word is an error', async () => {
     const text = fixture(readFileSync(join(FIXTURES, 'glove.txt')), '.bin');
-    await loadRejects(text, `${text}:1: expected the word2vec binary header "count dim" (two integers >= 1) and a line break, got "the -0.297362`);
+    await loadRejects(text, `${text}:1: expected the word2vec binary header "count dim" (a count >= 1, a dimension in 1..1048576) and a line break, got "the -0.297362`);
+    const huge = fixture('2 4000000000\nab', '.bin');
+    await loadRejects(huge, /:1: expected the word2vec binary header .* got "2 4000000000"/);
     const noBreak = fixture(Buffer.alloc(100, 0x31), '.bin');
     await loadRejects(noBreak, /:1: expected the word2vec binary header .* got no line break in the first 64 bytes/);
     const f = (v: number): Buffer => Buffer.from(new Float32Array([v, v]).buffer);
@@ -241,5 +245,42 @@ describe('io.loadWordVectors on malformed files', () => {
       expect((err as Error).message).toMatch(/^io\.loadWordVectors: /);
       expect((err as Error).message).toMatch(message);
     }
+  });
+});
+
+describe('io.loadWordVectors on damaged files', () => {
+  it('400 seeded mutations of the fixtures (bytes changed, cut, repeated) in every format: a result or an RnnkitError', async () => {
+    const sources = ['glove.txt', 'word2vec.txt', 'word2vec.bin'].map((name) => readFileSync(join(FIXTURES, name)));
+    const random = uniform(4000, 16, 0, 1);
+    let r = 0;
+    const next = (k: number): number => Math.floor(random[r++ % random.length]! * k);
+    const interesting = [0x20, 0x0a, 0x09, 0x2d, 0x2e, 0x30, 0x31, 0x65, 0xff, 0x00, 0xc3];
+    const outcomes = { ok: 0, error: 0 };
+    for (let i = 0; i < 400; i++) {
+      const bytes = Buffer.from(sources[i % 3]!);
+      let damaged: Buffer = bytes;
+      const kind = next(3);
+      if (kind === 0) for (let k = 0; k < 1 + next(4); k++) damaged[next(damaged.length)] = interesting[next(interesting.length)]!;
+      else if (kind === 1) damaged = bytes.subarray(0, next(bytes.length));
+      else {
+        const at = next(bytes.length);
+        damaged = Buffer.concat([bytes.subarray(0, at), bytes.subarray(next(bytes.length)), bytes.subarray(at)]);
+      }
+      const format = (['glove', 'word2vec', 'word2vec-binary', undefined] as const)[next(4)];
+      const file = fixture(damaged);
+      try {
+        const { words, vectors } = await rk.io.loadWordVectors(file, format === undefined ? undefined : { format });
+        expect(vectors.shape[0]).toBe(words.length);
+        vectors.dispose();
+        outcomes.ok++;
+      } catch (err) {
+        expect(err, `mutation ${i}: ${String(err)}`).toBeInstanceOf(rk.RnnkitError);
+        expect((err as Error).message).toContain(file);
+        outcomes.error++;
+      }
+    }
+    // Both outcomes happen: the mutations reach real parsing, not only the first checks.
+    expect(outcomes.ok).toBeGreaterThan(20);
+    expect(outcomes.error).toBeGreaterThan(100);
   });
 });
