@@ -84,14 +84,22 @@ function convert(name: string, spec: FlagSpec, raw: string): string | number | b
   }
 }
 
-/** Parses argv (after the command name) against the command's flags and COMMON_FLAGS. */
-export function parseArgs<F extends FlagSpecs>(argv: readonly string[], specs: F): Parsed<F> {
+/**
+ * Parses argv (after the command name) against the command's flags and COMMON_FLAGS. `positional`
+ * names the one flag a bare argument may give instead (`rnnkit plot DIR` = `--run DIR`).
+ */
+export function parseArgs<F extends FlagSpecs>(argv: readonly string[], specs: F, positional?: string): Parsed<F> {
   const all: FlagSpecs = { ...specs, ...COMMON_FLAGS };
   const values: Record<string, string | number | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-h') {
       values.help = true;
+      continue;
+    }
+    if (positional !== undefined && !arg.startsWith('-')) {
+      if (positional in values) throw new UsageError(`unexpected argument '${arg}' (--${positional} is already given)`);
+      values[positional] = convert(positional, all[positional]!, arg);
       continue;
     }
     if (!arg.startsWith('--') || arg === '--') {

@@ -11,6 +11,8 @@ export interface Command<F extends FlagSpecs = FlagSpecs> {
   usage: string;
   description: string;
   flags: F;
+  /** The flag a bare argument gives (`rnnkit plot DIR`), if any. */
+  positional?: string;
   run(flags: Flags<F>): Promise<void>;
 }
 
@@ -19,6 +21,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   eval: { summary: 'evaluate a checkpoint on a labelled file (accuracy) or a text (perplexity)', load: () => import('./commands/eval.js') },
   predict: { summary: "classify lines of text (stdin or --input) with a classifier checkpoint", load: () => import('./commands/predict.js') },
   generate: { summary: 'continue a prompt with a language-model checkpoint', load: () => import('./commands/generate.js') },
+  plot: { summary: "draw a run's training curves (curves.svg) from its history.jsonl", load: () => import('./commands/plot.js') },
   info: { summary: 'versions, backends and devices', load: () => import('./commands/info.js') },
   bench: { summary: 'a short training speed run of the demo model (tokens/s)', load: () => import('./commands/bench.js') },
 };
@@ -66,7 +69,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const prefix = `rnnkit ${name}`;
   try {
     const { command } = await entry.load();
-    const parsed = parseArgs(rest, command.flags);
+    const parsed = parseArgs(rest, command.flags, command.positional);
     if (parsed.help) {
       process.stdout.write(renderHelp(command.usage, command.description, command.flags));
       return 0;

@@ -9,6 +9,8 @@ import { checkDevice, defaultDevice } from '../device.js';
 import { describe, type Device } from '../dtype.js';
 import { ArgumentError, CheckpointError } from '../errors.js';
 import { Module } from '../nn/module.js';
+import type { OptimizerStateDict } from '../optim/optimizer.js';
+import type { ParamGroupState } from '../optim/param-groups.js';
 import { Tensor } from '../tensor.js';
 import { errorText, writeAtomic } from './atomic.js';
 import { decodeAs, encode, type Decoded } from './safetensors.js';
@@ -16,17 +18,24 @@ import { decodeAs, encode, type Decoded } from './safetensors.js';
 /** A file path: a string or a file: URL. */
 export type PathLike = string | URL;
 
-/** Anything whose state is a name → tensor dict (an optimizer). stateDict() entries are only read. */
+/**
+ * An optimizer's state as save() stores it: an rnnkit optimizer's { state, paramGroups } (see
+ * optim.Optimizer.stateDict()), or a plain name → tensor dict from any other object.
+ */
+export type OptimizerState = Record<string, Tensor> | OptimizerStateDict;
+
+/** Anything whose state is an OptimizerState (an optimizer). stateDict() entries are only read. */
 export interface StateSource {
-  stateDict(): Record<string, Tensor>;
+  stateDict(): OptimizerState;
 }
 
 /**
- * Anything that takes its state back as a name → tensor dict (an optimizer). It must copy what it
- * keeps, as Module.loadStateDict() does: load() disposes the tensors it passed once it returns.
+ * Anything that takes its state back (an optimizer): { state, paramGroups } when the file holds
+ * parameter groups (an rnnkit optimizer wrote it), else a name → tensor dict. It must copy what
+ * it keeps, as Module.loadStateDict() does: load() disposes the tensors it passed once it returns.
  */
 export interface StateTarget {
-  loadStateDict(state: Record<string, Tensor>): void;
+  loadStateDict(state: OptimizerState): void;
 }
 
 export interface SaveOptions {
@@ -34,7 +43,11 @@ export interface SaveOptions {
   model?: Module;
   /** More tensors, under their own names. */
   tensors?: Record<string, Tensor>;
-  /** Its stateDict() entries, under `optim.<name>`. */
+  /**
+   * Its stateDict(): an rnnkit optimizer's state tensors under `optim.state.<i>.<name>` and its
+   * parameter groups in `__metadata__` (reserved key `rnnkit.optim.paramGroups`); a plain dict's
+   * entries under `optim.<name>`.
+   */
   optimizer?: StateSource;
   /**
    * Run metadata (step, epoch, config, ...): each value is stored JSON-encoded under its key in
@@ -46,7 +59,10 @@ export interface SaveOptions {
 export interface LoadOptions {
   /** Receives the file's tensors other than `optim.*` (see strict). */
   model?: Module;
-  /** Receives the `optim.*` tensors, with the prefix removed. */
+  /**
+   * Receives the `optim.*` tensors: as { state, paramGroups } (prefix `optim.state.` removed) when
+   * the file holds parameter groups, else as a dict with the prefix `optim.` removed.
+   */
   optimizer?: StateTarget;
   /**
    * With a model: the file's non-`optim.` names must be exactly the model's parameters (default
@@ -67,7 +83,7 @@ export interface Loaded {
    */
   tensors: Record<string, Tensor>;
   /**
-   * `__metadata__` with each value parsed back from JSON (the reserved `rnnkit.format` left out).
+   * `__metadata__` with each value parsed back from JSON (the reserved `rnnkit.*` keys left out).
    * In a file rnnkit did not write, a value that is not JSON (e.g. {"format": "pt"}) stays a string.
    */
   metadata: Record<string, unknown>;
@@ -83,6 +99,9 @@ export interface LoadTensorsOptions {
 export const FORMAT_KEY = 'rnnkit.format';
 export const FORMAT_VERSION = '1';
 export const OPTIM_PREFIX = 'optim.';
+/** Where an optimizer's state tensors go under OPTIM_PREFIX, and the reserved metadata key of its parameter groups. */
+const OPTIM_STATE_PREFIX = `${OPTIM_PREFIX}state.`;
+const PARAM_GROUPS_KEY = 'rnnkit.optim.paramGroups';
 
 const SAVE_OPTIONS = ['model', 'tensors', 'optimizer', 'metadata'] as const;
 const LOAD_OPTIONS = ['model', 'optimizer', 'strict', 'convert64', 'device'] as const;
@@ -147,15 +166,23 @@ export async function save(path: PathLike, options: SaveOptions): Promise<void> 
   if (opts.tensors !== undefined) {
     for (const [name, t] of Object.entries(checkTensors(op, 'options.tensors', opts.tensors))) add(plain(name, 'options.tensors'), t, 'options.tensors');
   }
+  let groups: string | undefined;
   if (opts.optimizer !== undefined) {
     const optimizer = opts.optimizer as Partial<StateSource> | null;
     if (typeof optimizer !== 'object' || optimizer === null || typeof optimizer.stateDict !== 'function') {
       throw new ArgumentError(`${op}: options.optimizer must have a stateDict() method, got ${describe(optimizer)}`);
     }
-    const state = checkTensors(op, 'options.optimizer.stateDict()', optimizer.stateDict());
-    for (const [name, t] of Object.entries(state)) add(OPTIM_PREFIX + name, t, 'the optimizer');
+    const state = optimizer.stateDict();
+    if (isStructured(state)) {
+      for (const [name, t] of Object.entries(checkTensors(op, 'options.optimizer.stateDict().state', state.state))) {
+        add(OPTIM_STATE_PREFIX + name, t, 'the optimizer');
+      }
+      groups = JSON.stringify(state.paramGroups);
+    } else {
+      for (const [name, t] of Object.entries(checkTensors(op, 'options.optimizer.stateDict()', state))) add(OPTIM_PREFIX + name, t, 'the optimizer');
+    }
   }
-  const metadata: [string, string][] = [[FORMAT_KEY, FORMAT_VERSION]];
+  const metadata: [string, string][] = [[FORMAT_KEY, FORMAT_VERSION], ...(groups === undefined ? [] : [[PARAM_GROUPS_KEY, groups] as [string, string]])];
   if (opts.metadata !== undefined) {
     if (!isRecord(opts.metadata)) throw new ArgumentError(`${op}: options.metadata must be an object, got ${describe(opts.metadata)}`);
     for (const [key, value] of Object.entries(opts.metadata)) {
@@ -182,7 +209,20 @@ export async function save(path: PathLike, options: SaveOptions): Promise<void> 
  * the model as it was (and the optimizer too, unless its own loadStateDict() throws midway).
  */
 export async function load(path: PathLike, options: LoadOptions = {}): Promise<Loaded> {
-  const op = 'io.load';
+  return loadChecked('io.load', path, options, () => {});
+}
+
+/**
+ * Internal (train.resume): load() with `check`, which sees the parsed metadata after the file and
+ * the model's fit are checked and before the optimizer or the model change; what it throws ends
+ * the load with nothing loaded.
+ */
+export async function loadChecked(
+  op: string,
+  path: PathLike,
+  options: LoadOptions,
+  check: (metadata: Record<string, unknown>, file: string) => void,
+): Promise<Loaded> {
   const file = toPath(op, path);
   const opts = checkOptions(op, options, LOAD_OPTIONS);
   const model = opts.model;
@@ -211,8 +251,9 @@ export async function load(path: PathLike, options: LoadOptions = {}): Promise<L
       forModel = checkFit(op, file, model, rest, strict);
       for (const [name] of forModel) given.add(name);
     }
+    check(metadata, file);
     if (optimizer !== undefined) {
-      const state = Object.fromEntries(optim.map(([name, t]) => [name.slice(OPTIM_PREFIX.length), t]));
+      const state = optimizerState(op, file, optim, decoded.metadata[PARAM_GROUPS_KEY]);
       try {
         optimizer.loadStateDict!(state);
       } catch (err) {
@@ -272,6 +313,26 @@ function checkFit(op: string, file: string, model: Module, rest: [string, Tensor
   return out;
 }
 
+/** An rnnkit optimizer's { state, paramGroups } (not a plain dict of tensors). */
+function isStructured(state: OptimizerState): state is OptimizerStateDict {
+  return isRecord(state) && !(state.state instanceof Tensor) && isRecord(state.state) && Array.isArray(state.paramGroups);
+}
+
+/** The optimizer's part of a file: { state, paramGroups } when the file has groups, else the `optim.` tensors by name. */
+function optimizerState(op: string, file: string, optim: [string, Tensor][], groups: string | undefined): OptimizerState {
+  if (groups === undefined) return Object.fromEntries(optim.map(([name, t]) => [name.slice(OPTIM_PREFIX.length), t]));
+  let paramGroups: unknown;
+  try {
+    paramGroups = JSON.parse(groups);
+  } catch {
+    throw new CheckpointError(`${op}: ${file}: __metadata__['${PARAM_GROUPS_KEY}'] is not JSON`);
+  }
+  if (!Array.isArray(paramGroups)) throw new CheckpointError(`${op}: ${file}: __metadata__['${PARAM_GROUPS_KEY}'] must be a list of parameter groups`);
+  // A tensor outside optim.state. keeps its full name, so the optimizer reports it as unexpected.
+  const state = optim.map(([name, t]) => [name.startsWith(OPTIM_STATE_PREFIX) ? name.slice(OPTIM_STATE_PREFIX.length) : name, t]);
+  return { state: Object.fromEntries(state), paramGroups: paramGroups as ParamGroupState[] };
+}
+
 function parseMetadata(op: string, file: string, raw: Record<string, string>): Record<string, unknown> {
   const format = raw[FORMAT_KEY];
   const ours = Object.hasOwn(raw, FORMAT_KEY);
@@ -280,7 +341,7 @@ function parseMetadata(op: string, file: string, raw: Record<string, string>): R
   }
   const out: [string, unknown][] = [];
   for (const [key, value] of Object.entries(raw)) {
-    if (key === FORMAT_KEY) continue;
+    if (key === FORMAT_KEY || key === PARAM_GROUPS_KEY) continue;
     try {
       out.push([key, JSON.parse(value)]);
     } catch {

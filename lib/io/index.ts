@@ -15,6 +15,7 @@ export {
   type LoadTensorsOptions,
   type StateSource,
   type StateTarget,
+  type OptimizerState,
 } from './files.js';
 export {
   loadWordVectors,

@@ -9,13 +9,14 @@ import { tensor } from '../ops/creation.js';
 import { max, sum } from '../ops/reduce.js';
 import { tidy } from '../scope.js';
 import type { Tensor } from '../tensor.js';
+import { AttentionPooling } from './attention-pooling.js';
 import { Embedding } from './embedding.js';
 import { Linear } from './linear.js';
 import { inference, Module } from './module.js';
 import { GRU, LSTM } from './rnn.js';
 import type { RnnPrecision } from '../binding.js';
 
-export type Pooling = 'last' | 'mean' | 'max';
+export type Pooling = 'last' | 'mean' | 'max' | 'attention';
 
 export interface SequenceClassifierOptions {
   vocabSize: number;
@@ -28,7 +29,9 @@ export interface SequenceClassifierOptions {
   cell?: 'lstm' | 'gru';
   /**
    * 'last': final states of the top layer (both directions); 'mean': mean output over valid
-   * steps; 'max': per-feature maximum of the outputs over valid steps (padded steps never win).
+   * steps; 'max': per-feature maximum of the outputs over valid steps (padded steps never win);
+   * 'attention': a learned weighted mean over valid steps (nn.AttentionPooling, parameters
+   * attention.proj.weight, attention.proj.bias, attention.score.weight).
    */
   pooling?: Pooling;
   dropout?: number;
@@ -45,6 +48,8 @@ export class SequenceClassifier extends Module {
   readonly rnn: LSTM | GRU;
   readonly head: Linear;
   readonly pooling: Pooling;
+  /** The attention head of pooling 'attention', else null. */
+  readonly attention: AttentionPooling | null;
 
   constructor(options: SequenceClassifierOptions) {
     super();
@@ -55,7 +60,7 @@ export class SequenceClassifier extends Module {
     const hiddenSize = checkInteger(op, 'options.hiddenSize', o.hiddenSize ?? 128);
     const bidirectional = checkBoolean(op, 'options.bidirectional', o.bidirectional ?? true);
     const cell = checkOneOf(op, 'options.cell', o.cell ?? 'lstm', ['lstm', 'gru'] as const);
-    this.pooling = checkOneOf(op, 'options.pooling', o.pooling ?? 'last', ['last', 'mean', 'max'] as const);
+    this.pooling = checkOneOf(op, 'options.pooling', o.pooling ?? 'last', ['last', 'mean', 'max', 'attention'] as const);
     this.embedding = this.registerModule('embedding', new Embedding(checkInteger(op, 'options.vocabSize', o.vocabSize), embeddingDim));
     const rnnOptions = {
       inputSize: embeddingDim,
@@ -66,7 +71,9 @@ export class SequenceClassifier extends Module {
       precision: (o.precision ?? 'fp32') as RnnPrecision, // checked by the recurrent layer
     } as const;
     this.rnn = this.registerModule('rnn', cell === 'lstm' ? new LSTM(rnnOptions) : new GRU(rnnOptions));
-    this.head = this.registerModule('head', new Linear((bidirectional ? 2 : 1) * hiddenSize, checkInteger(op, 'options.numClasses', o.numClasses)));
+    const pooledSize = (bidirectional ? 2 : 1) * hiddenSize;
+    this.attention = this.pooling === 'attention' ? this.registerModule('attention', new AttentionPooling(pooledSize)) : null;
+    this.head = this.registerModule('head', new Linear(pooledSize, checkInteger(op, 'options.numClasses', o.numClasses)));
   }
 
   /**
@@ -89,6 +96,8 @@ export class SequenceClassifier extends Module {
         const dirs = bidirectional ? 2 : 1;
         const top = state.h.narrow(0, (numLayers - 1) * dirs, dirs);
         pooled = concat(Array.from({ length: dirs }, (_, d) => top.narrow(0, d, 1).reshape([top.shape[1]!, top.shape[2]!])), 1);
+      } else if (this.attention !== null) {
+        pooled = this.attention.forward(output, options.lengths ? { lengths: options.lengths } : {});
       } else if (this.pooling === 'max') {
         // Padded steps hold zeros, which could beat a valid step's negative values: a -Infinity
         // bias [batch, time, 1] (built on the host from lengths) keeps them out of the max.

@@ -159,6 +159,27 @@ export class Module {
     }
   }
 
+  /**
+   * Freezes every parameter of this module and its children (requiresGrad = false, torch's
+   * requires_grad_(False)): backward() computes no gradient into them, optimizers skip them (their
+   * state waits for their next real step), and clipGradNorm ignores them. A layer whose parameters
+   * are all frozen records nothing on the tape when its input needs no gradient either, so its
+   * backward work is skipped. Gradients already computed are left as they are. Returns this.
+   */
+  freeze(): this {
+    return this.#setRequiresGrad(false);
+  }
+
+  /** Undoes freeze(): every parameter requires grad again, so the next steps train it. Returns this. */
+  unfreeze(): this {
+    return this.#setRequiresGrad(true);
+  }
+
+  #setRequiresGrad(value: boolean): this {
+    for (const p of this.parameters()) p.requiresGrad = value;
+    return this;
+  }
+
   /** Sets training mode on this module and every child. */
   train(mode = true): this {
     this.training = mode;

@@ -9,8 +9,9 @@ import { callNative, checkSameDevice, handle, nativeOp } from '../ops/call.js';
 import { zeros } from '../ops/creation.js';
 import { Tensor } from '../tensor.js';
 
+/** The gradients to clip: those of parameters that have one and are not frozen (requiresGrad false). */
 function gradsOf(op: string, params: unknown): Tensor<'float32'>[] {
-  if (params instanceof Tensor) return params.grad ? [params.grad] : [];
+  if (params instanceof Tensor) return params.grad && params.requiresGrad ? [params.grad] : [];
   if (typeof params !== 'object' || params === null || !(Symbol.iterator in params)) {
     throw new ArgumentError(`${op}: params must be a Tensor or an array (or iterable) of tensors, got ${describe(params)}`);
   }
@@ -18,7 +19,7 @@ function gradsOf(op: string, params: unknown): Tensor<'float32'>[] {
   let i = 0;
   for (const p of params as Iterable<unknown>) {
     if (!(p instanceof Tensor)) throw new ArgumentError(`${op}: params[${i}] must be a Tensor, got ${describe(p)}`);
-    if (p.grad !== null) grads.push(p.grad);
+    if (p.grad !== null && p.requiresGrad) grads.push(p.grad);
     i++;
   }
   return grads;
@@ -34,9 +35,9 @@ function firstDevice(params: Iterable<Parameter> | Parameter): Device {
  * Scales the gradients of `params` in place so that their total normType-norm (all gradients as
  * one vector) is at most maxNorm, as torch.nn.utils.clip_grad_norm_: each is multiplied by
  * min(1, maxNorm / (totalNorm + 1e-6)). Returns the total norm before clipping, a float32 tensor
- * of shape [] computed on the device (call .item() to read it). Parameters without a gradient are
- * ignored; with none at all the norm is 0. normType: a number > 0, or Infinity (max |g|).
- * maxNorm = Infinity only measures the norm.
+ * of shape [] computed on the device (call .item() to read it). Parameters without a gradient and
+ * frozen ones (requiresGrad false) are ignored; with none at all the norm is 0. normType: a number
+ * > 0, or Infinity (max |g|). maxNorm = Infinity only measures the norm.
  */
 export function clipGradNorm(params: Iterable<Parameter> | Parameter, maxNorm: number, normType = 2): Tensor<'float32'> {
   const op = 'clipGradNorm';
@@ -53,7 +54,7 @@ export function clipGradNorm(params: Iterable<Parameter> | Parameter, maxNorm: n
   return nativeOp((n) => n.clipGradNorm(handles, maxNorm, normType));
 }
 
-/** Clamps every gradient element of `params` to [-clipValue, clipValue] in place (clip_grad_value_). */
+/** Clamps every gradient element of `params` (frozen ones left out) to [-clipValue, clipValue] in place (clip_grad_value_). */
 export function clipGradValue(params: Iterable<Parameter> | Parameter, clipValue: number): void {
   const op = 'clipGradValue';
   if (typeof clipValue !== 'number' || !(clipValue >= 0)) {

@@ -103,7 +103,7 @@ export class GradScaler {
 
   /**
    * Divides the gradients of the optimizer's parameters by the scale (each grad is replaced by
-   * the unscaled one), and measures them for inf/NaN on the device. Call it before clipping
+   * the unscaled one; frozen parameters are left out), and measures them for inf/NaN on the device. Call it before clipping
    * gradients; step() calls it when you have not. Once per optimizer per iteration.
    */
   unscale(optimizer: ScalableOptimizer): void {
@@ -121,7 +121,7 @@ export class GradScaler {
       noGrad(() => {
         for (const p of params) {
           const g = p.grad;
-          if (g === null) continue;
+          if (g === null || !p.requiresGrad) continue; // frozen: the optimizer skips it
           p.grad = mul(g, inverse);
           g.dispose();
         }

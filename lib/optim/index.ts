@@ -1,6 +1,7 @@
 // The optim namespace: optimizers (fused native steps), gradient clipping, learning-rate schedules.
 
-export { Optimizer, type Hyper } from './optimizer.js';
+export { Optimizer, type Hyper, type OptimizerStateDict } from './optimizer.js';
+export type { GroupOptions, OptionValue, ParamGroup, ParamGroupSpec, ParamGroupState } from './param-groups.js';
 export {
   SGD,
   Adam,
@@ -8,6 +9,11 @@ export {
   RMSprop,
   Adagrad,
   type Params,
+  type ParamsOrGroups,
+  type SGDGroup,
+  type AdamGroup,
+  type RMSpropGroup,
+  type AdagradGroup,
   type SGDOptions,
   type AdamOptions,
   type RMSpropOptions,

@@ -1,20 +1,24 @@
-// Learning-rate schedules. Each wraps an optimizer and sets its lr: step() once per epoch (or per
-// batch, as you choose), after optimizer.step(). StepLR and ExponentialLR update the current lr
+// Learning-rate schedules. Each wraps an optimizer and sets the lr of each of its parameter
+// groups from that group's own initial lr (torch's base_lrs): step() once per epoch (or per batch,
+// as you choose), after optimizer.step(). StepLR and ExponentialLR update the current lrs
 // recursively, as torch.optim.lr_scheduler does (so they compose with manual changes);
-// CosineWithWarmup is a closed form; ReduceLROnPlateau follows a metric. Their state is a plain
-// object of numbers (stateDict / loadStateDict), which also restores the optimizer's lr.
+// CosineWithWarmup is a closed form; ReduceLROnPlateau follows a metric and reduces every group.
+// Their state is a plain object (stateDict / loadStateDict) that also restores every group's lr.
 
 import { checkInteger, checkOneOf } from '../args.js';
 import { describe } from '../dtype.js';
 import { ArgumentError, CheckpointError } from '../errors.js';
 import { checkLr, checkRange, Optimizer, optionsOf } from './optimizer.js';
 
-export type ScheduleState = Record<string, number>;
+/**
+ * A schedule's state: its counters, and per group the current lr (lrs) and the initial one
+ * (baseLrs). ReduceLROnPlateau's best is null in JSON before its first step (JSON has no ±Infinity).
+ */
+export type ScheduleState = Record<string, number | number[] | null>;
 
 export abstract class LRSchedule {
   readonly optimizer: Optimizer;
-  /** The optimizer's lr when the schedule was made. */
-  readonly baseLr: number;
+  #baseLrs: readonly number[];
   /** step() calls so far. */
   lastEpoch = 0;
   protected readonly name: string;
@@ -25,45 +29,83 @@ export abstract class LRSchedule {
     }
     this.name = name;
     this.optimizer = optimizer;
-    this.baseLr = optimizer.lr;
+    this.#baseLrs = Object.freeze(optimizer.paramGroups.map((g) => g.lr));
   }
 
-  /** The optimizer's current learning rate. */
+  /** Each group's lr when the schedule was made (torch's base_lrs; loadStateDict() restores them). */
+  get baseLrs(): readonly number[] {
+    return this.#baseLrs;
+  }
+
+  /** The first group's initial lr (baseLrs[0]). */
+  get baseLr(): number {
+    return this.baseLrs[0]!;
+  }
+
+  /** The first group's current learning rate (optimizer.lr). */
   get lr(): number {
     return this.optimizer.lr;
   }
 
-  abstract step(metric?: number): void;
-
-  /** The schedule's counters and the current lr. */
-  stateDict(): ScheduleState {
-    return { lastEpoch: this.lastEpoch, lr: this.optimizer.lr, ...this.extraState() };
+  /** Every group's current learning rate (torch's get_last_lr()). */
+  get lrs(): number[] {
+    return this.optimizer.paramGroups.map((g) => g.lr);
   }
 
-  /** Restores stateDict()'s numbers and sets the optimizer's lr to the saved one. */
+  abstract step(metric?: number): void;
+
+  /** Sets each group's lr to f(its base lr, its current lr). */
+  protected setLrs(f: (base: number, current: number) => number): void {
+    this.optimizer.paramGroups.forEach((g, i) => (g.lr = f(this.baseLrs[i]!, g.lr)));
+  }
+
+  /** The schedule's counters, and every group's current and initial lr. */
+  stateDict(): ScheduleState {
+    return { lastEpoch: this.lastEpoch, lrs: this.lrs, baseLrs: [...this.baseLrs], ...this.extraState() };
+  }
+
+  /**
+   * Restores stateDict()'s values and sets every group's lr to the saved one. The optimizer must
+   * have as many groups as the saved state (CheckpointError otherwise). Checks everything first.
+   */
   loadStateDict(state: ScheduleState): void {
     const op = `${this.name}.loadStateDict`;
     if (typeof state !== 'object' || state === null) throw new CheckpointError(`${op}: state must be an object, got ${describe(state)}`);
-    const keys = ['lastEpoch', 'lr', ...Object.keys(this.extraState())];
-    for (const key of keys) {
+    const numbers = ['lastEpoch', ...Object.keys(this.extraState())];
+    const keys = [...numbers, 'lrs', 'baseLrs'];
+    for (const key of numbers) {
       if (typeof state[key] !== 'number') throw new CheckpointError(`${op}: state.${key} must be a number, got ${describe(state[key])}`);
     }
     const unexpected = Object.keys(state).filter((k) => !keys.includes(k));
     if (unexpected.length > 0) throw new CheckpointError(`${op}: unexpected ${unexpected.join(', ')} (expected ${keys.join(', ')})`);
-    if (!Number.isSafeInteger(state.lastEpoch) || state.lastEpoch! < 0) {
-      throw new CheckpointError(`${op}: state.lastEpoch must be an integer >= 0, got ${state.lastEpoch}`);
+    const lastEpoch = state.lastEpoch as number;
+    if (!Number.isSafeInteger(lastEpoch) || lastEpoch < 0) {
+      throw new CheckpointError(`${op}: state.lastEpoch must be an integer >= 0, got ${lastEpoch}`);
     }
-    if (!(state.lr! >= 0) || !Number.isFinite(state.lr)) throw new CheckpointError(`${op}: state.lr must be a finite number >= 0, got ${state.lr}`);
-    this.lastEpoch = state.lastEpoch!;
-    this.optimizer.lr = state.lr!;
-    this.loadExtra(state);
+    const groups = this.optimizer.paramGroups.length;
+    const lrList = (key: 'lrs' | 'baseLrs'): number[] => {
+      const list = state[key];
+      if (!Array.isArray(list) || list.length !== groups) {
+        throw new CheckpointError(`${op}: state.${key} must be a list of ${groups} learning rate(s), one per parameter group of the optimizer, got ${describe(list)}`);
+      }
+      return list.map((v, i) => {
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new CheckpointError(`${op}: state.${key}[${i}] must be a finite number >= 0, got ${describe(v)}`);
+        return v;
+      });
+    };
+    const lrs = lrList('lrs');
+    const baseLrs = lrList('baseLrs');
+    this.lastEpoch = lastEpoch;
+    this.#baseLrs = Object.freeze(baseLrs);
+    this.optimizer.paramGroups.forEach((g, i) => (g.lr = lrs[i]!));
+    this.loadExtra(state as Record<string, number>);
   }
 
-  protected extraState(): ScheduleState {
+  protected extraState(): Record<string, number> {
     return {};
   }
 
-  protected loadExtra(_state: ScheduleState): void {}
+  protected loadExtra(_state: Record<string, number>): void {}
 }
 
 export interface StepLROptions {
@@ -73,7 +115,7 @@ export interface StepLROptions {
   gamma?: number;
 }
 
-/** lr *= gamma every stepSize steps (torch.optim.lr_scheduler.StepLR). */
+/** Every group's lr *= gamma every stepSize steps (torch.optim.lr_scheduler.StepLR). */
 export class StepLR extends LRSchedule {
   readonly stepSize: number;
   readonly gamma: number;
@@ -88,7 +130,7 @@ export class StepLR extends LRSchedule {
 
   step(): void {
     this.lastEpoch++;
-    if (this.lastEpoch % this.stepSize === 0) this.optimizer.lr = this.optimizer.lr * this.gamma;
+    if (this.lastEpoch % this.stepSize === 0) this.setLrs((_, lr) => lr * this.gamma);
   }
 }
 
@@ -96,7 +138,7 @@ export interface ExponentialLROptions {
   gamma: number;
 }
 
-/** lr *= gamma every step (torch.optim.lr_scheduler.ExponentialLR). */
+/** Every group's lr *= gamma every step (torch.optim.lr_scheduler.ExponentialLR). */
 export class ExponentialLR extends LRSchedule {
   readonly gamma: number;
 
@@ -108,7 +150,7 @@ export class ExponentialLR extends LRSchedule {
 
   step(): void {
     this.lastEpoch++;
-    this.optimizer.lr = this.optimizer.lr * this.gamma;
+    this.setLrs((_, lr) => lr * this.gamma);
   }
 }
 
@@ -117,13 +159,14 @@ export interface CosineWithWarmupOptions {
   warmupSteps: number;
   /** The step at which the cosine reaches minLr (> warmupSteps). */
   totalSteps: number;
-  /** Floor of the learning rate (0). */
+  /** Floor of the learning rate of every group (0); at most each group's initial lr. */
   minLr?: number;
 }
 
 /**
- * Linear warm-up then cosine decay to minLr. With s = step() calls so far (the lr of the optimizer
- * step after them), W = warmupSteps, T = totalSteps and base the optimizer's lr at construction:
+ * Linear warm-up then cosine decay to minLr, for each parameter group. With s = step() calls so
+ * far (the lr of the optimizer step after them), W = warmupSteps, T = totalSteps and base the
+ * group's lr at construction:
  *
  *   s < W:       base * (s + 1) / W
  *   W <= s <= T: minLr + (base - minLr) * (1 + cos(pi * (s - W) / (T - W))) / 2
@@ -147,28 +190,30 @@ export class CosineWithWarmup extends LRSchedule {
       throw new ArgumentError(`${op}: options.totalSteps must be > warmupSteps (${this.warmupSteps}), got ${this.totalSteps}`);
     }
     this.minLr = checkLr(op, 'options.minLr', o.minLr ?? 0);
-    if (this.minLr > this.baseLr) throw new ArgumentError(`${op}: options.minLr ${this.minLr} is above the optimizer's lr ${this.baseLr}`);
-    this.optimizer.lr = this.lrAt(0);
+    this.baseLrs.forEach((base, g) => {
+      if (this.minLr > base) throw new ArgumentError(`${op}: options.minLr ${this.minLr} is above the lr ${base} of parameter group ${g}`);
+    });
+    this.setLrs((base) => this.lrAt(0, base));
   }
 
-  /** The schedule's lr after s steps. */
-  lrAt(s: number): number {
-    const { warmupSteps: w, totalSteps: t, minLr, baseLr } = this;
-    if (s < w) return (baseLr * (s + 1)) / w;
-    if (s <= t) return minLr + ((baseLr - minLr) * (1 + Math.cos((Math.PI * (s - w)) / (t - w)))) / 2;
+  /** The lr after s steps of a group whose initial lr is base (default: the first group's). */
+  lrAt(s: number, base = this.baseLr): number {
+    const { warmupSteps: w, totalSteps: t, minLr } = this;
+    if (s < w) return (base * (s + 1)) / w;
+    if (s <= t) return minLr + ((base - minLr) * (1 + Math.cos((Math.PI * (s - w)) / (t - w)))) / 2;
     return minLr;
   }
 
   step(): void {
     this.lastEpoch++;
-    this.optimizer.lr = this.lrAt(this.lastEpoch);
+    this.setLrs((base) => this.lrAt(this.lastEpoch, base));
   }
 }
 
 export interface ReduceLROnPlateauOptions {
   /** 'min': the metric should fall (a loss); 'max': rise (an accuracy). Default 'min'. */
   mode?: 'min' | 'max';
-  /** lr *= factor on a plateau (0.1); in [0, 1). */
+  /** Every group's lr *= factor on a plateau (0.1); in [0, 1). */
   factor?: number;
   /** Steps without improvement tolerated before reducing (10). */
   patience?: number;
@@ -235,20 +280,28 @@ export class ReduceLROnPlateau extends LRSchedule {
       this.numBadEpochs = 0;
     }
     if (this.numBadEpochs > this.patience) {
-      const old = this.optimizer.lr;
-      const next = Math.max(old * this.factor, this.minLr);
-      if (old - next > this.eps) this.optimizer.lr = next;
+      // Each group on its own, as torch's _reduce_lr: a reduction below eps leaves that group as it is.
+      this.setLrs((_, old) => {
+        const next = Math.max(old * this.factor, this.minLr);
+        return old - next > this.eps ? next : old;
+      });
       this.cooldownCounter = this.cooldown;
       this.numBadEpochs = 0;
     }
   }
 
+  /** Also takes best = null, which JSON makes of ±Infinity (no metric seen yet). */
+  override loadStateDict(state: ScheduleState): void {
+    const none = this.mode === 'min' ? Infinity : -Infinity;
+    super.loadStateDict(typeof state === 'object' && state !== null && state.best === null ? { ...state, best: none } : state);
+  }
+
   /** best is ±Infinity until the first step(). */
-  protected override extraState(): ScheduleState {
+  protected override extraState(): Record<string, number> {
     return { best: this.best, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter };
   }
 
-  protected override loadExtra(state: ScheduleState): void {
+  protected override loadExtra(state: Record<string, number>): void {
     this.best = state.best!;
     this.numBadEpochs = state.numBadEpochs!;
     this.cooldownCounter = state.cooldownCounter!;

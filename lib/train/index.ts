@@ -6,6 +6,10 @@ export { fit, type FitOptions, type FitContext, type Callback, type EpochLog, ty
 export { SequenceDataset, permutation, type Batch, type DataSource, type Example, type SequenceDatasetOptions } from './dataset.js';
 export type { ProgressMode } from './progress.js';
 export { earlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
-export { checkpoint, resume, type CheckpointOptions, type Resumed } from './checkpoint.js';
+export { checkpoint, resume, type CheckpointOptions, type Resumed, type RunState } from './checkpoint.js';
 export { lrSchedule, type Schedule } from './lr-schedule.js';
 export type { Monitor } from './monitor.js';
+export { csvLogger, type CsvLoggerOptions } from './csv-logger.js';
+export { tensorBoard, readEvents, type TensorBoardOptions, type TfEvent, type Scalar } from './tensorboard.js';
+export { historyLog, readHistory, type HistoryLogOptions } from './history-log.js';
+export { curvesSvg } from './curves.js';

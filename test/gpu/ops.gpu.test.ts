@@ -359,7 +359,7 @@ describeGpu('CUDA ops against the CPU backend', () => {
           });
           opt.step();
         }
-        const state = rk.tidy(() => Object.entries(opt.stateDict()).sort(([a], [b]) => a.localeCompare(b)).map(([, t]) => Array.from(t.dataSync())));
+        const state = rk.tidy(() => Object.entries(opt.stateDict().state).sort(([a], [b]) => a.localeCompare(b)).map(([, t]) => Array.from(t.dataSync())));
         const result = [...params.map((p) => Array.from(p.dataSync())), ...state];
         opt.dispose();
         params.forEach((p) => {

@@ -143,11 +143,11 @@ describe('optimizers equal torch.optim', () => {
           expect(d, `step ${s + 1}, params[${i}]`).toBeLessThanOrEqual(TOL);
         });
         rk.tidy(() => {
-          const state = opt.stateDict();
+          const { state } = opt.stateDict();
           const expectedKeys: string[] = [];
           for (const [i, entry] of Object.entries(expected.state)) {
             for (const [name, value] of Object.entries(entry)) {
-              const key = `state.${i}.${name}`;
+              const key = `${i}.${name}`;
               expectedKeys.push(key);
               const got = state[key];
               expect(got, `step ${s + 1}: ${key} missing`).toBeDefined();

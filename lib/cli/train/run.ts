@@ -1,6 +1,9 @@
 // Runs a training plan: Adam with gradient-norm clipping, validation each epoch, a progress display
-// on stderr, the checkpoint saved at the end, and a summary on stdout.
+// on stderr, history.jsonl and curves.svg kept up to date in the run folder, the checkpoint saved
+// at the end, and a summary on stdout.
 
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { SequenceClassifier } from '../../nn/classifier.js';
 import type { LanguageModel } from '../../nn/language-model.js';
 import { Adam } from '../../optim/optimizers.js';
@@ -10,6 +13,7 @@ import type { ProgressMode } from '../../train/progress.js';
 import { saveCheckpoint, type RunConfig } from '../checkpoint.js';
 import { deviceLine } from '../device.js';
 import { formatMetric, taskLoss, taskMetrics } from '../objective.js';
+import { CURVES_FILE, HISTORY_FILE, runLogCallbacks } from '../run-log.js';
 import type { Settings } from './flags.js';
 
 /** What a task prepares for training. */
@@ -56,6 +60,7 @@ export async function runPlan(plan: Plan, settings: Settings, out: string, devic
   say(`  ${settings.epochs} epochs, batch ${settings.batch}, Adam lr ${settings.lr}, seed ${settings.seed}; checkpoint to ${out}`);
 
   const optimizer = new Adam(model.parameters(), { lr: settings.lr });
+  await mkdir(out, { recursive: true });
   const history = await fit(model, {
     data: plan.train,
     ...(plan.validation ? { validationData: plan.validation } : {}),
@@ -65,6 +70,7 @@ export async function runPlan(plan: Plan, settings: Settings, out: string, devic
     metrics: taskMetrics(config.task),
     clipGradNorm: CLIP_NORM,
     progress,
+    callbacks: runLogCallbacks(out),
   });
   const last = history.epochs.at(-1)!;
   const metric = Object.keys(last.metrics)[0]!;
@@ -86,6 +92,7 @@ export async function runPlan(plan: Plan, settings: Settings, out: string, devic
   rows.push([`training ${metric}`, formatMetric(metric, last.metrics[metric]!)], ['training loss', last.loss.toFixed(4)]);
   rows.push(['tokens/s', `${Math.round(tokensPerSecond).toLocaleString('en-US')} (training, padding not counted)`]);
   rows.push(['device', deviceLine(device)], ['checkpoint', file]);
+  rows.push(['history', join(out, HISTORY_FILE)], ['curves', join(out, CURVES_FILE)]);
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   for (const [k, v] of rows) say(`  ${k.padEnd(width)}${v}`);
   say(plan.next(out));
