@@ -25,18 +25,21 @@ weights.dispose();
 
 const data = new rk.train.SequenceDataset(train.encode(tokenizer, { skipEmpty: true }), { batchSize: 64, seed: 0 });
 const validationData = new rk.train.SequenceDataset(test.encode(tokenizer, { skipEmpty: true }), { batchSize: 256, shuffle: false });
-// One phase of training: an optimizer over the parameters that are not frozen.
-const phase = (epochs, initialEpoch, lr) =>
+// One Adam, two parameter groups: the pretrained vectors, once unfrozen, move at a fifth of the rate.
+const optimizer = new rk.optim.Adam([
+  { params: model.embedding.parameters(), lr: 2e-4 },
+  { params: [...model.rnn.parameters(), ...model.head.parameters()] },
+], { lr: 1e-3 });
+const phase = (epochs, initialEpoch) =>
   rk.train.fit(model, {
-    data, validationData, epochs: initialEpoch + epochs, initialEpoch,
-    optimizer: new rk.optim.Adam(model.parameters().filter((p) => p.requiresGrad), { lr }),
+    data, validationData, epochs: initialEpoch + epochs, initialEpoch, optimizer,
     loss: (logits, batch) => rk.crossEntropy(logits, batch.targets),
     metrics: [new rk.train.Accuracy()],
     clipGradNorm: 5,
   });
 
-model.embedding.weight.requiresGrad = false; // frozen: the LSTM and the head learn around GloVe
-await phase(2, 0, 1e-3);
-model.embedding.weight.requiresGrad = true; // unfrozen: fine-tune everything, gently
-const history = await phase(2, 2, 2e-4);
+model.embedding.freeze(); // frozen: the LSTM and the head learn around GloVe
+await phase(2, 0);
+model.embedding.unfreeze(); // unfrozen: fine-tune the vectors too
+const history = await phase(2, 2);
 console.log(`test accuracy: ${(100 * history.epochs.at(-1).valMetrics.accuracy).toFixed(2)}%`);
