@@ -15,6 +15,7 @@ export {
   type WordTokenizerJSON,
   type CharTokenizerOptions,
   type WordTokenizerOptions,
+  type WordTokenizerFromVectorsOptions,
   type Standardize,
   type Split,
 } from './tokenizers.js';
@@ -63,3 +64,4 @@ export {
   type StreamStats,
 } from './windows.js';
 export { textStream, TextStream, readTextStream, type TextStreamOptions, type ReadTextStreamOptions } from './text-stream.js';
+export { alignVectors, type AlignVectorsOptions, type AlignedVectors } from './vectors.js';

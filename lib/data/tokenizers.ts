@@ -57,6 +57,13 @@ export interface WordTokenizerJSON {
 
 export type TokenizerJSON = CharTokenizerJSON | WordTokenizerJSON;
 
+export interface WordTokenizerFromVectorsOptions extends Omit<WordTokenizerOptions, 'maxTokens'> {
+  /** Texts whose words the vectors lack are added after the vectors' words (by count, as fromCorpus orders them). */
+  corpus?: string | Iterable<string>;
+  /** Corpus words seen fewer times than this are not added (they stay OOV). Default 1. */
+  minCount?: number;
+}
+
 export interface CharTokenizerOptions {
   /** Vocabulary size cap, counting the padding and OOV entries (>= 2). Default: no cap. */
   maxTokens?: number;
@@ -361,6 +368,42 @@ export class WordTokenizer implements Tokenizer {
     const opts = checkOptions(op, options, ['lowercase', 'standardize', 'split'] as const);
     const { standardize, split } = WordTokenizer.#options(op, opts);
     return new WordTokenizer([...checkVocabulary(op, vocabulary)], standardize, split);
+  }
+
+  /**
+   * A tokenizer for pretrained vectors: '' and '[UNK]', then the vectors' words in their order (so
+   * with no word left out, word i of the vectors has id i + 2), then the corpus' words that the
+   * vectors lack. A vector word that this standardisation would change or split (e.g. 'The' when
+   * lowercasing: GloVe is lowercase, word2vec's Google News vectors are not) can never come out of
+   * encode() and is left out, as is '[UNK]'; so are repeats. data.alignVectors() builds the matching
+   * embedding table, rows for the added words included.
+   */
+  static fromVectors(words: readonly string[], options?: WordTokenizerFromVectorsOptions): WordTokenizer {
+    const op = 'WordTokenizer.fromVectors';
+    const opts = checkOptions(op, options, ['corpus', 'minCount', 'lowercase', 'standardize', 'split'] as const);
+    const { corpus, minCount, ...rest } = opts;
+    const { standardize, split } = WordTokenizer.#options(op, rest);
+    const least = minCount === undefined ? 1 : checkInteger(op, 'options.minCount', minCount);
+    if (least < 1) throw new ArgumentError(`${op}: options.minCount must be >= 1, got ${least}`);
+    if (!Array.isArray(words)) throw new ArgumentError(`${op}: words must be an array of strings (loadWordVectors' words), got ${describe(words)}`);
+    const vocabulary = [PAD_TOKEN, OOV_TOKEN];
+    const known = new Set<string>([PAD_TOKEN, OOV_TOKEN]);
+    words.forEach((word: unknown, i) => {
+      if (typeof word !== 'string') throw new ArgumentError(`${op}: words[${i}] must be a string, got ${describe(word)}`);
+      const tokens = tokensOf(word, standardize);
+      if (tokens.length !== 1 || tokens[0] !== word || known.has(word)) return;
+      known.add(word);
+      vocabulary.push(word);
+    });
+    if (corpus !== undefined) {
+      const counts = new Map<string, number>();
+      for (const doc of documents(op, corpus)) {
+        for (const w of tokensOf(doc, standardize)) if (!known.has(w)) counts.set(w, (counts.get(w) ?? 0) + 1);
+      }
+      for (const [w, n] of counts) if (n < least) counts.delete(w);
+      vocabulary.push(...rank(counts, (a, b) => compareCodePoints(b, a), undefined).slice(2));
+    }
+    return new WordTokenizer(vocabulary, standardize, split);
   }
 
   static fromJSON(json: unknown): WordTokenizer {

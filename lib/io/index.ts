@@ -17,3 +17,11 @@ export {
   type StateTarget,
   type OptimizerState,
 } from './files.js';
+export {
+  loadWordVectors,
+  saveWordVectors,
+  type WordVectors,
+  type WordVectorsFormat,
+  type LoadWordVectorsOptions,
+  type SaveWordVectorsOptions,
+} from './word-vectors.js';

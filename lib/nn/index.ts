@@ -16,7 +16,7 @@ export {
 } from './rnn.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { Sequential, type TensorModule, type LengthsModule, type SequentialLayer, type SequenceOptions } from './sequential.js';
-export { Embedding, type EmbeddingOptions } from './embedding.js';
+export { Embedding, type EmbeddingOptions, type FromPretrainedOptions } from './embedding.js';
 export { Dropout } from './dropout.js';
 export { SequenceClassifier, type SequenceClassifierOptions, type Pooling } from './classifier.js';
 export { LanguageModel, type LanguageModelOptions, type LanguageModelOutput } from './language-model.js';
