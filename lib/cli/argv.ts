@@ -117,9 +117,12 @@ export function parseArgs<F extends FlagSpecs>(argv: readonly string[], specs: F
     if (spec === undefined) throw new UsageError(`unknown flag --${name}`);
     if (name in values) throw new UsageError(`--${name} is given twice`);
     if (raw === undefined) {
-      if (spec.type === 'boolean') raw = 'true';
-      else {
-        const next = argv[i + 1];
+      const next = argv[i + 1];
+      if (spec.type === 'boolean') {
+        // `--flag true|false` with a space, as well as `--flag=false` and `--no-flag`.
+        raw = next === 'true' || next === 'false' ? next : 'true';
+        if (raw === next) i++;
+      } else {
         // A value may start with '-' only as a negative number.
         if (next === undefined || (next.startsWith('-') && !/^-\d/.test(next))) throw new UsageError(`--${name} needs a value`);
         raw = next;

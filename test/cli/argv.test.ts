@@ -30,6 +30,10 @@ describe('cli parseArgs', () => {
     expect([help, verbose]).toEqual([false, false]);
     expect(parseArgs(['--no-bidirectional'], SPECS).flags.bidirectional).toBe(false);
     expect(parseArgs(['--bidirectional=false', '-h', '--verbose'], SPECS)).toMatchObject({ flags: { bidirectional: false }, help: true, verbose: true });
+    // A boolean takes true/false after a space too; any other next argument is left alone.
+    expect(parseArgs(['--bidirectional', 'false', '--epochs', '3'], SPECS).flags).toMatchObject({ bidirectional: false, epochs: 3 });
+    expect(parseArgs(['--bidirectional', 'true'], SPECS).flags.bidirectional).toBe(true);
+    expect(parseArgs(['--bidirectional', '--epochs', '4'], SPECS).flags).toMatchObject({ bidirectional: true, epochs: 4 });
     expect(parseArgs([], SPECS).flags).toEqual({ data: undefined, model: 'lstm', epochs: 3, offset: undefined, lr: undefined, 'top-p': 1, bidirectional: undefined });
   });
 

@@ -45,18 +45,22 @@ describe('rnnkit train --task lm, generate, eval', () => {
   });
 
   it('--stateful=false (or --no-stateful) trains on shuffled windows streamed from the file', async () => {
-    for (const flag of ['--stateful=false', '--no-stateful']) {
-      const r = await rnnkit(['train', '--task', 'lm', '--data', 'corpus.txt', '--out', 'lm-windows', flag, ...SHAPE, '--epochs', '1'], { cwd: dir });
+    for (const flag of [['--stateful', 'false'], ['--stateful=false'], ['--no-stateful']]) {
+      const r = await rnnkit(['train', '--task', 'lm', '--data', 'corpus.txt', '--out', 'lm-windows', ...flag, ...SHAPE, '--epochs', '1'], { cwd: dir });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/corpus\.txt: 59 windows of 32 tokens, streamed from the file each epoch/);
       expect((await loadCheckpoint(join(dir, 'lm-windows'), ['lm'], 'test')).config.data).toEqual({ time: 32, stateful: false });
     }
     expectFailure(await rnnkit(['train', '--task', 'classify', '--data', 'corpus.txt', '--stateful'], { cwd: dir }), 2, /--stateful applies to --task lm/);
+    const e = await rnnkit(['eval', '--checkpoint', 'lm-windows', '--data', 'corpus.txt'], { cwd: dir });
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/^perplexity \d+\.\d+ {2}loss \d+\.\d+ {2}\(59 windows of 32 tokens of corpus\.txt\)\n$/);
   });
 
   it('--model gru trains a GRU language model; generate reads it back', async () => {
     const r = await rnnkit(['train', '--task', 'lm', '--data', 'corpus.txt', '--out', 'lm-gru', '--model', 'gru', ...SHAPE, '--epochs', '2'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/a 1-layer GRU language model \(vocabulary 16\)/);
     const { config, model, tokenizer } = await loadCheckpoint(join(dir, 'lm-gru'), ['lm'], 'test');
     expect(config.model.cell).toBe('gru');
     expect(model.rnn).toBeInstanceOf(rk.nn.GRU);
@@ -96,13 +100,21 @@ describe('rnnkit train --task lm, generate, eval', () => {
     expect(a.stdout).toBe(`the c${await rk.generate(model, tokenizer, { prompt: 'the c', maxTokens: 60, temperature: 0.8, seed: 3 })}\n`);
   });
 
-  it('eval gives the perplexity on a text, below the vocabulary size a guess would get', async () => {
-    const r = await rnnkit(['eval', '--checkpoint', 'lm', '--data', 'corpus.txt'], { cwd: dir });
+  it('eval of a stateful checkpoint carries the state through the text, as evaluate({ stateful: true }) does', async () => {
+    const r = await rnnkit(['eval', '--checkpoint', 'lm', '--data', 'corpus.txt', '--batch', '8'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
-    const m = /^perplexity (\d+\.\d+) {2}loss (\d+\.\d+) {2}\(59 windows of 32 tokens of corpus\.txt\)\n$/.exec(r.stdout);
+    // 1,920 characters as 8 streams of 240, read in 8 batches of 32 (the checkpoint's time).
+    const m = /^perplexity (\d+\.\d+) {2}loss (\d+\.\d+) {2}\(the state carried through 8 streams of 240 tokens of corpus\.txt\)\n$/.exec(r.stdout);
     expect(m, r.stdout).not.toBeNull();
     expect(Math.log(Number(m![1]))).toBeCloseTo(Number(m![2]), 2);
     expect(Number(m![1])).toBeLessThan(16);
+    const { model, tokenizer } = await loadCheckpoint(join(dir, 'lm'), ['lm'], 'test');
+    const streams = rk.data.textStream(tokenizer.encode(LM_TEXT), { batchSize: 8, time: 32 });
+    const loss: rk.train.LossFn = (output, batch) => rk.crossEntropy(output, batch.targets);
+    const carried = await rk.train.evaluate(model, streams, { loss, stateful: true });
+    const fresh = await rk.train.evaluate(model, streams, { loss });
+    expect(Number(m![2])).toBeCloseTo(carried.loss!, 4);
+    expect(Math.abs(carried.loss! - fresh.loss!)).toBeGreaterThan(1e-3);
   });
 
   it('a prompt with unknown characters, a bad option value or a too-short text fail clearly', async () => {

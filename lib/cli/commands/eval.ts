@@ -11,7 +11,7 @@ import { bucketMultiHot, encodeLabelled, readLabelled, readMultiLabelled } from 
 import { DEVICE_FLAG, useDevice } from '../device.js';
 import type { Command } from '../main.js';
 import { formatMetric, taskLoss, taskMetrics } from '../objective.js';
-import { windowSource } from '../train/lm.js';
+import { streamSource, windowSource } from '../train/lm.js';
 
 const FLAGS = {
   checkpoint: CHECKPOINT_FLAG,
@@ -50,12 +50,19 @@ export const command: Command<typeof FLAGS> = {
       data = bucketMultiHot(examples, { batchSize: flags.batch, shuffle: false });
       count = `${examples.length} texts`;
     } else {
-      const time = run.config.data.time;
-      const windows = await windowSource(file, run.tokenizer, time, flags.batch, 0, false);
-      data = windows;
-      count = `${windows.windows} windows of ${time} tokens`;
+      const { time, stateful } = run.config.data;
+      if (stateful === true) {
+        const streams = await streamSource(file, run.tokenizer, time, flags.batch);
+        data = streams;
+        count = `the state carried through ${streams.batchSize} streams of ${streams.streamLength} tokens`;
+      } else {
+        const windows = await windowSource(file, run.tokenizer, time, flags.batch, 0, false);
+        data = windows;
+        count = `${windows.windows} windows of ${time} tokens`;
+      }
     }
-    const result = await evaluateData(run.model, data, 0, taskLoss, taskMetrics(run.config.task));
+    const stateful = run.config.task === 'lm' && run.config.data.stateful === true;
+    const result = await evaluateData(run.model, data, 0, taskLoss, taskMetrics(run.config.task), stateful);
     const metrics = Object.entries(result.metrics).map(([name, value]) => `${name} ${formatMetric(name, value)}`);
     process.stdout.write(`${metrics.join('  ')}  loss ${result.loss!.toFixed(4)}  (${count} of ${file})\n`);
   },

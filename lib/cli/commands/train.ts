@@ -1,5 +1,6 @@
-// `rnnkit train`: the built-in demo with no flags, a text classifier with --task classify, a
-// language model with --task lm. Checks the flags and the --out folder before any work starts.
+// `rnnkit train`: the built-in demo with no flags, a text classifier with --task classify (multi-label
+// with --task multilabel), a language model with --task lm. Checks the flags and the --out folder
+// before any work starts.
 
 import { seed } from '../../random.js';
 import type { ProgressMode } from '../../train/progress.js';
@@ -13,7 +14,7 @@ import { lmPlan } from '../train/lm.js';
 import { runPlan } from '../train/run.js';
 
 export const command: Command<typeof TRAIN_FLAGS> = {
-  usage: 'rnnkit train [--task default|classify|lm] [--data FILE] [flags]',
+  usage: 'rnnkit train [--task default|classify|multilabel|lm] [--data FILE] [flags]',
   description: [
     'Trains a model, validating each epoch, and saves a checkpoint folder that eval, predict and',
     'generate read. With no flags it runs the built-in demo: a 2-layer bidirectional LSTM learns a',
@@ -29,7 +30,7 @@ export const command: Command<typeof TRAIN_FLAGS> = {
     const task = checkTaskFlags(flags);
     const settings = settingsFor(task, flags);
     const device = useDevice(flags.device);
-    await checkOutDir(flags.out, { task: task === 'lm' ? 'lm' : 'classify' });
+    await checkOutDir(flags.out, { task: task === 'default' ? 'classify' : (flags.task as 'classify' | 'multilabel' | 'lm') });
     seed(settings.seed);
     const plan = task === 'default' ? demoPlan(settings) : task === 'classify' ? await classifyPlan(flags, settings) : await lmPlan(flags, settings);
     await runPlan(plan, settings, flags.out, device, flags.progress as ProgressMode);

@@ -36,7 +36,7 @@ const say = (line = ''): void => void process.stdout.write(`${line}\n`);
 /** 'a 2-layer bidirectional LSTM classifier (4 classes, vocabulary 18)' and the like. */
 export function describeModel(config: RunConfig): string {
   const layers = `${config.model.numLayers ?? 1}-layer`;
-  if (config.task === 'lm') return `a ${layers} LSTM language model (vocabulary ${config.model.vocabSize})`;
+  if (config.task === 'lm') return `a ${layers} ${(config.model.cell ?? 'lstm').toUpperCase()} language model (vocabulary ${config.model.vocabSize})`;
   const c = config.model;
   const kind = config.task === 'multilabel' ? `multi-label classifier (${c.numClasses} labels` : `classifier (${c.numClasses} classes`;
   return `a ${layers} ${c.bidirectional ? 'bidirectional ' : ''}${(c.cell ?? 'lstm').toUpperCase()} ${kind}, vocabulary ${c.vocabSize})`;
@@ -72,6 +72,7 @@ export async function runPlan(plan: Plan, settings: Settings, out: string, devic
     clipGradNorm: CLIP_NORM,
     progress,
     callbacks: runLogCallbacks(out),
+    stateful: config.task === 'lm' && config.data.stateful === true,
   });
   const last = history.epochs.at(-1)!;
   const metric = Object.keys(last.metrics)[0]!;
