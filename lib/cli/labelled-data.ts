@@ -1,16 +1,13 @@
 // Labelled text files for the classifier commands (train, eval): JSON Lines by the .jsonl
 // extension, CSV otherwise (the AG News layout by default: label column 0, the other columns
 // joined into the text), read with a DataLayout (class ids) or a MultiLabelLayout (label names
-// separated by a character), encoded with the run's tokenizer and cut to maxLength tokens;
-// multi-hot examples bucketed into batches.
+// separated by a character), encoded with the run's tokenizer and cut to maxLength tokens.
 
-import { bucketByLength, type BucketByLengthOptions } from '../data/batching.js';
 import { readClassificationCsv, readClassificationJsonl, type TextClassificationData, type TextExample } from '../data/classification.js';
 import { CsvParser } from '../data/csv.js';
 import { checkFile, textChunks } from '../data/files.js';
 import { readMultiLabelCsv, readMultiLabelJsonl, type MultiLabelData, type MultiLabelTextExample } from '../data/multi-label.js';
 import type { Tokenizer } from '../data/tokenizers.js';
-import type { DataSource, Example } from '../train/dataset.js';
 import type { DataLayout, FileLayout, MultiLabelLayout } from './checkpoint.js';
 
 export type ReadLayout = Omit<DataLayout, 'numClasses' | 'maxLength'>;
@@ -60,13 +57,4 @@ export function encodeLabelled(data: MultiLabelData, tokenizer: Tokenizer, maxLe
 export function encodeLabelled(data: TextClassificationData | MultiLabelData, tokenizer: Tokenizer, maxLength: number): (TextExample | MultiLabelTextExample)[] {
   const examples: (TextExample | MultiLabelTextExample)[] = data.encode(tokenizer);
   return maxLength > 0 ? examples.map((ex) => ({ ...ex, input: ex.input.subarray(0, maxLength) })) : examples;
-}
-
-/**
- * Batches of multi-hot examples bucketed by length. bucketByLength, fit() and Plan type their data
- * for class-id targets; multi-hot targets pass through them unchanged at run time (checkExamples
- * and padBatch take both kinds), so only the type is converted here.
- */
-export function bucketMultiHot(examples: readonly MultiLabelTextExample[], options: BucketByLengthOptions): DataSource {
-  return bucketByLength(examples as readonly Example<'float32'>[] as unknown as readonly Example[], options);
 }

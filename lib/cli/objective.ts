@@ -5,15 +5,16 @@
 import { bceWithLogits, crossEntropy } from '../ops/loss.js';
 import type { Tensor } from '../tensor.js';
 import { Accuracy, MicroF1, Perplexity, SubsetAccuracy, type Metric } from '../train/metrics.js';
+import type { TargetDType } from '../train/dataset.js';
 import type { LossFn } from '../train/fit.js';
 import type { RunConfig } from './checkpoint.js';
 
 const isMultiHot = (t: Tensor): t is Tensor<'float32'> => t.dtype === 'float32';
 
 /** Cross-entropy for class ids; bceWithLogits for multi-hot targets (a multi-label batch). */
-export const taskLoss: LossFn = (output, batch) => {
+export const taskLoss: LossFn<TargetDType> = (output, batch) => {
   const targets: Tensor = batch.targets;
-  return isMultiHot(targets) ? bceWithLogits(output, targets) : crossEntropy(output, batch.targets);
+  return isMultiHot(targets) ? bceWithLogits(output, targets) : crossEntropy(output, targets as Tensor<'int32'>);
 };
 
 export function taskMetrics(task: RunConfig['task']): Metric[] {

@@ -5,9 +5,7 @@ import { checkBoolean, checkInteger, checkOptions } from '../args.js';
 import { describe } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { createRandom } from '../random.js';
-import { checkExamples, padBatch, permutation, type Batch, type DataSource, type Example } from '../train/dataset.js';
-
-/** One batch from examples: inputs padded to the longest input, targets [batch], lengths. */
+import { checkExamples, padExamples, permutation, type Batch, type DataSource, type Example, type TargetDType, type TargetDTypeOf } from '../train/dataset.js';
 
 export interface SplitOptions {
   /** Share of the examples for validation, in (0, 1); rounded to a whole count, at least 1 each side. */
@@ -81,8 +79,8 @@ function geometricBoundaries(lengths: Int32Array): number[] {
  * A DataSource whose batches each come from one bucket of similar lengths: every epoch the examples
  * are shuffled within their bucket, cut into batches, and the batches shuffled across buckets.
  */
-export class BucketedDataset implements DataSource {
-  readonly #examples: readonly Example[];
+export class BucketedDataset<T extends TargetDType = 'int32'> implements DataSource<T> {
+  readonly #examples: readonly Example<T>[];
   readonly #lengths: Int32Array;
   /** Example indices of each bucket, in input order. */
   readonly #buckets: Int32Array[];
@@ -93,9 +91,9 @@ export class BucketedDataset implements DataSource {
   readonly #padValue: number;
   readonly #keepLast: boolean;
 
-  constructor(examples: readonly Example[], options: BucketByLengthOptions) {
+  constructor(examples: readonly Example<T>[], options: BucketByLengthOptions) {
     const op = 'bucketByLength';
-    this.#examples = checkExamples(op, examples);
+    this.#examples = checkExamples<T>(op, examples);
     if (options === undefined) throw new ArgumentError(`${op}: options { batchSize } are required`);
     const opts = checkOptions(op, options, ['batchSize', 'buckets', 'bucketWidth', 'seed', 'shuffle', 'padValue', 'keepLast'] as const);
     this.#batchSize = checkInteger(op, 'options.batchSize', opts.batchSize);
@@ -202,21 +200,21 @@ export class BucketedDataset implements DataSource {
     return total === 0 ? 0 : padded / total;
   }
 
-  *batches(epoch: number): Iterable<Batch> {
-    for (const idx of this.plan(epoch)) yield padBatch(Array.from(idx, (i) => this.#examples[i]!), this.#padValue);
+  *batches(epoch: number): Iterable<Batch<T>> {
+    for (const idx of this.plan(epoch)) yield padExamples(Array.from(idx, (i) => this.#examples[i]!), this.#padValue);
   }
 }
 
 /** bucketByLength(examples, { batchSize, buckets | bucketWidth, seed }): see BucketedDataset. */
-export function bucketByLength(examples: readonly Example[], options: BucketByLengthOptions): BucketedDataset {
-  return new BucketedDataset(examples, options);
+export function bucketByLength<E extends Example<TargetDType>>(examples: readonly E[], options: BucketByLengthOptions): BucketedDataset<TargetDTypeOf<E>> {
+  return new BucketedDataset<TargetDTypeOf<E>>(examples as readonly Example<TargetDTypeOf<E>>[], options);
 }
 
 /**
  * Padded positions / all positions over one epoch of any data source (it builds, measures and
  * disposes every batch): how much of the work is padding.
  */
-export function paddingFractionOf(source: { batches(epoch: number): Iterable<Batch> }, epoch = 0): number {
+export function paddingFractionOf(source: { batches(epoch: number): Iterable<Batch<TargetDType>> }, epoch = 0): number {
   if (source == null || typeof source.batches !== 'function') {
     throw new ArgumentError(`paddingFractionOf: source must be a data source with batches(epoch), got ${describe(source)}`);
   }

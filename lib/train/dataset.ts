@@ -41,6 +41,9 @@ export interface Example<T extends TargetDType = 'int32'> {
   target: T extends 'float32' ? ArrayLike<number> : number;
 }
 
+/** The targets' dtype of an example type: int32 for class ids, float32 for label vectors (lets calls infer it). */
+export type TargetDTypeOf<E extends Example<TargetDType>> = E extends { target: number } ? 'int32' : 'float32';
+
 export interface SequenceDatasetOptions {
   batchSize: number;
   /** Shuffle each epoch (default true). */
@@ -74,8 +77,13 @@ function batchTargets(rows: readonly (Example | Example<'float32'>)[]): Tensor<'
   return tensor(values, { shape: [rows.length, classes] });
 }
 
-/** padBatch for either kind of example (the targets' dtype follows the examples'). */
-function padExamples<T extends TargetDType>(rows: readonly Example<T>[], padValue: number): Batch<T> {
+/** A batch of examples, padded with padValue to the longest, with their lengths (the targets' dtype follows the examples'). */
+export function padBatch<E extends Example<TargetDType>>(rows: readonly E[], padValue = 0): Batch<TargetDTypeOf<E>> {
+  return padExamples(rows as readonly Example<TargetDTypeOf<E>>[], padValue);
+}
+
+/** padBatch for code that knows the dtype as a type parameter (the data sources). */
+export function padExamples<T extends TargetDType>(rows: readonly Example<T>[], padValue: number): Batch<T> {
   const lengths = Int32Array.from(rows, (ex) => ex.input.length);
   let time = 0;
   for (const len of lengths) if (len > time) time = len;
@@ -91,13 +99,6 @@ function padExamples<T extends TargetDType>(rows: readonly Example<T>[], padValu
     lengths,
     tokens: lengths.reduce((a, b) => a + b, 0),
   };
-}
-
-/** A batch of examples, padded with padValue to the longest, with their lengths. */
-export function padBatch(rows: readonly Example[], padValue?: number): Batch;
-export function padBatch(rows: readonly Example<'float32'>[], padValue?: number): Batch<'float32'>;
-export function padBatch(rows: readonly Example<TargetDType>[], padValue = 0): Batch<TargetDType> {
-  return padExamples(rows, padValue);
 }
 
 /** Checks example i's label vector: as long as the first example's, finite values in [0, 1]. */

@@ -17,7 +17,7 @@ import { seed } from '../random.js';
 import { tidy } from '../scope.js';
 import type { Module, Parameter } from '../nn/module.js';
 import { RecurrentLayer } from '../nn/rnn.js';
-import type { DataSource } from './dataset.js';
+import type { DataSource, TargetDType } from './dataset.js';
 import { batchOn, CarriedState, checkStateful, evaluateData, modelDevice, type LossFn, type TrainableModule } from './inference.js';
 import type { Metric } from './metrics.js';
 
@@ -69,12 +69,13 @@ export interface Callback {
   onTrainEnd?(history: History, context: FitContext): void | Promise<void>;
 }
 
-export interface FitOptions {
-  data: DataSource;
-  validationData?: DataSource;
+/** fit()'s options; T: the targets' dtype (int32 class ids by default, float32 for multi-hot or regression targets). */
+export interface FitOptions<T extends TargetDType = 'int32'> {
+  data: DataSource<T>;
+  validationData?: DataSource<T>;
   epochs: number;
   optimizer: OptimizerLike;
-  loss: LossFn;
+  loss: LossFn<T>;
   metrics?: Metric[];
   /** Clips the gradients to this global L2 norm before each optimizer step. */
   clipGradNorm?: number;
@@ -117,11 +118,11 @@ const FIT_OPTIONS = [
   'gradScaler', 'accumulateSteps', 'stateful',
 ] as const;
 
-function checkSource(arg: string, value: unknown): DataSource {
-  if (typeof value !== 'object' || value === null || typeof (value as DataSource).batches !== 'function') {
+function checkSource<T extends TargetDType>(arg: string, value: unknown): DataSource<T> {
+  if (typeof value !== 'object' || value === null || typeof (value as DataSource<T>).batches !== 'function') {
     throw new ArgumentError(`fit: ${arg} must be a data source with batches(epoch), got ${describe(value)}`);
   }
-  return value as DataSource;
+  return value as DataSource<T>;
 }
 
 /** options.gradScaler resolved: the scaler to train with, or null. */
@@ -155,18 +156,18 @@ async function optimizerStep(optimizer: OptimizerLike, params: Parameter[], maxN
   scaler.update();
 }
 
-export async function fit(model: TrainableModule, options: FitOptions): Promise<History> {
+export async function fit<T extends TargetDType = 'int32'>(model: TrainableModule, options: FitOptions<T>): Promise<History> {
   const opts = checkOptions('fit', options, FIT_OPTIONS);
   if (typeof model?.forward !== 'function') throw new ArgumentError('fit: model must be a module with forward(inputs, { lengths })');
-  const data = checkSource('options.data', opts.data);
-  const validation = opts.validationData === undefined ? undefined : checkSource('options.validationData', opts.validationData);
+  const data = checkSource<T>('options.data', opts.data);
+  const validation = opts.validationData === undefined ? undefined : checkSource<T>('options.validationData', opts.validationData);
   const epochs = checkInteger('fit', 'options.epochs', opts.epochs);
   if (epochs < 1) throw new ArgumentError(`fit: options.epochs must be >= 1, got ${epochs}`);
   const optimizer = opts.optimizer as OptimizerLike;
   if (typeof optimizer?.step !== 'function' || typeof optimizer.zeroGrad !== 'function') {
     throw new ArgumentError('fit: options.optimizer must have step() and zeroGrad()');
   }
-  const loss = opts.loss as LossFn;
+  const loss = opts.loss as LossFn<T>;
   if (typeof loss !== 'function') throw new ArgumentError('fit: options.loss must be a function (output, batch) => loss');
   const metrics = (opts.metrics ?? []) as Metric[];
   const callbacks = (opts.callbacks ?? []) as Callback[];

@@ -5,7 +5,7 @@ export { MicroF1, SubsetAccuracy, type MultiLabelMetricOptions } from './metrics
 export { predict, evaluate, type PredictOptions, type EvaluateOptions, type Evaluation, type Sequences } from './inference.js';
 export { fit, type FitOptions, type FitContext, type Callback, type EpochLog, type History, type LossFn, type OptimizerLike, type TrainableModule } from './fit.js';
 export { SequenceDataset, permutation, type Batch, type DataSource, type Example, type SequenceDatasetOptions } from './dataset.js';
-export type { TargetDType } from './dataset.js';
+export type { TargetDType, TargetDTypeOf } from './dataset.js';
 export type { ProgressMode } from './progress.js';
 export { earlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
 export { checkpoint, resume, type CheckpointOptions, type Resumed, type RunState } from './checkpoint.js';

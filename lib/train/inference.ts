@@ -14,7 +14,7 @@ import type { RecurrentState } from '../nn/rnn.js';
 import { copyTo } from '../ops/device.js';
 import { tidy, untracked } from '../scope.js';
 import type { Tensor } from '../tensor.js';
-import { padBatch, type Batch, type DataSource } from './dataset.js';
+import { padBatch, type Batch, type DataSource, type TargetDType } from './dataset.js';
 import type { Metric } from './metrics.js';
 
 /**
@@ -59,7 +59,7 @@ export class CarriedState {
   }
 
   /** The batch's logits from the carried state; its final state, detached, is carried on. Call inside tidy(). */
-  forward(op: string, batch: Batch): Tensor<'float32'> {
+  forward(op: string, batch: Batch<TargetDType>): Tensor<'float32'> {
     const rows = batch.inputs.shape[0]!;
     const carried = this.#state;
     if (carried !== null && carried.h.shape[1] !== rows) {
@@ -80,8 +80,8 @@ export class CarriedState {
   }
 }
 
-/** The loss of a batch from the model's output. */
-export type LossFn = (output: Tensor<'float32'>, batch: Batch) => Tensor<'float32'>;
+/** The loss of a batch from the model's output (batch.targets: class ids, or float32 multi-hot / regression targets). */
+export type LossFn<T extends TargetDType = 'int32'> = (output: Tensor<'float32'>, batch: Batch<T>) => Tensor<'float32'>;
 
 /** Token id sequences, one per example (each non-empty). */
 export type Sequences = readonly (Int32Array | readonly number[])[];
@@ -91,9 +91,9 @@ export interface PredictOptions {
   batchSize?: number;
 }
 
-export interface EvaluateOptions {
+export interface EvaluateOptions<T extends TargetDType = 'int32'> {
   /** The loss to average over the batches (the result has no `loss` without it). */
-  loss?: LossFn;
+  loss?: LossFn<T>;
   /** Metrics over all examples (each is reset first). */
   metrics?: Metric[];
   /** The epoch whose batches the data source gives (default 0). */
@@ -129,7 +129,7 @@ export function modelDevice(op: string, model: Module): Device {
 }
 
 /** The batch with its tensors on `device`. The caller owns batches, so moved originals are disposed. */
-export function batchOn(batch: Batch, device: Device): Batch {
+export function batchOn<T extends TargetDType>(batch: Batch<T>, device: Device): Batch<T> {
   const inputs = batch.inputs.to(device);
   const targets = batch.targets.to(device);
   if (inputs !== batch.inputs) batch.inputs.dispose();
@@ -144,8 +144,8 @@ function checkModel(op: string, model: unknown): TrainableModule {
   return model as TrainableModule;
 }
 
-function isDataSource(value: unknown): value is DataSource {
-  return typeof value === 'object' && value !== null && typeof (value as DataSource).batches === 'function';
+function isDataSource(value: unknown): value is DataSource<TargetDType> {
+  return typeof value === 'object' && value !== null && typeof (value as DataSource<TargetDType>).batches === 'function';
 }
 
 /** The list's batches of `size` consecutive examples, padded with lengths (targets unused: 0). */
@@ -212,11 +212,11 @@ export async function predict(model: TrainableModule, data: DataSource | Sequenc
  * Runs the data once: the mean loss per batch (with `loss`) and the metrics. `stateful`: the
  * state is carried through the data from zeros (PyTorch word_language_model's evaluate()).
  */
-export async function evaluateData(
+export async function evaluateData<T extends TargetDType>(
   model: TrainableModule,
-  data: DataSource,
+  data: DataSource<T>,
   epoch: number,
-  loss: LossFn | undefined,
+  loss: LossFn<T> | undefined,
   metrics: readonly Metric[],
   stateful = false,
 ): Promise<Evaluation> {
@@ -261,7 +261,7 @@ export async function evaluateData(
  * The model's mean loss per batch (with options.loss) and its metrics over a data source, in
  * evaluation mode without the tape (Keras' model.evaluate).
  */
-export async function evaluate(model: TrainableModule, data: DataSource, options?: EvaluateOptions): Promise<Evaluation> {
+export async function evaluate<T extends TargetDType = 'int32'>(model: TrainableModule, data: DataSource<T>, options?: EvaluateOptions<T>): Promise<Evaluation> {
   const op = 'train.evaluate';
   checkModel(op, model);
   if (!isDataSource(data)) throw new ArgumentError(`${op}: data must be a data source with batches(epoch), got ${describe(data)}`);
@@ -279,5 +279,5 @@ export async function evaluate(model: TrainableModule, data: DataSource, options
     throw new ArgumentError(`${op}: options needs a loss or metrics (there is nothing to compute)`);
   }
   const stateful = checkBoolean(op, 'options.stateful', opts.stateful ?? false);
-  return evaluateData(model, data, epoch, opts.loss as LossFn | undefined, metrics as Metric[], stateful);
+  return evaluateData(model, data, epoch, opts.loss as LossFn<T> | undefined, metrics as Metric[], stateful);
 }

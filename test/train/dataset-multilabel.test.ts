@@ -1,5 +1,6 @@
 // Multi-hot examples: SequenceDataset and padBatch make float32 targets [batch, classes]; bad
-// label vectors are typed errors naming the example.
+// label vectors are typed errors naming the example; fit/evaluate/bucketByLength take multi-hot
+// data with no cast (this file is type-checked by tsc, so a cast they needed would fail it).
 
 import { describe, expect, it } from 'vitest';
 import * as rk from '../../lib/index.js';
@@ -44,5 +45,27 @@ describe('multi-hot targets', () => {
     expect(make([{ input: [1], target: 1 }, examples[0]])).toThrow(/examples\[1\].target must be a finite integer/);
     expect(make([{ input: [1], target: [] }])).toThrow(/examples\[0\].target is an empty label vector/);
     expect(make([examples[0], { input: [1], target: 'abc' }])).toThrow(/examples\[1\].target must be a label vector/);
+  });
+
+  it('bucketByLength, fit and evaluate infer the float32 targets: a multi-label model learns its labels', async () => {
+    // Label k is on when token k+1 appears in the sequence: learnable from the tokens alone.
+    let state = 7;
+    const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const data = Array.from({ length: 96 }, () => {
+      const input = Array.from({ length: 2 + Math.floor(random() * 5) }, () => 1 + Math.floor(random() * 3));
+      return { input, target: [1, 2, 3].map((k) => Number(input.includes(k))) };
+    });
+    const source = rk.data.bucketByLength(data, { batchSize: 16, bucketWidth: 2, seed: 0 });
+    const first = [...source.batches(0)][0]!;
+    expect(first.targets.dtype).toBe('float32');
+    rk.seed(0);
+    const model = new rk.nn.SequenceClassifier({ vocabSize: 4, numClasses: 3, embeddingDim: 8, hiddenSize: 16, pooling: 'max' });
+    const loss = (logits: rk.Tensor<'float32'>, batch: rk.train.Batch<'float32'>) => rk.bceWithLogits(logits, batch.targets);
+    const before = await rk.train.evaluate(model, source, { loss, metrics: [new rk.train.SubsetAccuracy()] });
+    const history = await rk.train.fit(model, { data: source, epochs: 30, optimizer: new rk.optim.Adam(model.parameters(), { lr: 0.02 }), loss, progress: 'off' });
+    const after = await rk.train.evaluate(model, source, { loss, metrics: [new rk.train.SubsetAccuracy()] });
+    expect(history.epochs.at(-1)!.loss).toBeLessThan(history.epochs[0]!.loss / 4);
+    expect(after.loss!).toBeLessThan(before.loss! / 4);
+    expect(after.metrics['subsetAccuracy']).toBeGreaterThan(0.9);
   });
 });

@@ -3,11 +3,11 @@
 // language model; the same loop as validation in training.
 
 import { bucketByLength } from '../../data/batching.js';
-import type { DataSource } from '../../train/dataset.js';
+import type { DataSource, TargetDType } from '../../train/dataset.js';
 import { evaluateData } from '../../train/inference.js';
 import { requireFlag } from '../argv.js';
 import { CHECKPOINT_FLAG, loadCheckpoint } from '../checkpoint.js';
-import { bucketMultiHot, encodeLabelled, readLabelled, readMultiLabelled } from '../labelled-data.js';
+import { encodeLabelled, readLabelled, readMultiLabelled } from '../labelled-data.js';
 import { DEVICE_FLAG, useDevice } from '../device.js';
 import type { Command } from '../main.js';
 import { formatMetric, taskLoss, taskMetrics } from '../objective.js';
@@ -37,7 +37,7 @@ export const command: Command<typeof FLAGS> = {
     const file = requireFlag(flags.data, 'data');
     useDevice(flags.device);
     const run = await loadCheckpoint(checkpoint, ['classify', 'multilabel', 'lm'], 'eval');
-    let data: DataSource;
+    let data: DataSource<TargetDType>;
     let count: string;
     if (run.config.task === 'classify') {
       const layout = run.config.data;
@@ -47,7 +47,7 @@ export const command: Command<typeof FLAGS> = {
     } else if (run.config.task === 'multilabel') {
       const layout = run.config.data;
       const examples = encodeLabelled(await readMultiLabelled(file, layout, layout.labels), run.tokenizer, layout.maxLength);
-      data = bucketMultiHot(examples, { batchSize: flags.batch, shuffle: false });
+      data = bucketByLength(examples, { batchSize: flags.batch, shuffle: false });
       count = `${examples.length} texts`;
     } else {
       const { time, stateful } = run.config.data;

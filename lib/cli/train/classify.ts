@@ -10,7 +10,7 @@ import { SequenceClassifier, type Pooling, type SequenceClassifierOptions } from
 import { ArgumentError } from '../../errors.js';
 import { UsageError } from '../argv.js';
 import type { ClassifierConfig, DataLayout, FileLayout, MultiLabelConfig } from '../checkpoint.js';
-import { bucketMultiHot, encodeLabelled, readLabelled, readMultiLabelled, type ReadLayout } from '../labelled-data.js';
+import { encodeLabelled, readLabelled, readMultiLabelled, type ReadLayout } from '../labelled-data.js';
 import type { Settings, TrainFlags } from './flags.js';
 import type { Plan } from './run.js';
 
@@ -92,8 +92,8 @@ async function multiLabelPlan(flags: TrainFlags, settings: Settings): Promise<Pl
   return {
     config,
     model: new SequenceClassifier(config.model),
-    train: bucketMultiHot(split.train, { batchSize: settings.batch, seed: settings.seed }),
-    validation: split.validation && bucketMultiHot(split.validation, { batchSize: 128, shuffle: false }),
+    train: bucketByLength(split.train, { batchSize: settings.batch, seed: settings.seed }),
+    validation: split.validation && bucketByLength(split.validation, { batchSize: 128, shuffle: false }),
     about: [split.about, `${tokenizer.kind} tokenizer with ${tokenizer.vocabSize} entries; ${data.numLabels} labels (texts with each): ${counts}`],
     next: (out) => `label texts: rnnkit predict --checkpoint ${out} --input texts.txt   (one text per line; prints its labels joined by '${sep}')`,
   };

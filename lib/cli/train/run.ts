@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { SequenceClassifier } from '../../nn/classifier.js';
 import type { LanguageModel } from '../../nn/language-model.js';
 import { Adam } from '../../optim/optimizers.js';
-import type { DataSource } from '../../train/dataset.js';
+import type { DataSource, TargetDType } from '../../train/dataset.js';
 import { fit, type EpochLog } from '../../train/fit.js';
 import type { ProgressMode } from '../../train/progress.js';
 import { saveCheckpoint, type RunConfig } from '../checkpoint.js';
@@ -20,8 +20,8 @@ import type { Settings } from './flags.js';
 export interface Plan {
   config: RunConfig;
   model: SequenceClassifier | LanguageModel;
-  train: DataSource;
-  validation: DataSource | undefined;
+  train: DataSource<TargetDType>;
+  validation: DataSource<TargetDType> | undefined;
   /** Lines that say what is trained on. */
   about: string[];
   /** A line suggesting the next command, given the checkpoint folder. */
