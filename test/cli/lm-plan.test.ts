@@ -4,8 +4,8 @@
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseArgs } from '../../lib/cli/argv.js';
-import { settingsFor, TRAIN_FLAGS } from '../../lib/cli/train/flags.js';
+import { parseArgs, UsageError } from '../../lib/cli/argv.js';
+import { checkTaskFlags, settingsFor, TRAIN_FLAGS } from '../../lib/cli/train/flags.js';
 import { lmPlan } from '../../lib/cli/train/lm.js';
 import { runPlan } from '../../lib/cli/train/run.js';
 import type { LanguageModel } from '../../lib/nn/language-model.js';
@@ -47,5 +47,19 @@ describe('rnnkit train --task lm plans', () => {
     const seen = await statesSeen(['--stateful', 'false']);
     expect(seen.length).toBeGreaterThan(2);
     expect(seen.every((s) => !s)).toBe(true);
+  });
+
+  it('--embedding-dropout and --output-dropout reach the model and its saved config (lm only)', async () => {
+    const dir = tempDir();
+    const file = write(dir, 'corpus.txt', LM_TEXT);
+    const { flags } = parseArgs(['--task', 'lm', '--data', file, '--embedding-dropout', '0.3', '--output-dropout', '0.4'], TRAIN_FLAGS);
+    const plan = await lmPlan(flags, settingsFor('lm', flags));
+    expect(plan.config.model).toMatchObject({ embeddingDropout: 0.3, outputDropout: 0.4 });
+    expect([(plan.model as LanguageModel).embeddingDropout, (plan.model as LanguageModel).outputDropout]).toEqual([0.3, 0.4]);
+    const plain = parseArgs(['--task', 'lm', '--data', file], TRAIN_FLAGS).flags;
+    expect((await lmPlan(plain, settingsFor('lm', plain))).config.model).toMatchObject({ embeddingDropout: 0, outputDropout: 0 });
+    const classify = parseArgs(['--task', 'classify', '--data', file, '--output-dropout', '0.1'], TRAIN_FLAGS).flags;
+    expect(() => checkTaskFlags(classify)).toThrow(UsageError);
+    expect(() => checkTaskFlags(classify)).toThrow(/--output-dropout applies to --task lm/);
   });
 });

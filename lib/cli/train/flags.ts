@@ -21,6 +21,8 @@ export const TRAIN_FLAGS = {
   bidirectional: { type: 'boolean', description: 'read the texts in both directions (classify; the demo always does)' },
   pooling: { type: 'string', choices: ['last', 'mean', 'max', 'attention'], description: "a classifier's pooling over time (default last)" },
   dropout: { type: 'number', min: 0, max: 0.99, description: 'dropout between stacked layers (default 0)' },
+  'embedding-dropout': { type: 'number', min: 0, max: 0.99, description: "lm: dropout on the embedded inputs (word_language_model's; default 0)" },
+  'output-dropout': { type: 'number', min: 0, max: 0.99, description: "lm: dropout on the top layer's outputs before the output layer (default 0)" },
   epochs: { type: 'integer', min: 1, description: `passes over the data (default: classify 5, lm 10, demo ${DEFAULT_TASK.epochs})` },
   batch: { type: 'integer', min: 1, description: `examples per batch (default 32)` },
   lr: { type: 'number', above: 0, description: `Adam learning rate (default: 0.002, demo ${DEFAULT_TASK.lr})` },
@@ -60,6 +62,8 @@ const ONLY: Partial<Record<keyof TrainFlags, readonly TrainTask[]>> = {
   'label-separator': ['multilabel'],
   time: ['lm'],
   stateful: ['lm'],
+  'embedding-dropout': ['lm'],
+  'output-dropout': ['lm'],
 };
 
 /** Rejects flags the task does not take, and a data task without --data; returns the plan to train with. */

@@ -73,6 +73,8 @@ export async function lmPlan(flags: TrainFlags, settings: Settings): Promise<Pla
       numLayers: settings.layers,
       cell: (flags.model ?? 'lstm') as 'lstm' | 'gru',
       dropout: settings.dropout,
+      embeddingDropout: flags['embedding-dropout'] ?? 0,
+      outputDropout: flags['output-dropout'] ?? 0,
     },
     tokenizer: tokenizer.toJSON(),
     data: { time, stateful },
