@@ -1,6 +1,6 @@
 // checkpoint() saves a run every N epochs or steps, or its best epoch; resume() continues a run from
 // such a file exactly (parameters, optimizer state and groups, learning-rate schedule, GradScaler,
-// random generator, epoch).
+// random generator, epoch and optimizer step count).
 
 import { checkInteger, checkOneOf, checkOptions } from '../args.js';
 import { describe } from '../dtype.js';
@@ -74,15 +74,20 @@ export function checkpoint(path: PathLike, optimizer: Optimizer, options: Checkp
   const mode = checkOneOf(op, 'options.mode', o.mode ?? defaultMode(saveBest ?? 'valLoss'), ['min', 'max'] as const);
   const run = runState(op, o);
   let best = mode === 'min' ? Infinity : -Infinity;
+  // The epoch of the last step seen, and the optimizer steps done before it began.
+  let stepEpoch = -1;
+  let stepsBeforeEpoch = 0;
   return {
     async onStepEnd(step, _loss, context) {
+      if (context.epoch !== stepEpoch) [stepEpoch, stepsBeforeEpoch] = [context.epoch, step - 1];
       if (everySteps === undefined || step % everySteps !== 0) return;
       const log = context.history.epochs.at(-1);
-      // Mid-epoch: resume() restarts this epoch, so record the one before it as done.
+      // Mid-epoch: resume() restarts this epoch, so record the one before it as done, and the
+      // steps done before it as the resumed run's initialStep.
       await save(path, {
         model: context.model,
         optimizer,
-        metadata: { epoch: context.epoch - 1, step, random: getRandomState(), log: log ?? null, partial: true, ...runMetadata(run) },
+        metadata: { epoch: context.epoch - 1, step, initialStep: stepsBeforeEpoch, random: getRandomState(), log: log ?? null, partial: true, ...runMetadata(run) },
       });
     },
     async onEpochEnd(log, context) {
@@ -96,7 +101,7 @@ export function checkpoint(path: PathLike, optimizer: Optimizer, options: Checkp
       await save(path, {
         model: context.model,
         optimizer,
-        metadata: { epoch: log.epoch, random: getRandomState(), log, ...runMetadata(run) },
+        metadata: { epoch: log.epoch, initialStep: context.step, random: getRandomState(), log, ...runMetadata(run) },
       });
     },
   };
@@ -105,6 +110,8 @@ export function checkpoint(path: PathLike, optimizer: Optimizer, options: Checkp
 export interface Resumed {
   /** The epoch to continue at: pass it to fit() as initialEpoch. */
   initialEpoch: number;
+  /** Optimizer steps done before that epoch: pass it to fit() as initialStep (0 for checkpoints of older versions). */
+  initialStep: number;
   /** The last finished epoch's log (null for a step checkpoint taken in the first epoch). */
   log: EpochLog | null;
 }
@@ -134,6 +141,9 @@ export async function resume(path: PathLike, model: Module, optimizer: Optimizer
     if (typeof meta.epoch !== 'number' || typeof meta.random !== 'number' || !('log' in meta)) {
       throw new CheckpointError(`resume: ${file} has no epoch, random state and log in its metadata (was it written by train.checkpoint?)`);
     }
+    if ('initialStep' in meta && !(Number.isSafeInteger(meta.initialStep) && (meta.initialStep as number) >= 0)) {
+      throw new CheckpointError(`resume: ${file}: its metadata's initialStep must be a whole number >= 0, got ${describe(meta.initialStep)}`);
+    }
     checkPresence(file, meta, 'schedule', schedule !== undefined);
     checkPresence(file, meta, 'gradScaler', gradScaler !== undefined);
     // Their loadStateDict() checks every value before changing anything.
@@ -142,5 +152,5 @@ export async function resume(path: PathLike, model: Module, optimizer: Optimizer
   });
   for (const t of Object.values(tensors)) t.dispose();
   setRandomState(metadata.random as number);
-  return { initialEpoch: (metadata.epoch as number) + 1, log: metadata.log as EpochLog | null };
+  return { initialEpoch: (metadata.epoch as number) + 1, initialStep: (metadata.initialStep as number | undefined) ?? 0, log: metadata.log as EpochLog | null };
 }

@@ -51,6 +51,8 @@ export interface History {
 export interface FitContext {
   /** The epoch now running. */
   readonly epoch: number;
+  /** Optimizer steps finished in the run so far (counting options.initialStep). */
+  readonly step: number;
   readonly model: TrainableModule;
   readonly optimizer: OptimizerLike;
   readonly history: History;
@@ -84,6 +86,11 @@ export interface FitOptions<T extends TargetDType = 'int32'> {
   seed?: number;
   /** The epoch to start at, to continue a run resumed from a checkpoint (default 0). */
   initialEpoch?: number;
+  /**
+   * Optimizer steps done before initialEpoch (resume() gives it; default 0), so that step numbers
+   * (onStepEnd, step logs, step checkpoints) continue where the resumed run stopped.
+   */
+  initialStep?: number;
   /** 'auto' (default): a bar on a terminal, lines otherwise; 'off' prints nothing. */
   progress?: ProgressMode;
   /**
@@ -114,7 +121,7 @@ export interface FitOptions<T extends TargetDType = 'int32'> {
 }
 
 const FIT_OPTIONS = [
-  'data', 'validationData', 'epochs', 'optimizer', 'loss', 'metrics', 'clipGradNorm', 'callbacks', 'seed', 'initialEpoch', 'progress',
+  'data', 'validationData', 'epochs', 'optimizer', 'loss', 'metrics', 'clipGradNorm', 'callbacks', 'seed', 'initialEpoch', 'initialStep', 'progress',
   'gradScaler', 'accumulateSteps', 'stateful',
 ] as const;
 
@@ -184,15 +191,17 @@ export async function fit<T extends TargetDType = 'int32'>(model: TrainableModul
   if (initialEpoch < 0 || initialEpoch >= epochs) {
     throw new ArgumentError(`fit: options.initialEpoch must be in 0..${epochs - 1} (epochs is ${epochs}), got ${initialEpoch}`);
   }
+  const initialStep = checkInteger('fit', 'options.initialStep', opts.initialStep ?? 0);
+  if (initialStep < 0) throw new ArgumentError(`fit: options.initialStep must be >= 0, got ${initialStep}`);
 
   const history: History = { epochs: [] };
   let stopReason: string | undefined;
-  const context = { epoch: initialEpoch, model, optimizer, history, stop: (reason: string) => void (stopReason = reason) };
+  const context = { epoch: initialEpoch, step: initialStep, model, optimizer, history, stop: (reason: string) => void (stopReason = reason) };
   const progress = new Progress((opts.progress ?? 'auto') as ProgressMode);
   const params = model.parameters();
   const device = modelDevice('fit', model);
   const scaler = scalerFor(model, optimizer, opts.gradScaler);
-  let step = 0;
+  let step = initialStep;
 
   for (let epoch = initialEpoch; epoch < epochs && stopReason === undefined; epoch++) {
     context.epoch = epoch;
@@ -207,7 +216,7 @@ export async function fit<T extends TargetDType = 'int32'>(model: TrainableModul
     let pendingLoss = 0;
     const endStep = async (): Promise<void> => {
       await optimizerStep(optimizer, params, maxNorm, scaler);
-      step++;
+      context.step = ++step;
       const mean = pendingLoss / pending;
       pending = 0;
       pendingLoss = 0;

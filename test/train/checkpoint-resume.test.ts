@@ -40,12 +40,13 @@ function setup(initSeed: number) {
 }
 type Run = ReturnType<typeof setup>;
 
-const fitOptions = (run: Run, epochs: number, callbacks: rk.train.Callback[] = [], initialEpoch = 0) => ({
+const fitOptions = (run: Run, epochs: number, callbacks: rk.train.Callback[] = [], initialEpoch = 0, initialStep = 0) => ({
   data: new rk.train.SequenceDataset(examples(128, 5), { batchSize: 32, seed: 1 }), // 4 steps per epoch
   loss: (logits: rk.Tensor<'float32'>, batch: rk.train.Batch) => rk.crossEntropy(logits, batch.targets),
   progress: 'off' as const,
   epochs,
   initialEpoch,
+  initialStep,
   optimizer: run.optimizer,
   gradScaler: run.scaler,
   callbacks: [rk.train.lrSchedule(run.schedule, { per: 'step' }), ...callbacks],
@@ -61,7 +62,10 @@ describe('exact resume with a schedule and a GradScaler', () => {
   it('2 epochs + checkpoint + resume into fresh objects + 2 epochs == 4 epochs: losses, parameters, lrs and scale bit for bit', async () => {
     const whole = setup(11);
     const scales: number[] = [];
-    const uninterrupted = await rk.train.fit(whole.model, fitOptions(whole, 4, [{ onStepEnd: () => void scales.push(whole.scaler.getScale()) }]));
+    /** The step numbers onStepEnd and the context report, in order. */
+    const stepLog = (steps: number[]): rk.train.Callback => ({ onStepEnd: (step, _loss, context) => void steps.push(step, context.step) });
+    const wholeSteps: number[] = [];
+    const uninterrupted = await rk.train.fit(whole.model, fitOptions(whole, 4, [{ onStepEnd: () => void scales.push(whole.scaler.getScale()) }, stepLog(wholeSteps)]));
 
     const path = join(dir, 'run.safetensors');
     const first = setup(11);
@@ -72,13 +76,17 @@ describe('exact resume with a schedule and a GradScaler', () => {
     rk.seed(999); // anything drawn in between must not matter
     const second = setup(12); // other weights, a fresh schedule and scaler: the checkpoint replaces them all
     expect(second.scaler.getScale()).toBe(2 ** 126);
-    const { initialEpoch } = await rk.train.resume(path, second.model, second.optimizer, { schedule: second.schedule, gradScaler: second.scaler });
-    expect(initialEpoch).toBe(2);
+    const { initialEpoch, initialStep } = await rk.train.resume(path, second.model, second.optimizer, { schedule: second.schedule, gradScaler: second.scaler });
+    expect([initialEpoch, initialStep]).toEqual([2, 8]);
     expect(second.schedule.lastEpoch).toBe(8);
     expect(lrsOf(second)).toEqual(lrsOf(first));
     expect(second.scaler.stateDict()).toEqual(first.scaler.stateDict());
     expect(paramsOf(second)).toEqual(paramsOf(first));
-    const rest = await rk.train.fit(second.model, fitOptions(second, 4, [], initialEpoch));
+    const restSteps: number[] = [];
+    const rest = await rk.train.fit(second.model, fitOptions(second, 4, [stepLog(restSteps)], initialEpoch, initialStep));
+    // Step numbers continue: the resumed run's steps 9..16 are the uninterrupted run's.
+    expect(wholeSteps).toEqual([1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15, 16, 16]);
+    expect(restSteps).toEqual(wholeSteps.slice(16));
 
     const losses = [...head.epochs, ...rest.epochs].map((e) => e.loss);
     expect(losses).toEqual(uninterrupted.epochs.map((e) => e.loss));
@@ -138,13 +146,28 @@ describe('exact resume with a schedule and a GradScaler', () => {
     await rk.train.fit(run.model, fitOptions(run, 2, [snapshot, rk.train.checkpoint(path, run.optimizer, options)]));
     const { metadata, tensors } = await rk.io.load(path);
     Object.values(tensors).forEach((t) => t.dispose());
-    expect(metadata).toMatchObject({ epoch: 0, step: 6, partial: true, schedule: { lastEpoch: 6 } });
+    // Taken at step 6, in epoch 1, which began after step 4: the resumed run redoes steps 5...
+    expect(metadata).toMatchObject({ epoch: 0, step: 6, initialStep: 4, partial: true, schedule: { lastEpoch: 6 } });
     const fresh = setup(7);
-    const { initialEpoch } = await rk.train.resume(path, fresh.model, fresh.optimizer, { schedule: fresh.schedule, gradScaler: fresh.scaler });
-    expect(initialEpoch).toBe(1);
+    const { initialEpoch, initialStep } = await rk.train.resume(path, fresh.model, fresh.optimizer, { schedule: fresh.schedule, gradScaler: fresh.scaler });
+    expect([initialEpoch, initialStep]).toEqual([1, 4]);
     expect(paramsOf(fresh)).toEqual(atStep6!.params);
     expect(fresh.scaler.stateDict()).toEqual(atStep6!.scaler);
     expect(lrsOf(fresh)).toEqual(atStep6!.lrs);
     expect(fresh.schedule.lastEpoch).toBe(6);
+  });
+
+  it('fit() checks initialStep; resume() refuses a checkpoint whose initialStep is not a whole number', async () => {
+    const run = setup(8);
+    for (const bad of [-1, 1.5, Number.NaN, '2']) {
+      await expect(rk.train.fit(run.model, { ...fitOptions(run, 1), initialStep: bad as number })).rejects.toThrow(/fit: options\.initialStep must be/);
+    }
+    const path = join(dir, 'bad-step.safetensors');
+    await rk.io.save(path, { model: run.model, optimizer: run.optimizer, metadata: { epoch: 0, random: 1, log: null, initialStep: -2 } });
+    await expect(rk.train.resume(path, run.model, run.optimizer)).rejects.toThrow(rk.CheckpointError);
+    await expect(rk.train.resume(path, run.model, run.optimizer)).rejects.toThrow(/initialStep must be a whole number >= 0, got -2/);
+    // A checkpoint of an older version (no initialStep) resumes at step 0.
+    await rk.io.save(path, { model: run.model, optimizer: run.optimizer, metadata: { epoch: 0, random: 1, log: null } });
+    expect((await rk.train.resume(path, run.model, run.optimizer)).initialStep).toBe(0);
   });
 });
