@@ -71,7 +71,7 @@ export function nextSeed(): number {
  * A Float32Array of n values for initial parameters. JS cannot hold more than a few billion
  * elements in one array: a larger layer is an OutOfMemoryError, not V8's RangeError.
  */
-function floats(n: number): Float32Array {
+export function parameterFloats(n: number): Float32Array {
   try {
     return new Float32Array(n);
   } catch (err) {
@@ -81,14 +81,14 @@ function floats(n: number): Float32Array {
 
 /** n values uniform in [lo, hi). */
 export function uniformArray(n: number, lo: number, hi: number): Float32Array {
-  const out = floats(n);
+  const out = parameterFloats(n);
   for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * nextRandom();
   return out;
 }
 
 /** n values from the standard normal distribution (Box-Muller). */
 export function normalArray(n: number, mean = 0, std = 1): Float32Array {
-  const out = floats(n);
+  const out = parameterFloats(n);
   for (let i = 0; i < n; i += 2) {
     const u = 1 - nextRandom(); // (0, 1]: log stays finite
     const r = Math.sqrt(-2 * Math.log(u));

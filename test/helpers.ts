@@ -33,6 +33,12 @@ export async function settledMemory(): Promise<MemoryInfo> {
   return memory();
 }
 
+/** A typed array whose buffer was transferred away (length 0, buffer detached). */
+export function detached<T extends Float32Array | Int32Array>(array: T): T {
+  structuredClone(array.buffer, { transfer: [array.buffer as ArrayBuffer] });
+  return array;
+}
+
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-5, rtol = 0): void {

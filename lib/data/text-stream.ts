@@ -3,7 +3,7 @@
 // of each batch continues row r of the batch before and fit({ stateful: true }) can carry the
 // recurrent state across batches.
 
-import { checkInteger, checkOptions } from '../args.js';
+import { checkInteger, checkOptions, isDetached } from '../args.js';
 import { describe } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { tensor } from '../ops/creation.js';
@@ -32,6 +32,7 @@ function checkStreamOptions(op: string, options: unknown, extra: readonly string
 /** The ids as an Int32Array of integers >= 0 (an ArgumentError naming the first bad one). */
 function checkIds(op: string, ids: unknown): Int32Array {
   if (ids instanceof Int32Array) {
+    if (isDetached(ids)) throw new ArgumentError(`${op}: ids is an Int32Array whose ArrayBuffer was transferred away (detached)`);
     const bad = ids.findIndex((v) => v < 0);
     if (bad >= 0) throw new ArgumentError(`${op}: ids[${bad}] must be a token id >= 0, got ${ids[bad]}`);
     return ids;

@@ -119,7 +119,8 @@ function* documents(op: string, corpus: unknown): Generator<string> {
     yield corpus;
     return;
   }
-  if (corpus == null || typeof (corpus as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+  // A typed array iterates numbers (or throws, detached): never strings.
+  if (corpus == null || ArrayBuffer.isView(corpus) || typeof (corpus as Iterable<unknown>)[Symbol.iterator] !== 'function') {
     throw new ArgumentError(`${op}: corpus must be a string or an iterable of strings, got ${describe(corpus)}`);
   }
   let i = 0;

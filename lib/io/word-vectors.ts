@@ -94,9 +94,14 @@ class Rows {
   #values: Float32Array;
   count = 0;
 
-  constructor(dim: number, expected: number) {
+  /**
+   * Room for `expected` rows at first, but never more than a file of fileBytes can hold (rows of at
+   * least minRowBytes each): a header that claims billions of rows or a huge dimension must not
+   * allocate for them before the file shows it has them.
+   */
+  constructor(dim: number, expected: number, fileBytes: number, minRowBytes: number) {
     this.dim = dim;
-    this.#values = floats(Math.max(1, Math.min(expected, 1 << 16)) * dim);
+    this.#values = floats(Math.max(1, Math.min(expected, 1 << 16, Math.floor(fileBytes / minRowBytes))) * dim);
   }
 
   /** The storage for the next row (its dim values are written by the caller). */
@@ -158,7 +163,8 @@ function checkFilter(op: string, opts: Partial<Record<'vocabulary' | 'limit' | '
   let vocabulary: Set<string> | null = null;
   if (opts.vocabulary !== undefined) {
     const v = opts.vocabulary;
-    if (v === null || typeof v === 'string' || typeof (v as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    // A typed array iterates numbers (or throws, detached): never words.
+    if (v === null || typeof v === 'string' || ArrayBuffer.isView(v) || typeof (v as Iterable<unknown>)[Symbol.iterator] !== 'function') {
       throw new ArgumentError(`${op}: options.vocabulary must be an iterable of words (an array or a Set), got ${describe(v)}`);
     }
     vocabulary = new Set();
@@ -192,8 +198,8 @@ export async function loadWordVectors(path: PathLike, options?: LoadWordVectorsO
   const opts = checkOptions(op, options, ['format', 'vocabulary', 'limit', 'duplicates'] as const);
   const format = opts.format === undefined ? formatFor(file) : checkOneOf(op, 'options.format', opts.format, FORMATS);
   const keeper = new Keeper(checkFilter(op, opts));
-  await checkFile(op, file);
-  const rows = format === 'word2vec-binary' ? await readBinary(op, file, keeper) : await readText(op, file, format, keeper);
+  const size = await checkFile(op, file);
+  const rows = format === 'word2vec-binary' ? await readBinary(op, file, size, keeper) : await readText(op, file, size, format, keeper);
   return { words: keeper.words, vectors: tensor(rows.values(), { shape: [keeper.words.length, rows.dim] }) };
 }
 
@@ -203,7 +209,10 @@ function parseHeader(text: string): { count: number; dim: number } | null {
   return m === null ? null : { count: Number(m[1]), dim: Number(m[2]) };
 }
 
-async function readText(op: string, file: string, format: WordVectorsFormat | undefined, keeper: Keeper): Promise<Rows> {
+/** The fewest bytes a text row of this dimension takes: a one-character word, then a space and a digit per value. */
+const textRowBytes = (dim: number): number => 1 + 2 * dim;
+
+async function readText(op: string, file: string, size: number, format: WordVectorsFormat | undefined, keeper: Keeper): Promise<Rows> {
   let rows: Rows | null = null;
   let header: { count: number; dim: number } | null = null;
   let dimLine = 0;
@@ -219,7 +228,7 @@ async function readText(op: string, file: string, format: WordVectorsFormat | un
         if (header.count < 1 || header.dim < 1 || header.dim > MAX_DIM) {
           fail(`the word2vec header must give a vector count >= 1 and a dimension in 1..${MAX_DIM}, got ${JSON.stringify(text)}`);
         }
-        rows = new Rows(header.dim, header.count);
+        rows = new Rows(header.dim, header.count, size, textRowBytes(header.dim));
         dimLine = line;
         continue;
       }
@@ -232,7 +241,7 @@ async function readText(op: string, file: string, format: WordVectorsFormat | un
     if (rows === null) {
       if (fields.length < 2) fail(`expected a word and its values, got ${JSON.stringify(text.slice(0, 80))}`);
       if (fields.length - 1 > MAX_DIM) fail(`the row has ${fields.length - 1} values, more than the ${MAX_DIM} a vector may have`);
-      rows = new Rows(fields.length - 1, 1024);
+      rows = new Rows(fields.length - 1, 1024, size, textRowBytes(fields.length - 1));
       dimLine = line;
     }
     if (fields.length !== rows.dim + 1) {
@@ -312,7 +321,7 @@ class ByteReader {
   }
 }
 
-async function readBinary(op: string, file: string, keeper: Keeper): Promise<Rows> {
+async function readBinary(op: string, file: string, size: number, keeper: Keeper): Promise<Rows> {
   const stream = createReadStream(file, { highWaterMark: 65536 });
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   try {
@@ -323,8 +332,9 @@ async function readBinary(op: string, file: string, keeper: Keeper): Promise<Row
       const got = typeof headerBytes === 'string' ? 'no line break in the first 64 bytes' : JSON.stringify(headerBytes.toString('latin1'));
       throw new ArgumentError(`${op}: ${file}:1: expected the word2vec binary header "count dim" (a count >= 1, a dimension in 1..${MAX_DIM}) and a line break, got ${got}`);
     }
-    const rows = new Rows(header.dim, header.count);
     const rowBytes = 4 * header.dim;
+    // A vector takes at least a one-byte word, a space and its values.
+    const rows = new Rows(header.dim, header.count, size, 2 + rowBytes);
     for (let k = 1; k <= header.count && keeper.wanted; k++) {
       while ((await bytes.peek()) === 0x0a) await bytes.take(1); // the '\n' word2vec writes after each vector
       const start = bytes.offset;

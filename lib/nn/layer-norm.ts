@@ -6,6 +6,7 @@ import { describe } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { checkFloatTensor } from '../ops/check.js';
 import { layerNorm } from '../ops/norm.js';
+import { parameterFloats } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { Module, type Parameter } from './module.js';
 
@@ -42,8 +43,8 @@ export class LayerNorm extends Module {
     const affine = checkBoolean(op, 'options.elementwiseAffine', o.elementwiseAffine ?? true);
     const withBias = checkBoolean(op, 'options.bias', o.bias ?? true);
     const size = dims.reduce((a, b) => a * b, 1);
-    this.weight = affine ? this.newParameter('weight', dims, new Float32Array(size).fill(1)) : null;
-    this.bias = affine && withBias ? this.newParameter('bias', dims, new Float32Array(size)) : null;
+    this.weight = affine ? this.newParameter('weight', dims, parameterFloats(size).fill(1)) : null;
+    this.bias = affine && withBias ? this.newParameter('bias', dims, parameterFloats(size)) : null;
   }
 
   /** x [..., *normalizedShape] → the same shape, each trailing block normalized. */

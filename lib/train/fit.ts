@@ -18,7 +18,7 @@ import { tidy } from '../scope.js';
 import type { Module, Parameter } from '../nn/module.js';
 import { RecurrentLayer } from '../nn/rnn.js';
 import type { DataSource, TargetDType } from './dataset.js';
-import { batchOn, CarriedState, checkStateful, evaluateData, modelDevice, type LossFn, type TrainableModule } from './inference.js';
+import { batchOn, CarriedState, checkLoss, checkStateful, evaluateData, modelDevice, type LossFn, type TrainableModule } from './inference.js';
 import type { Metric } from './metrics.js';
 
 export type { LossFn, StatefulModule, TrainableModule } from './inference.js';
@@ -231,7 +231,7 @@ export async function fit<T extends TargetDType = 'int32'>(model: TrainableModul
         const { output, value } = range(`step ${step + 1}`, () =>
           tidy(() => {
             const out = carry === null ? model.forward(batch.inputs, { lengths: batch.lengths }) : carry.forward('fit', batch);
-            const l = loss(out, batch);
+            const l = checkLoss('fit', loss(out, batch));
             const scaled = accumulate === 1 ? l : mul(l, 1 / accumulate);
             (scaler === null ? scaled : scaler.scale(scaled)).backward();
             return { output: out, value: l };

@@ -13,7 +13,7 @@ import { inference, type Module } from '../nn/module.js';
 import type { RecurrentState } from '../nn/rnn.js';
 import { copyTo } from '../ops/device.js';
 import { tidy, untracked } from '../scope.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { padBatch, type Batch, type DataSource, type TargetDType } from './dataset.js';
 import type { Metric } from './metrics.js';
 
@@ -31,6 +31,15 @@ export interface TrainableModule extends Module {
  */
 export interface StatefulModule extends TrainableModule {
   run(inputs: Tensor<'int32'>, options?: { lengths?: Int32Array; state?: RecurrentState }): { logits: Tensor<'float32'>; state: RecurrentState };
+}
+
+/** A loss function's result checked: the batch's loss as a one-element tensor (what backward() and the logged mean need). */
+export function checkLoss(op: string, value: unknown): Tensor<'float32'> {
+  if (!(value instanceof Tensor) || value.size !== 1) {
+    const got = value instanceof Tensor ? `a Tensor of shape [${value.shape.join(', ')}]` : describe(value);
+    throw new ArgumentError(`${op}: options.loss must return the batch's loss as a one-element Tensor, got ${got}`);
+  }
+  return value as Tensor<'float32'>;
 }
 
 /** The model as a StatefulModule, or an ArgumentError saying what options.stateful needs. */
@@ -233,7 +242,7 @@ export async function evaluateData<T extends TargetDType>(
         const { output, value } = inference(model, () =>
           tidy(() => {
             const out = carry === null ? model.forward(batch.inputs, { lengths: batch.lengths }) : carry.forward(op, batch);
-            return { output: out, value: loss === undefined ? null : loss(out, batch) };
+            return { output: out, value: loss === undefined ? null : checkLoss(op, loss(out, batch)) };
           }),
         );
         try {

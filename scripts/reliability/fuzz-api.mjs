@@ -1,9 +1,11 @@
 // The API fuzzer shared by test/reliability/fuzz.test.ts (short form, in `npm test`) and
 // scripts/reliability/fuzz.mjs (long form): fast-check draws calls across rnnkit's public API
-// (tensor creation, every op, tensor methods, autograd, nn layers, optimizers, losses, io, the
-// random generator) with wrong shapes, dtypes and devices, NaN/Inf, negative and huge sizes,
-// disposed tensors, SharedArrayBuffer-backed and detached typed arrays, wrong lengths and wrong
-// option types. Each call must return or throw an RnnkitError; anything else is a finding.
+// (tensor creation, every op, tensor methods, autograd, nn layers, optimizers, losses with class
+// and positive weights, io, word vectors, text streams, tiny fit() runs, the random generator)
+// with wrong shapes, dtypes and devices, NaN/Inf, negative and huge sizes, disposed tensors,
+// SharedArrayBuffer-backed and detached typed arrays, wrong lengths, wrong option types and
+// hostile files. Each call must return or throw an RnnkitError; anything else is a finding, and
+// so is a file read that allocates far more than the (tiny) file could hold.
 //
 // The library is passed in (`rk`), so the test runs the TypeScript sources and the script the
 // built package. Calls are plain data (specs) until run, so a seed reproduces a run exactly and
@@ -62,6 +64,40 @@ function detached(array) {
   return array;
 }
 
+/** word2vec binary bytes: the header line, then per row its word, a space, its float32 values and '\n'. */
+function binaryVectors(header, rows) {
+  return Buffer.concat([Buffer.from(header), ...rows.flatMap(([word, values]) => [Buffer.from(word), Buffer.from(' '), Buffer.from(Float32Array.from(values).buffer), Buffer.from('\n')])]);
+}
+
+/** Word-vector files, well-formed and hostile (headers claiming huge counts or dimensions among them). */
+const VECTOR_FILES = {
+  glove: 'a 1 2\nb 3 4\nc 0.5 -1e-3\n',
+  word2vec: '3 2\na 1 2\nb 3 4\nc 5 6\n',
+  binary: binaryVectors('2 2\n', [['a', [1, 2]], ['b', [3, 4]]]),
+  ragged: 'a 1 2\nb 3\n',
+  hugeHeader: '99999999999 99999999999\na 1\n',
+  hugeCount: '99999999 300\na 1\n',
+  hugeBinary: binaryVectors('1000 1048576\n', [['a', [1]]]),
+  hugeBinaryCount: '65536 1048576\nab ',
+  negativeDim: '3 -1\na 1\n',
+  exponentHeader: '1e9 300\na 1\n',
+  headerOnly: '2 3\n',
+  empty: '',
+  blankLines: '\n\n \n',
+  notNumbers: 'a NaN 1\nb Infinity 2\nc 0x10 3\n',
+  repeated: 'a 1\nb 2\na 3\n',
+  leadingSpace: ' a 1\n',
+  bomCrlf: '\uFEFFa 1 2\r\nb 3 4\r\n',
+  nonUtf8: Uint8Array.of(0xff, 0xfe, 0x20, 0x31, 0x0a, 0xc3, 0x28, 0x20, 0x32, 0x0a),
+  nonUtf8Binary: binaryVectors('1 1\n', [[Uint8Array.of(0xff, 0xfe), [1]]]),
+  longBinaryWord: `1 1\n${'x'.repeat(5000)}`,
+  moreRowsThanHeader: '1 1\na 1\nb 2\n',
+  wideRow: `a ${'1 '.repeat(3000)}\n`,
+};
+
+/** A file read may not raise memory by more than this: every file the fuzzer writes is tiny. */
+const FILE_MEMORY_LIMIT = 64 * 2 ** 20;
+
 /** Each optimizer's own options (hyper: a hyper-parameter value, mostly valid). */
 const OPTIM_OPTIONS = {
   SGD: (h, b) => ({ lr: h, momentum: h, dampening: h, nesterov: b, weightDecay: h, maximize: b }),
@@ -103,7 +139,7 @@ function arbitraries(fc) {
   const hyper = fc.oneof({ weight: 12, arbitrary: fc.constantFrom(0, 0.001, 0.01, 0.1, 0.5, 0.9) }, { weight: 1, arbitrary: fc.constantFrom(-1, 1, 2, NaN, Infinity) }, { weight: 1, arbitrary: junk });
   const arg = fc.oneof({ weight: 30, arbitrary: tensorSpec }, { weight: 2, arbitrary: number }, { weight: 1, arbitrary: junk });
   const tensorArg = fc.oneof({ weight: 30, arbitrary: tensorSpec }, { weight: 1, arbitrary: junk });
-  const options = (record) => fc.oneof({ weight: 30, arbitrary: fc.record(record, { requiredKeys: [] }) }, { weight: 1, arbitrary: junk },
+  const options = (record, requiredKeys = []) => fc.oneof({ weight: 30, arbitrary: fc.record(record, { requiredKeys }) }, { weight: 1, arbitrary: junk },
     { weight: 1, arbitrary: fc.constant({ typoOption: 1 }) });
 
   // Data for tensor(): typed arrays of any kind, nested arrays (ragged too), numbers, junk.
@@ -136,6 +172,43 @@ function arbitraries(fc) {
   // An input made to fit the layer it goes to (its sizes are read off the layer at run time).
   const fitting = fc.record({ batch: fc.integer({ min: 1, max: 3 }), time: fc.integer({ min: 1, max: 4 }), seed: fc.integer({ min: 0, max: 1e6 }) }).map((f) => ({ $fitting: f }));
 
+  // Mostly a valid value, sometimes a wrong one, so a call with several arguments still gets past its checks.
+  const mostly = (valid, wrong) => fc.oneof({ weight: 8, arbitrary: valid }, { weight: 1, arbitrary: wrong });
+  // A loss's weight tensor, its shape named relative to logits [...rows, classes] and made at run time.
+  const lossWeight = mostly(
+    fc.record({ shape: fc.constantFrom('classes', 'full', 'row', 'scalar', 'wrong', 'matrix', 'empty', 'classes', 'classes'),
+      dtype: fc.constantFrom('float32', 'float32', 'int32', 'float32'), fill: fc.constantFrom(...FILLS), requiresGrad: fc.constantFrom(false, false, true, false),
+      disposed: fc.constantFrom(false, false, false, false, false, false, false, false, false, true), seed: fc.integer({ min: 0, max: 1e6 }) }).map((w) => ({ $weight: w })),
+    junk,
+  );
+  const reduction = mostly(fc.constantFrom('mean', 'sum', 'none'), fc.oneof(fc.constant('avg'), junk));
+  // Token ids below 5 in an integer list ($lengths), sometimes with one that is negative, fractional or beyond int32.
+  const ids = mostly(
+    fc.record({ kind: fc.constantFrom('i32', 'array', 'f32', 'sab', 'detached', 'junkArray', 'i32', 'array', 'i32'), length: fc.integer({ min: 0, max: 24 }),
+      bad: mostly(fc.constant(null), fc.constantFrom(-1, 1.5, 2 ** 31, NaN)), seed: fc.integer({ min: 0, max: 4 }) })
+      .map(({ kind, length, bad, seed }) => ({ $lengths: { kind, values: [...Array.from({ length }, (_, i) => (3 * i + seed) % 5), ...(bad === null ? [] : [bad])] } })),
+    junk,
+  );
+  const streamSize = mostly(fc.integer({ min: 1, max: 5 }), fc.oneof(fc.constantFrom(0, ...WEIRD_SIZES), junk));
+  const tokenizer = mostly(fc.constantFrom('char', 'word').map((kind) => ({ $tokenizer: kind })), junk);
+  const corpus = mostly(fc.constantFrom('ab ba ab ba ab\nab ba\n', 'a b a b a b a b a b', '\uFEFFab ab ab ab ab', 'a\r\nb\r\na\r\nb\r\na\r\n'),
+    fc.oneof(fc.constantFrom('', '\n', 'a'), fc.string({ maxLength: 40 }), fc.uint8Array({ maxLength: 48 })));
+  const filePath = mostly(fc.constant('file'), fc.constantFrom('missing-dir', 'dir', '', 'url', 'junk'));
+  const goodVectors = ['glove', 'word2vec', 'binary', 'bomCrlf'];
+  const vectorFile = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ file: fc.constantFrom(...goodVectors), cut: mostly(fc.constant(null), fc.integer({ min: 0, max: 40 })) }).map((v) => ({ $vectorFile: v })) },
+    { weight: 6, arbitrary: fc.record({ file: fc.constantFrom(...Object.keys(VECTOR_FILES).filter((k) => !goodVectors.includes(k))), cut: fc.constant(null) }).map((v) => ({ $vectorFile: v })) },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }) },
+  );
+  const format = mostly(fc.constantFrom('glove', 'word2vec', 'word2vec-binary'), fc.oneof(fc.constantFrom('fasttext', 'GloVe'), junk));
+  const words = mostly(fc.uniqueArray(fc.constantFrom('a', 'b', 'ab', 'The', 'the', 'é', '[UNK]'), { maxLength: 4 }),
+    fc.oneof(fc.array(fc.constantFrom('a', 'a', '', 'x y', '\n', 'b'), { minLength: 1, maxLength: 3 }), junk));
+  // { words, vectors } as loadWordVectors returns it; $rows: vectors [words.length, dim] made at run time.
+  const wordVectors = mostly(
+    fc.record({ words, vectors: mostly(fc.record({ dim: fc.integer({ min: 0, max: 3 }), fill: fc.constantFrom(...FILLS), seed: fc.integer({ min: 0, max: 1e6 }) }).map((r) => ({ $rows: r })), tensorArg) }),
+    junk,
+  );
+
   const call = (name, args) => fc.record(args).map((a) => ({ name, args: a }));
   const unary = ['neg', 'tanh', 'sigmoid', 'relu', 'exp', 'log', 'contiguous', 'softmax', 'logSoftmax'];
   const binary = ['add', 'sub', 'mul', 'div', 'matmul', 'gather', 'mse'];
@@ -149,8 +222,30 @@ function arbitraries(fc) {
     call('view', { fn: fc.constantFrom('reshape', 'permute', 'transpose', 'slice', 'narrow'), x: arg, shape, a: axis, b: axis, c: size, sizes: fc.option(shape) }),
     call('crossEntropyFit', { batch: fc.integer({ min: 1, max: 3 }), time: fc.option(fc.integer({ min: 1, max: 3 })), classes: fc.integer({ min: 1, max: 4 }),
       target: fc.constantFrom('valid', 'valid', 'valid', 'ignored', 'negative', 'too large'), seed: fc.integer({ min: 0, max: 1e6 }),
-      options: options({ ignoreIndex: fc.constantFrom(-100, 0, 1, -1), reduction: fc.constantFrom('mean', 'sum', 'none'), labelSmoothing: fc.constantFrom(0, 0.1, 1, -0.5, NaN), lengths }) }),
-    call('crossEntropy', { logits: arg, targets: arg, options: options({ ignoreIndex: number, reduction: fc.constantFrom('mean', 'sum', 'none', 'avg'), labelSmoothing: number, lengths }) }),
+      options: options({ ignoreIndex: fc.constantFrom(-100, 0, 1, -1), reduction: fc.constantFrom('mean', 'sum', 'none'), labelSmoothing: fc.constantFrom(0, 0.1, 1, -0.5, NaN), lengths, weight: lossWeight }) }),
+    call('crossEntropy', { logits: arg, targets: arg, options: options({ ignoreIndex: number, reduction: fc.constantFrom('mean', 'sum', 'none', 'avg'), labelSmoothing: number, lengths, weight: tensorArg }) }),
+    call('bceFit', { batch: fc.integer({ min: 1, max: 3 }), time: fc.option(fc.integer({ min: 1, max: 3 })), classes: fc.integer({ min: 1, max: 4 }), seed: fc.integer({ min: 0, max: 1e6 }),
+      logits: fc.constantFrom('random', 'nan', 'inf', 'huge', 'random', 'random'), targets: fc.constantFrom('multiHot', 'soft', 'nan', 'int32', 'wrongShape', 'multiHot', 'multiHot'),
+      options: options({ weight: lossWeight, posWeight: lossWeight, reduction }), backward: fc.boolean() }),
+    call('bceWithLogits', { logits: arg, targets: arg, options: options({ weight: tensorArg, posWeight: tensorArg, reduction }) }),
+    call('fit', { model: fc.constantFrom('lm', 'classifier', 'lm'), data: mostly(fc.constantFrom('stream', 'unequal', 'examples', 'stream'), junk),
+      accumulateSteps: fc.option(mostly(fc.integer({ min: 1, max: 3 }), fc.oneof(fc.constantFrom(0, -1, 2.5, 2 ** 31, 2 ** 53, 1e300, NaN, Infinity, '2'), junk))),
+      stateful: fc.option(bool), validation: fc.boolean() }),
+    call('textStream', { ids, options: options({ batchSize: streamSize, time: streamSize }, ['batchSize', 'time']), index: mostly(fc.integer({ min: 0, max: 1 }), fc.oneof(fc.integer({ min: -1, max: 6 }), junk)) }),
+    call('readTextStream', { content: corpus, path: filePath, options: options({ batchSize: streamSize, time: streamSize, tokenizer }, ['batchSize', 'time', 'tokenizer']) }),
+    call('wordVectors', { fn: fc.constantFrom('load', 'save', 'roundTrip', 'load', 'load'), file: vectorFile, name: fc.constantFrom('vectors.txt', 'vectors.bin', 'vectors.vec', 'vectors', 'vectors.txt'),
+      path: filePath, wordVectors,
+      options: options({ format, vocabulary: mostly(fc.array(fc.constantFrom('a', 'b', 'c', 'A', ''), { maxLength: 3 }), junk), limit: streamSize, duplicates: mostly(fc.constantFrom('error', 'first'), fc.oneof(fc.constant('last'), junk)) }),
+      saveOptions: options({ format }) }),
+    // The table: a [rows, dim] float32 tensor or Float32Array (with options.shape), or sometimes anything.
+    call('fromPretrained', { source: fc.constantFrom('tensor', 'array', 'tensor'), rows: fc.integer({ min: 1, max: 4 }), dim: fc.integer({ min: 1, max: 4 }), seed: fc.integer({ min: 0, max: 1e6 }),
+      embeddings: mostly(fc.constant(null), fc.oneof(tensorSpec, data, junk)), shape: mostly(fc.constant(null), shape),
+      options: options({ freeze: bool, paddingIdx: mostly(fc.integer({ min: -1, max: 0 }), fc.oneof(fc.integer({ min: -5, max: 4 }), number)) }), ids: fc.oneof({ weight: 3, arbitrary: fitting }, { weight: 1, arbitrary: tensorArg }), backward: fc.boolean() }),
+    call('alignVectors', { tokenizer: fc.oneof(fc.constant('fromVectors'), tokenizer), wordVectors,
+      options: options({ seed: mostly(fc.integer({ min: 0, max: 100 }), number), std: mostly(fc.constantFrom(0, 0.1, 1), number) }),
+      vectorOptions: options({ corpus: mostly(fc.oneof(fc.constantFrom('a b c', 'The the ab'), fc.array(fc.constantFrom('a b', 'zz'), { maxLength: 2 })), junk), minCount: streamSize, lowercase: bool,
+        standardize: mostly(fc.constantFrom('lower_and_strip_punctuation', 'lower', 'strip_punctuation', 'none'), fc.oneof(fc.constant('upper'), junk)),
+        split: mostly(fc.constant('whitespace'), fc.oneof(fc.constant('char'), junk)) }) }),
     call('dropout', { x: arg, p: number, options: options({ training: bool }) }),
     call('method', { fn: fc.constantFrom('item', 'dataSync', 'data', 'dispose', 'requiresGrad', 'toString', 'backward', 'using'), x: tensorArg, value: bool, gradient: fc.option(arg), retainGraph: bool }),
     call('backward', { fn: fc.constantFrom(...unary, 'sum', 'mean', 'max', 'mul', 'add', 'dropout'), x: tensorArg, other: arg, gradient: fc.option(arg), twice: fc.boolean() }),
@@ -163,7 +258,7 @@ function arbitraries(fc) {
       options: options({ batchSize: small, epoch: small, metrics: fc.oneof(fc.constant('accuracy'), junk), loss: fc.oneof(fc.constant('ce'), junk) }) }),
     call('layer', { fn: fc.constantFrom('Linear', 'Embedding', 'Dropout', 'Sequential', 'SequenceClassifier', 'LanguageModel', 'LayerNorm', 'Conv1d', 'MultiheadAttention',
       'AttentionPooling', 'RecurrentSequential'), a: small, b: small, c: number,
-      x: fc.oneof({ weight: 3, arbitrary: fitting }, { weight: 1, arbitrary: tensorArg }), lengths: fc.option(lengths), opt: bool }),
+      x: fc.oneof({ weight: 3, arbitrary: fitting }, { weight: 1, arbitrary: tensorArg }), lengths: fc.option(lengths), opt: bool, freeze: fc.constantFrom('none', 'none', 'none', 'freeze', 'unfreeze') }),
     fc.constantFrom('SGD', 'Adam', 'AdamW', 'RMSprop', 'Adagrad').chain((fn) => call('optim', {
       fn: fc.constant(fn),
       params: fc.oneof({ weight: 10, arbitrary: fc.array(param, { minLength: 1, maxLength: 3 }) }, { weight: 2, arbitrary: fc.array(tensorArg, { maxLength: 3 }) }, { weight: 1, arbitrary: junk },
@@ -219,7 +314,13 @@ class Runner {
       if (t.disposed) x.dispose();
       return x;
     }
-    if (spec !== null && typeof spec === 'object' && '$fitting' in spec) return spec;
+    // Specs whose tensors are made to fit their call's other arguments, at run time.
+    if (spec !== null && typeof spec === 'object' && ('$fitting' in spec || '$weight' in spec || '$rows' in spec)) return spec;
+    if (spec !== null && typeof spec === 'object' && '$tokenizer' in spec) return this.tokenizer(spec.$tokenizer);
+    if (spec !== null && typeof spec === 'object' && '$vectorFile' in spec) {
+      const { file, cut } = spec.$vectorFile;
+      return cut === null ? VECTOR_FILES[file] : VECTOR_FILES[file].slice(0, cut);
+    }
     if (spec !== null && typeof spec === 'object' && '$data' in spec) return this.data(spec.$data);
     if (spec !== null && typeof spec === 'object' && '$lengths' in spec) return lengthsOf(spec.$lengths);
     if (Array.isArray(spec)) return spec.map((s) => this.make(s));
@@ -249,15 +350,42 @@ class Runner {
     }
   }
 
-  path(kind) {
+  path(kind, file = this.file) {
     switch (kind) {
-      case 'file': return this.file;
+      case 'file': return file;
       case 'missing-dir': return join(this.dir, 'no', 'such', 'dir', 'x.safetensors');
       case 'dir': return this.dir;
-      case 'url': return new URL(`file://${this.file}`);
+      case 'url': return new URL(`file://${file}`);
       case '': return '';
-      default: return { path: this.file };
+      default: return { path: file };
     }
+  }
+
+  tokenizer(kind) {
+    const { data } = this.rk;
+    return kind === 'char' ? data.CharTokenizer.fromCorpus('ab \n') : data.WordTokenizer.fromCorpus('a b ab');
+  }
+
+  /** A $weight spec's tensor for logits [...rows, classes] (see lossWeight), or the value itself. */
+  lossWeight(spec, rows, classes) {
+    if (spec === null || typeof spec !== 'object' || !('$weight' in spec)) return spec;
+    const w = spec.$weight;
+    const shape = { classes: [classes], full: [...rows, classes], row: [...rows, 1], scalar: [], wrong: [classes + 1], matrix: [classes, classes], empty: [0] }[w.shape];
+    return this.make({ $tensor: { ...w, shape, view: 'none' } });
+  }
+
+  /** options with its $weight specs made into tensors for logits [...rows, classes]. */
+  lossOptions(options, rows, classes) {
+    if (!isRecord(options)) return options;
+    return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, this.lossWeight(v, rows, classes)]));
+  }
+
+  /** { words, vectors } with a $rows spec made into vectors [words.length, dim], or the value itself. */
+  wordVectors(wv) {
+    if (!isRecord(wv) || wv.vectors?.$rows === undefined) return wv;
+    const { dim, fill, seed } = wv.vectors.$rows;
+    const rows = Array.isArray(wv.words) ? wv.words.length : 2;
+    return { words: wv.words, vectors: this.make({ $tensor: { shape: [rows, dim], dtype: 'float32', fill, seed, view: 'none', requiresGrad: false, disposed: false } }) };
   }
 
   async run(call) {
@@ -281,6 +409,14 @@ class Runner {
         }
       case 'crossEntropy': return own(rk.crossEntropy(a.logits, a.targets, a.options));
       case 'crossEntropyFit': return this.crossEntropyFit(a);
+      case 'bceFit': return this.bceFit(a);
+      case 'bceWithLogits': return own(rk.bceWithLogits(a.logits, a.targets, a.options));
+      case 'fit': return await this.trainFit(a);
+      case 'textStream': return this.textStream(a);
+      case 'readTextStream': return await boundedMemory(() => this.readTextStream(a));
+      case 'wordVectors': return await boundedMemory(() => this.wordVectorsCall(a));
+      case 'fromPretrained': return this.fromPretrained(a);
+      case 'alignVectors': return own(await rk.data.alignVectors(...this.alignArgs(a)));
       case 'dropout': return own(rk.dropout(a.x, a.p, a.options));
       case 'method': return this.method(a);
       case 'backward': return this.backward(a);
@@ -324,10 +460,112 @@ class Runner {
       if (i > 0) return valid;
       return { valid, ignored: -100, negative: -3, 'too large': a.classes }[a.target];
     });
-    const loss = this.own(rk.crossEntropy(logits, this.own(rk.tensor(Int32Array.from(targets), { shape })), a.options));
+    const loss = this.own(rk.crossEntropy(logits, this.own(rk.tensor(Int32Array.from(targets), { shape })), this.lossOptions(a.options, shape, a.classes)));
     if (loss.size === 1) this.own(loss).backward();
     this.ownGrads([logits]);
     return loss;
+  }
+
+  /** bceWithLogits on logits [batch, (time,) classes] and float32 targets (mostly) of their shape, weights made to fit. */
+  bceFit(a) {
+    const rk = this.rk;
+    const rows = a.time === null ? [a.batch] : [a.batch, a.time];
+    const shape = [...rows, a.classes];
+    const n = shape.reduce((p, d) => p * d, 1);
+    const logits = this.own(rk.tensor(fillValues(n, a.logits, 'float32', a.seed), { shape, requiresGrad: true }));
+    const values = fillValues(a.targets === 'wrongShape' ? n + n / a.classes : n, a.targets === 'nan' ? 'nan' : 'random', 'float32', a.seed + 1);
+    const targets = this.own(a.targets === 'int32'
+      ? rk.tensor(Int32Array.from(values, (v) => (v > 0 ? 1 : 0)), { shape, dtype: 'int32' })
+      : rk.tensor(values.map((v) => (a.targets === 'multiHot' ? (v > 0 ? 1 : 0) : a.targets === 'soft' ? Math.abs(v) / 2 : v)),
+        { shape: a.targets === 'wrongShape' ? [...rows, a.classes + 1] : shape }));
+    try {
+      const loss = this.own(rk.bceWithLogits(logits, targets, this.lossOptions(a.options, rows, a.classes)));
+      if (a.backward && loss.size === 1) this.own(loss).backward();
+      return loss;
+    } finally {
+      this.ownGrads([logits]);
+    }
+  }
+
+  /** train.fit of a tiny model for one epoch over a few examples, with fuzzed accumulateSteps and stateful. */
+  async trainFit(a) {
+    const rk = this.rk;
+    const model = a.model === 'lm'
+      ? new rk.nn.LanguageModel({ vocabSize: 5, embeddingDim: 3, hiddenSize: 3 })
+      : new rk.nn.SequenceClassifier({ vocabSize: 5, numClasses: 2, embeddingDim: 3, hiddenSize: 3 });
+    this.ownModule(model);
+    const ids = Array.from({ length: 13 }, (_, i) => (3 * i + 1) % 5);
+    const stream = (batchSize) => rk.data.textStream(ids, { batchSize, time: 3 });
+    const sources = {
+      stream: () => stream(2),
+      // Batches of 2 rows, then of 1: a stateful run cannot carry its state from one to the other.
+      unequal: () => ({ *batches(epoch) { yield* stream(2).batches(epoch); yield* stream(1).batches(epoch); } }),
+      examples: () => new rk.train.SequenceDataset([{ input: [1, 2], target: 0 }, { input: [3], target: 1 }, { input: [4, 4, 2], target: 0 }], { batchSize: 2 }),
+    };
+    const data = typeof a.data === 'string' && Object.hasOwn(sources, a.data) ? sources[a.data]() : a.data;
+    const optimizer = new rk.optim.SGD(model.parameters(), { lr: 0.1 });
+    try {
+      return await rk.train.fit(model, {
+        data, epochs: 1, optimizer, loss: (out, batch) => rk.crossEntropy(out, batch.targets), progress: 'off',
+        ...(a.validation ? { validationData: data } : {}),
+        ...(a.accumulateSteps === null ? {} : { accumulateSteps: a.accumulateSteps }),
+        ...(a.stateful === null ? {} : { stateful: a.stateful }),
+      });
+    } finally {
+      optimizer.dispose();
+    }
+  }
+
+  /** data.textStream, every batch of it, then batch(index). */
+  textStream(a) {
+    const stream = this.rk.data.textStream(a.ids, a.options);
+    this.own([...stream.batches(0)]);
+    return this.own(stream.batch(a.index));
+  }
+
+  async readTextStream(a) {
+    const file = join(this.dir, 'corpus.txt');
+    writeFileSync(file, a.content);
+    const stream = await this.rk.data.readTextStream(this.path(a.path, file), a.options);
+    return this.own([...stream.batches(0)]);
+  }
+
+  /** io.loadWordVectors of a (hostile) file, io.saveWordVectors, or a save and load that must give back what was saved. */
+  async wordVectorsCall(a) {
+    const { io } = this.rk;
+    const file = join(this.dir, a.name);
+    const path = this.path(a.path, file);
+    if (a.fn === 'load') {
+      writeFileSync(file, a.file);
+      return this.own(await io.loadWordVectors(path, a.options));
+    }
+    const saved = this.wordVectors(a.wordVectors);
+    await io.saveWordVectors(path, saved, a.saveOptions);
+    if (a.fn === 'save') return undefined;
+    const loaded = this.own(await io.loadWordVectors(path, a.saveOptions));
+    if (loaded.words.join('\n') !== saved.words.join('\n') || loaded.vectors.dataSync().join() !== saved.vectors.dataSync().join()) {
+      throw new Error(`fuzz: saveWordVectors then loadWordVectors gave back ${describeCall(loaded.words)}, not the ${describeCall(saved.words)} saved (or other values)`);
+    }
+    return loaded;
+  }
+
+  fromPretrained(a) {
+    const rk = this.rk;
+    const values = fillValues(a.rows * a.dim, 'random', 'float32', a.seed);
+    const table = a.embeddings ?? (a.source === 'array' ? Float32Array.from(values) : this.own(rk.tensor(values, { shape: [a.rows, a.dim] })));
+    const shape = a.shape ?? (a.source === 'array' ? [a.rows, a.dim] : null);
+    const m = rk.nn.Embedding.fromPretrained(table, shape === null || !isRecord(a.options) ? a.options : { ...a.options, shape });
+    this.ownModule(m);
+    const out = this.own(m.forward(this.fit(a.ids, m.numEmbeddings, { ids: true, rank: 2 })));
+    if (a.backward && out.requiresGrad) this.own(rk.sum(out)).backward();
+    return out;
+  }
+
+  /** alignVectors' arguments: a tokenizer (maybe WordTokenizer.fromVectors of the words), the vectors, the options. */
+  alignArgs(a) {
+    const wordVectors = this.wordVectors(a.wordVectors);
+    const tokenizer = a.tokenizer === 'fromVectors' ? this.rk.data.WordTokenizer.fromVectors(wordVectors?.words, a.vectorOptions) : a.tokenizer;
+    return [tokenizer, wordVectors, a.options];
   }
 
   /** An op on a tensor that may require grad, then backward() (sometimes twice). */
@@ -434,6 +672,8 @@ class Runner {
       default: m = new nn.LanguageModel({ vocabSize: a.a, embeddingDim: a.b, hiddenSize: a.b, tieWeights: a.opt === true });
     }
     this.ownModule(m);
+    if (a.freeze === 'freeze') m.freeze();
+    else if (a.freeze === 'unfreeze') m.freeze().unfreeze();
     const options = a.lengths === null ? undefined : { lengths: a.lengths };
     const ids = a.fn === 'Embedding' || a.fn === 'SequenceClassifier' || a.fn === 'LanguageModel';
     const x = this.fit(a.x, ids || ['Sequential', 'Linear', 'LayerNorm', 'MultiheadAttention', 'AttentionPooling', 'RecurrentSequential'].includes(a.fn) ? a.a : 3, { ids, rank: ids ? 2 : 3 });
@@ -534,12 +774,37 @@ class Runner {
   }
 }
 
+/**
+ * fn's result, or a finding when it raised memory by more than FILE_MEMORY_LIMIT (an allocation
+ * sized by what a tiny file claims, not by what it holds). Memory freed by a garbage collection
+ * during fn can hide an allocation, never invent one.
+ */
+async function boundedMemory(fn) {
+  const before = process.memoryUsage().arrayBuffers;
+  const check = () => {
+    const grown = process.memoryUsage().arrayBuffers - before;
+    if (grown > FILE_MEMORY_LIMIT) throw new Error(`fuzz: the call raised memory by ${(grown / 2 ** 20).toFixed(0)} MiB reading a file of a few bytes`);
+  };
+  let result;
+  try {
+    result = await fn();
+  } catch (err) {
+    check();
+    throw err;
+  }
+  check();
+  return result;
+}
+
 /** A plain object (fast-check's records may have a null prototype). */
 function isPlain(v) {
   const proto = Object.getPrototypeOf(v);
   return proto === null || proto === Object.prototype;
 }
 
+const isRecord = (v) => v !== null && typeof v === 'object' && isPlain(v);
+
+/** A $lengths spec's integer list (per-sequence lengths, or token ids) in the kind of container asked for. */
 function lengthsOf(l) {
   switch (l.kind) {
     case 'i32': return Int32Array.from(l.values);
@@ -610,12 +875,12 @@ export async function fuzzApi(rk, fc, { runs, seed, onProgress, onCall } = {}) {
         } finally {
           // Tensors the autograd tape saved and parameters of the call's modules are freed by
           // garbage collection (the backstop the design allows); everything else must be gone now.
-          const gcOwned = runner.usedGrad() || ['rnn', 'layer', 'optim', 'backward', 'generate', 'inference'].includes(call.name);
+          const gcOwned = runner.usedGrad() || ['rnn', 'layer', 'optim', 'backward', 'generate', 'inference', 'fit', 'fromPretrained'].includes(call.name);
           runner.release();
           const leaked = rk.memory().tensors - liveBefore;
           if (leaked > 0 && !gcOwned) note('leak', `${leaked} tensor(s) left alive after the call (${outcome}) and after disposing its inputs and outputs`);
         }
-        tally(call.name === 'layer' || call.name === 'optim' || call.name === 'io' || call.name === 'global' ? `${call.name}.${call.args.fn}` : call.name, outcome);
+        tally(['layer', 'optim', 'io', 'global', 'wordVectors'].includes(call.name) ? `${call.name}.${call.args.fn}` : call.name, outcome);
         done++;
         if (done % 100 === 0) onProgress?.(done);
       }),

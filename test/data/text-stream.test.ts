@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as rk from '../../lib/index.js';
+import { detached } from '../helpers.js';
 
 interface Case {
   n: number;
@@ -85,6 +86,7 @@ describe('data.textStream', () => {
       [[1, 2, -3, 4], { batchSize: 1, time: 4 }, /textStream: ids\[2\] must be an integer token id >= 0, got -3/],
       [[1, 2, 1.5, 4], { batchSize: 1, time: 4 }, /textStream: ids\[2\] must be an integer token id >= 0, got 1\.5/],
       [Int32Array.of(3, -1, 2), { batchSize: 1, time: 4 }, /textStream: ids\[1\] must be a token id >= 0, got -1/],
+      [detached(Int32Array.of(3, 1, 2)), { batchSize: 1, time: 4 }, /textStream: ids is an Int32Array whose ArrayBuffer was transferred away \(detached\)/],
       [ids, { batchSize: 21, time: 4 }, /textStream: 40 tokens are too few for 21 streams \(each needs 2 tokens, an input and its target: at least 42 tokens\)/],
     ];
     for (const [data, options, message] of bad) {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as rk from '../../lib/index.js';
+import { detached } from '../helpers.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'word-vectors');
 const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as { words: string[]; dim: number; binary: number[][] };
@@ -60,6 +61,7 @@ describe('WordTokenizer.fromVectors', () => {
       [['the'], { minCount: 0 }, /options\.minCount must be >= 1, got 0/],
       [['the'], { minCount: 1.5 }, /options\.minCount must be a finite integer/],
       [['the'], { corpus: 5 }, /corpus must be a string or an iterable of strings, got 5/],
+      [['the'], { corpus: detached(new Float32Array(2)) }, /corpus must be a string or an iterable of strings, got a Float32Array/],
       [['the'], { maxTokens: 10 }, /unknown option 'maxTokens' \(known: corpus, minCount, lowercase, standardize, split\)/],
       [['the'], { standardize: 'upper' }, /options\.standardize must be one of/],
     ];

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as rk from '../../lib/index.js';
-import { uniform } from '../helpers.js';
+import { detached, uniform } from '../helpers.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'word-vectors');
 const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as {
@@ -173,6 +173,21 @@ describe('io.loadWordVectors on malformed files', () => {
     await loadRejects(join(FIXTURES, 'word2vec.txt'), /word2vec\.txt:2: the row has 5 values after its word, expected 1/, { format: 'glove' });
   });
 
+  it('a header claiming more vectors than the file holds allocates nothing for them', async () => {
+    const one = Buffer.from(new Float32Array([1]).buffer);
+    const cases: [string, string][] = [
+      [fixture(Buffer.concat([Buffer.from('1000 1048576\na '), one]), '.bin'), 'vector 1 at byte 13: the file ends inside the vector of "a" (a truncated file?)'],
+      [fixture('65536 1048576\nab ', '.bin'), 'vector 1 at byte 14: the file ends inside the vector of "ab" (a truncated file?)'],
+      [fixture('99999999 300\na 1\n'), ':2: the row has 1 value after its word, expected 300 (the dimension of line 1)'],
+    ];
+    for (const [file, message] of cases) {
+      const before = process.memoryUsage().arrayBuffers;
+      await loadRejects(file, `${file}${message.startsWith(':') ? '' : ': '}${message}`);
+      // These used to allocate 4 GiB, fail with an OutOfMemoryError, and allocate 78 MiB.
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 2 ** 20);
+    }
+  });
+
   it('non-numeric values name file:line, the word and the value', async () => {
     for (const bad of ['x', 'nan', 'Infinity', '0x10', '1.2.3', '1e']) {
       const file = fixture(`a 1 2\nb 3 ${bad}\n`);
@@ -236,6 +251,7 @@ describe('io.loadWordVectors on malformed files', () => {
       [file, { limit: 1.5 }, /options\.limit must be a finite integer, got 1\.5/],
       [file, { vocabulary: 'the' }, /options\.vocabulary must be an iterable of words \(an array or a Set\), got 'the'/],
       [file, { vocabulary: ['the', 3] }, /options\.vocabulary\[1\] must be a string, got 3/],
+      [file, { vocabulary: detached(new Float32Array(2)) }, /options\.vocabulary must be an iterable of words \(an array or a Set\), got a Float32Array/],
       [file, { duplicates: 'last' }, /options\.duplicates must be one of 'error', 'first'/],
       [file, { lowercase: true }, /unknown option 'lowercase' \(known: format, vocabulary, limit, duplicates\)/],
     ];

@@ -192,6 +192,9 @@ describe('bad input gets typed errors naming the argument', () => {
     expect(() => new rk.nn.LayerNorm([3, 0])).toThrow(/normalizedShape must hold positive sizes/);
     expect(() => new rk.nn.LayerNorm('3' as unknown as number)).toThrow(/normalizedShape must be/);
     expect(() => new rk.nn.LayerNorm(3, { eps: 0 })).toThrow(/options.eps must be > 0/);
+    // More elements than a JS array holds: an OutOfMemoryError naming the count, not V8's RangeError.
+    expect(() => new rk.nn.LayerNorm([2 ** 40, 3])).toThrow(rk.OutOfMemoryError);
+    expect(() => new rk.nn.LayerNorm([2 ** 40, 3])).toThrow(/^cannot allocate 3298534883328 float32 values for initial parameters/);
     expect(() => new rk.nn.LayerNorm(3, { affine: true } as rk.nn.LayerNormOptions)).toThrow(/unknown option 'affine'/);
     const ln = new rk.nn.LayerNorm([2, 3]);
     expect(() => ln.forward(rk.ones([3, 2]))).toThrow(rk.ShapeError);

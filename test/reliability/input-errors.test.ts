@@ -3,12 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import * as rk from '../../lib/index.js';
-
-/** A typed array whose buffer was transferred away. */
-function detached<T extends Float32Array | Int32Array>(array: T): T {
-  structuredClone(array.buffer, { transfer: [array.buffer as ArrayBuffer] });
-  return array;
-}
+import { detached } from '../helpers.js';
 
 function expectNoLeak(fn: () => unknown, Err: new (...args: never[]) => Error, message: RegExp): void {
   const before = rk.memory().tensors;

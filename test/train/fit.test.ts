@@ -152,6 +152,9 @@ describe('checkpoints, resume and callbacks', () => {
     await expect(rk.train.fit(model, { ...options(), epochs: 2, initialEpoch: 2, optimizer })).rejects.toThrow(/initialEpoch must be in 0..1/);
     await expect(rk.train.fit(model, { ...options(), epochs: 1, optimizer, clipGradNorm: -1 })).rejects.toThrow(/clipGradNorm must be a positive number/);
     await expect(rk.train.fit(model, { ...options(), epochs: 1, optimizer, batchSize: 3 } as unknown as rk.train.FitOptions)).rejects.toThrow(/unknown option 'batchSize'/);
+    const err = await rk.train.fit(model, { ...options(), epochs: 1, optimizer, loss: () => 0.5 as unknown as rk.Tensor<'float32'> }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(rk.ArgumentError);
+    expect((err as Error).message).toBe("fit: options.loss must return the batch's loss as a one-element Tensor, got 0.5");
     expect(() => rk.train.checkpoint('x', optimizer, { every: 0 })).toThrow(/every must be >= 1/);
   });
 });

@@ -133,6 +133,13 @@ describe('train.evaluate', () => {
     await expect(rk.train.evaluate(model, [[1]] as never, { metrics: [new rk.train.Accuracy()] })).rejects.toThrow(/train\.evaluate: data must be a data source/);
     await expect(rk.train.evaluate(model, source)).rejects.toThrow(/needs a loss or metrics/);
     await expect(rk.train.evaluate(model, source, { loss: 3 } as never)).rejects.toThrow(/options\.loss must be a function/);
+    // A loss function that gives no one-element tensor: a number, or a loss per row.
+    const perRow: rk.train.LossFn = (out, batch) => rk.crossEntropy(out, batch.targets, { reduction: 'none' });
+    for (const [loss, got] of [[() => 1, '1'], [perRow, 'a Tensor of shape [2]']] as const) {
+      const err = await rk.train.evaluate(model, source, { loss: loss as rk.train.LossFn }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(rk.ArgumentError);
+      expect((err as Error).message).toBe(`evaluate: options.loss must return the batch's loss as a one-element Tensor, got ${got}`);
+    }
     await expect(rk.train.evaluate(model, source, { metrics: [1] } as never)).rejects.toThrow(/options\.metrics must be an array of metrics/);
     await expect(rk.train.evaluate(model, source, { metrics: [], epoch: -1 })).rejects.toThrow(rk.ArgumentError);
   });
