@@ -3,8 +3,10 @@
 // - torch_lstm.safetensors (written by safetensors.torch.save_file) loads into nn.LSTM as is and
 //   gives PyTorch's outputs;
 // - rnnkit_lstm.safetensors is what io.save writes for a seeded nn.LSTM, byte for byte; the
-//   script's --check mode loads it into the twin torch LSTM (strict) and compares the outputs
-//   rnnkit computed (rnnkit_lstm_io.json). RNNKIT_WRITE_FIXTURES=1 rewrites those two files.
+//   script loads it into the twin torch LSTM (strict) and records torch's outputs for the stored
+//   input (rnnkit_lstm_torch.json, --record), which rnnkit's outputs must match: PyTorch, reading
+//   rnnkit's bytes, computes what rnnkit computes. RNNKIT_WRITE_FIXTURES=1 rewrites rnnkit's
+//   file and rnnkit_lstm_io.json (then rerun the script with --record).
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -51,7 +53,7 @@ describe('PyTorch → rnnkit', () => {
 });
 
 describe('rnnkit → PyTorch', () => {
-  it('io.save writes the committed rnnkit_lstm.safetensors byte for byte (deterministic)', async () => {
+  it("io.save writes the committed rnnkit_lstm.safetensors byte for byte, and PyTorch's outputs from that file equal rnnkit's", async () => {
     rk.seed(2024);
     const lstm = new rk.nn.LSTM(CONFIG);
     const path = join(dir(), 'rnnkit_lstm.safetensors');
@@ -70,11 +72,13 @@ describe('rnnkit → PyTorch', () => {
     const committed = await readFile(fixture('rnnkit_lstm.safetensors'));
     expect(bytes.length).toBe(committed.length);
     expect(Buffer.compare(bytes, committed)).toBe(0);
-    // rnnkit's outputs stored for the Python check still hold.
     const io = await readFixtureJson<IoFixture>('rnnkit_lstm_io.json');
     expect(io.x).toEqual(output.x);
-    expectClose(decodeF32(output.output), decodeF32(io.output), 1e-5);
-    expectClose(decodeF32(output.h), decodeF32(io.h), 1e-5);
-    expectClose(decodeF32(output.c), decodeF32(io.c), 1e-5);
+    // What torch computed from the committed file for this input (make_safetensors_fixtures.py --record).
+    const torch = await readFixtureJson<Pick<IoFixture, 'output' | 'h' | 'c'>>('rnnkit_lstm_torch.json');
+    for (const name of ['output', 'h', 'c'] as const) {
+      expect(torch[name].shape).toEqual(output[name].shape);
+      expectClose(decodeF32(output[name]), decodeF32(torch[name]), 1e-5);
+    }
   });
 });

@@ -4,9 +4,10 @@
 //   safetensors.torch.save_file) loads into nn.SequenceClassifier as is and gives the twin's
 //   logits for the committed ids and lengths, with 'last', 'mean' and 'max' pooling;
 // - rnnkit_classifier.safetensors is what io.save writes for a seeded nn.SequenceClassifier, byte
-//   for byte; the script's --check mode loads it into the twin (load_state_dict strict) and
-//   compares the logits rnnkit computed (rnnkit_classifier_io.json). RNNKIT_WRITE_FIXTURES=1
-//   rewrites those two files.
+//   for byte; the script loads it into the twin (load_state_dict strict) and records the twin's
+//   logits for the stored ids and lengths (rnnkit_classifier_torch.json, --record), which
+//   rnnkit's logits must match with each pooling. RNNKIT_WRITE_FIXTURES=1 rewrites rnnkit's file
+//   and rnnkit_classifier_io.json (then rerun the script with --record).
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -89,7 +90,7 @@ describe('PyTorch → rnnkit: nn.SequenceClassifier', () => {
 });
 
 describe('rnnkit → PyTorch: nn.SequenceClassifier', () => {
-  it('io.save writes the committed rnnkit_classifier.safetensors byte for byte, and its logits are stored for the Python check', async () => {
+  it("io.save writes the committed rnnkit_classifier.safetensors byte for byte, and PyTorch's logits from that file equal rnnkit's", async () => {
     rk.seed(SEED);
     const model = new rk.nn.SequenceClassifier(CONFIG);
     const path = join(dir(), 'rnnkit_classifier.safetensors');
@@ -123,7 +124,11 @@ describe('rnnkit → PyTorch: nn.SequenceClassifier', () => {
     expect(io.config).toEqual(CONFIG);
     expect(io.ids).toEqual(input.ids);
     expect(io.lengths).toEqual(lengths);
-    for (const pooling of POOLINGS) expectClose(decodeF32(logits[pooling]), decodeF32(io.logits[pooling]), 1e-5);
+    const torch = await readFixtureJson<{ logits: Record<Pooling, Encoded> }>('rnnkit_classifier_torch.json');
+    for (const pooling of POOLINGS) {
+      expect(torch.logits[pooling].shape).toEqual([batch, CONFIG.numClasses]);
+      expectClose(decodeF32(logits[pooling]), decodeF32(torch.logits[pooling]), 1e-5);
+    }
     for (const p of model.parameters()) p.dispose();
   });
 });
