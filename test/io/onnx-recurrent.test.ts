@@ -10,6 +10,7 @@ import { tempDirPerFile } from './interop-fixtures.js';
 import { expectSame, onnxFile, runOnnx, type Feeds } from './onnx-runtime.js';
 
 const dir = tempDirPerFile('rnnkit-onnx-rnn-');
+type Layer = rk.nn.LSTM | rk.nn.GRU | rk.nn.RNN;
 const INPUT = 3;
 const HIDDEN = 4;
 const TIME = 5;
@@ -23,7 +24,7 @@ interface Config {
   batchFirst: boolean;
 }
 
-function build(c: Config, seed: number): rk.nn.RecurrentLayer {
+function build(c: Config, seed: number): Layer {
   rk.seed(seed);
   const options = { inputSize: INPUT, hiddenSize: HIDDEN, numLayers: c.numLayers, bidirectional: c.bidirectional, bias: c.bias, batchFirst: c.batchFirst };
   if (c.cell === 'lstm') return new rk.nn.LSTM(options);
@@ -35,7 +36,7 @@ const name = (c: Config) =>
   `${c.cell} ${c.numLayers} layer${c.numLayers > 1 ? 's' : ''}${c.bidirectional ? ' bidirectional' : ''}${c.bias ? '' : ' no bias'}${c.batchFirst ? '' : ' time-major'}`;
 
 /** Exports `layer`, runs it on lengths (and a random initial state with `withState`), compares with rnnkit. */
-async function check(label: string, layer: rk.nn.RecurrentLayer, lengths: number[], withState: boolean, seed: number): Promise<void> {
+async function check(label: string, layer: Layer, lengths: number[], withState: boolean, seed: number): Promise<void> {
   const { batchFirst, numLayers, bidirectional, mode } = layer.config;
   const batch = lengths.length;
   const xDims = batchFirst ? [batch, TIME, INPUT] : [TIME, batch, INPUT];
