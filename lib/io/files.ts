@@ -109,7 +109,7 @@ const LOAD_TENSORS_OPTIONS = ['convert64', 'device'] as const;
 
 export function toPath(op: string, path: unknown): string {
   if (typeof path === 'string' && path.length > 0) return path;
-  if (path instanceof URL) return fileURLToPath(path);
+  if (path instanceof URL && path.protocol === 'file:') return fileURLToPath(path);
   throw new ArgumentError(`${op}: path must be a non-empty string or a file: URL, got ${describe(path)}`);
 }
 

@@ -2,8 +2,11 @@
 // language-model checkpoint become ONNX files whose onnxruntime outputs equal the checkpoint's own
 // model in rnnkit (<= 1e-5), with FILE.json holding the tokenizer; usage and checkpoint errors.
 
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../lib/cli/checkpoint.js';
 import { padBatch } from '../../lib/train/dataset.js';
@@ -48,6 +51,18 @@ describe('rnnkit export', () => {
     expect(config.task).toBe('classify');
     expect(config.tokenizer.vocabulary.slice(0, 2)).toEqual(['', '[UNK]']);
     await compare(dir, 'demo', 'demo.onnx', ['ahbmhhceidblhmoflekiniaoeomglcf', 'pkcjdoa', 'abcdefghijklmnop'], 'logits');
+  });
+
+  it("runs examples/onnx-run.mjs (the README's recipe) on the export: the classes rnnkit predict gives", async () => {
+    const r = await rnnkit(['export', '--checkpoint', 'demo', '--format', 'onnx', '--out', 'model.onnx'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const example = fileURLToPath(new URL('../../examples/onnx-run.mjs', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [example], { cwd: dir });
+    const lines = stdout.trimEnd().split('\n').map((l) => l.split(': class '));
+    expect(lines.map(([text]) => text)).toEqual(['ahbmhhceidblhmoflekiniaoeomglcf', 'pkcjdoa', 'dmmpnbo']);
+    const predicted = await rnnkit(['predict', '--checkpoint', 'demo'], { cwd: dir, input: lines.map(([text]) => text).join('\n') });
+    expect(predicted.code, predicted.stderr).toBe(0);
+    expect(lines.map(([, c]) => c)).toEqual(predicted.stdout.trimEnd().split('\n'));
   });
 
   it('writes a language model with state inputs at another opset', async () => {
