@@ -12,12 +12,11 @@ export type TensorProto = onnxProto.onnx.ITensorProto;
 export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
 export type AttributeProto = onnxProto.onnx.IAttributeProto;
 
-/** The element types rnnkit's graphs use, by ONNX's TensorProto.DataType numbers. */
+/** The element types of rnnkit's graph inputs, outputs and initializers, by ONNX's TensorProto.DataType numbers. */
 export const ELEM_TYPES = {
   float32: onnx.TensorProto.DataType.FLOAT,
   int32: onnx.TensorProto.DataType.INT32,
   int64: onnx.TensorProto.DataType.INT64,
-  bool: onnx.TensorProto.DataType.BOOL,
 } as const;
 export type ElemType = keyof typeof ELEM_TYPES;
 
@@ -26,7 +25,6 @@ export const ELEM_BYTES: Readonly<Record<number, number>> = {
   [ELEM_TYPES.float32]: 4,
   [ELEM_TYPES.int32]: 4,
   [ELEM_TYPES.int64]: 8,
-  [ELEM_TYPES.bool]: 1,
 };
 
 /** Serialises a model; a string saying what is wrong when protobufjs' verify() finds a field of the wrong type. */
