@@ -30,6 +30,10 @@ export class BackendError extends RnnkitError {
 export class CheckpointError extends RnnkitError {
   override name = 'CheckpointError';
 }
+/** A model cannot be written in an export format (an option ONNX cannot express, a layer it has no twin for). */
+export class ExportError extends RnnkitError {
+  override name = 'ExportError';
+}
 /** A non-tensor argument has the wrong type or value (option, axis, scalar, size). */
 export class ArgumentError extends RnnkitError {
   override name = 'ArgumentError';

@@ -11,6 +11,7 @@ export {
   OutOfMemoryError,
   BackendError,
   CheckpointError,
+  ExportError,
   ArgumentError,
   IndexError,
   DisposedError,

@@ -21,6 +21,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   eval: { summary: 'evaluate a checkpoint on a labelled file (accuracy) or a text (perplexity)', load: () => import('./commands/eval.js') },
   predict: { summary: "classify lines of text (stdin or --input) with a classifier checkpoint", load: () => import('./commands/predict.js') },
   generate: { summary: 'continue a prompt with a language-model checkpoint', load: () => import('./commands/generate.js') },
+  export: { summary: "write a checkpoint's model as an ONNX file (onnxruntime runs it)", load: () => import('./commands/export.js') },
   plot: { summary: "draw a run's training curves (curves.svg) from its history.jsonl", load: () => import('./commands/plot.js') },
   info: { summary: 'versions, backends and devices', load: () => import('./commands/info.js') },
   bench: { summary: 'a short training speed run of the demo model (tokens/s)', load: () => import('./commands/bench.js') },

@@ -107,9 +107,9 @@ const SAVE_OPTIONS = ['model', 'tensors', 'optimizer', 'metadata'] as const;
 const LOAD_OPTIONS = ['model', 'optimizer', 'strict', 'convert64', 'device'] as const;
 const LOAD_TENSORS_OPTIONS = ['convert64', 'device'] as const;
 
-function toPath(op: string, path: unknown): string {
+export function toPath(op: string, path: unknown): string {
   if (typeof path === 'string' && path.length > 0) return path;
-  if (path instanceof URL) return fileURLToPath(path);
+  if (path instanceof URL && path.protocol === 'file:') return fileURLToPath(path);
   throw new ArgumentError(`${op}: path must be a non-empty string or a file: URL, got ${describe(path)}`);
 }
 
