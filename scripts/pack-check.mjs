@@ -58,14 +58,14 @@ const tarball = path.join(work, packed.filename);
 const files = packed.files.map((f) => f.path);
 const required = [
   'package.json', 'README.md', 'LICENSE', 'CMakeLists.txt', 'binding.gyp', 'native/sources.json',
-  'scripts/install.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts',
+  'scripts/install.mjs', 'scripts/fetch-onednn.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts',
   'dist/cjs/package.json', `prebuilds/${platform}/rnnkit.node`, `prebuilds/${platform}/libdnnl.so.2`,
 ];
 const withCuda = existsSync(path.join(path.dirname(sourceAddon), 'rnnkit_cuda.so'));
 if (withCuda) required.push(`prebuilds/${platform}/rnnkit_cuda.so`);
 const missing = required.filter((f) => !files.includes(f));
 if (missing.length) fail(`the tarball lacks ${missing.join(', ')}`);
-const allowed = /^(package\.json|README\.md|LICENSE|CMakeLists\.txt|binding\.gyp|bin\/|dist\/|native\/|prebuilds\/|scripts\/(install\.mjs|fetch-cuda-deps\.sh)$)/;
+const allowed = /^(package\.json|README\.md|LICENSE|CMakeLists\.txt|binding\.gyp|bin\/|dist\/|native\/|prebuilds\/|scripts\/(install\.mjs|fetch-onednn\.mjs|fetch-cuda-deps\.sh)$)/;
 const stray = files.filter((f) => !allowed.test(f) || /\.map$|(^|\/)tests?\/|\.test\.[jt]s$/.test(f));
 if (stray.length) fail(`the tarball holds files users do not need: ${stray.join(', ')}`);
 // A build from source needs every file the builds list (all but the native tests) and every
