@@ -40,7 +40,10 @@ export function packageRoot(dir: string): string {
 /** The package root: above lib/ (sources, under vitest), dist/ or dist/cjs/ (the built package). */
 const root = packageRoot(path.dirname(fileURLToPath(import.meta.url)));
 
-export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+/** Environment variables, as process.env holds them (a structural type: no @types/node needed). */
+export type Environment = Record<string, string | undefined>;
+
+export function addonCandidates(env: Environment = process.env): string[] {
   if (env.RNNKIT_ADDON) return [path.resolve(env.RNNKIT_ADDON)];
   return [
     path.join(root, 'build-cmake', 'Release', 'rnnkit.node'),
@@ -69,7 +72,7 @@ export function loadErrorMessage(attempts: LoadAttempt[]): string {
  * so child processes see the environment the user gave. No effect if something else in the
  * process loaded libgomp first.
  */
-export function withPassiveOpenMp<T>(loadAddon: () => T, env: NodeJS.ProcessEnv = process.env): T {
+export function withPassiveOpenMp<T>(loadAddon: () => T, env: Environment = process.env): T {
   if (env.OMP_WAIT_POLICY !== undefined) return loadAddon();
   env.OMP_WAIT_POLICY = 'passive';
   try {

@@ -1,3 +1,8 @@
+/// <reference lib="esnext.disposable" preserve="true" />
+// The reference gives consumers whose lib lacks esnext.disposable the Symbol.dispose that
+// [Symbol.dispose]() below names (TypeScript's advice for declaration files that rely on a
+// built-in lib; preserve keeps it in the emitted .d.ts). Node.js 20 has Symbol.dispose.
+
 // The Tensor class: a JS handle on a native tensor (storage, offset, shape, strides, dtype,
 // device) plus its autograd state. Ops live in lib/ops; the view methods here delegate to them.
 

@@ -1,6 +1,7 @@
 // npm "install" script: gets a native addon that loads, trying in order
 //   (a) a prebuilt prebuilds/<platform>-<arch>/rnnkit.node, or a build of this checkout made before,
 //   (b) cmake-js (CMakeLists.txt; CUDA backend too when found, RNNKIT_CUDA=AUTO|ON|OFF),
+//       with oneDNN from DNNL_ROOT, the system, or else fetched into .deps/onednn (fetch-onednn.mjs),
 //   (c) node-gyp (binding.gyp, CPU only),
 // and ends with one line saying what it built and why. RNNKIT_SKIP_INSTALL=1 skips it all;
 // RNNKIT_BUILD_FROM_SOURCE=1 skips (a). In a clone it also compiles dist/. A build wins over the prebuilt in lib/native.ts too.
@@ -11,6 +12,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fetchOnednn, ONEDNN_PACKAGES, onednnHeader } from './fetch-onednn.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -84,15 +86,31 @@ const noPrebuilt = {
   skipped: 'RNNKIT_BUILD_FROM_SOURCE=1',
 }[prebuiltError] ?? `prebuilt does not load (${prebuiltError})`;
 
-// Both builds need oneDNN; say how to get it rather than fail deep inside a compiler.
-// DNNL_ROOT, when set, is the only place looked at (the builds then take oneDNN from there).
-const dnnlIncludes = process.env.DNNL_ROOT
-  ? [path.join(process.env.DNNL_ROOT, 'include')]
-  : ['/usr/include', '/usr/local/include'];
-if (!dnnlIncludes.some((dir) => existsSync(path.join(dir, 'oneapi/dnnl/dnnl.hpp')))) {
+// Both builds need oneDNN. DNNL_ROOT, when set, is the only place looked at (the builds then take
+// oneDNN from there). Else the system's, else the distribution's packages unpacked into
+// .deps/onednn (scripts/fetch-onednn.mjs), which then becomes DNNL_ROOT. What counts is whether
+// the header is there, not what dpkg says is installed.
+const systemPrefixes = ['/usr', '/usr/local'];
+if (!process.env.DNNL_ROOT && !systemPrefixes.some((prefix) => existsSync(onednnHeader(prefix)))) {
+  const fetched = fetchOnednn(root, { say });
+  if (fetched.cause) {
+    console.error(
+      [
+        `rnnkit: cannot build the native addon (${noPrebuilt}): oneDNN's header oneapi/dnnl/dnnl.hpp is not in ${systemPrefixes.map((p) => `${p}/include`).join(', ')},`,
+        `rnnkit: and rnnkit could not fetch it: ${fetched.cause}.`,
+        'rnnkit: fixes (any one, then `npm rebuild rnnkit`, or `npm ci` again in a clone):',
+        `rnnkit:   - \`sudo apt-get update\` (Debian/Ubuntu), so that apt-get can download ${ONEDNN_PACKAGES[0]} without root`,
+        'rnnkit:   - `sudo apt-get install libdnnl-dev ocl-icd-opencl-dev` (Debian/Ubuntu: oneDNN on the system)',
+        'rnnkit:   - set DNNL_ROOT to a oneDNN 2 install (the folder with include/ and lib/)',
+      ].join('\n'),
+    );
+    process.exit(1);
+  }
+  process.env.DNNL_ROOT = fetched.root;
+} else if (process.env.DNNL_ROOT && !existsSync(onednnHeader(process.env.DNNL_ROOT))) {
   console.error(
-    `rnnkit: cannot build the native addon (${noPrebuilt}): oneDNN's header oneapi/dnnl/dnnl.hpp is not in ${dnnlIncludes.join(', ')}.\n` +
-      'rnnkit: fix: `sudo apt-get install libdnnl-dev` (Debian/Ubuntu), or set DNNL_ROOT to a oneDNN install, then `npm rebuild rnnkit`.',
+    `rnnkit: cannot build the native addon (${noPrebuilt}): oneDNN's header oneapi/dnnl/dnnl.hpp is not in ${path.join(process.env.DNNL_ROOT, 'include')} (DNNL_ROOT).\n` +
+      'rnnkit: fix: set DNNL_ROOT to a oneDNN 2 install (the folder with include/ and lib/), or unset it to use the system\'s (`sudo apt-get install libdnnl-dev`, Debian/Ubuntu) or a fetched one, then `npm rebuild rnnkit`.',
   );
   process.exit(1);
 }

@@ -2,11 +2,14 @@
 // temporary folder, and there
 //   - checks the tarball's file list (what users need, nothing of the repository's own),
 //   - runs a short training script through `import` (ESM) and through `require` (CommonJS),
-//   - type-checks a strict TypeScript project against the installed types, ESM and CommonJS,
+//   - type-checks strict TypeScript projects against the installed types (skipLibCheck false),
+//     ESM and CommonJS, with the newest TypeScript 5 and the newest TypeScript (npm's latest),
+//     with @types/node and without, with a lib that has Symbol.dispose (and `using`) and without,
 //   - installs and trains again on a machine without build tools, simulated: PATH holds only
 //     node, npm and sh; when this runs as root, a private mount namespace also hides the system's
-//     oneDNN, OpenMP and OpenCL libraries and oneDNN's headers (so only the prebuilt's own copies
-//     can load). The install script must take the prebuilt, as it cannot build.
+//     oneDNN, OpenMP and OpenCL libraries and oneDNN's headers (scripts/hide-system.mjs; so only
+//     the prebuilt's own copies can load). The install script must take the prebuilt, as it
+//     cannot build.
 // Every training run also reads /proc/self/maps: oneDNN must come from the package's prebuilds/.
 // When the addon was built with the CUDA backend (rnnkit_cuda.so beside it, as in the release
 // build), the tarball must carry prebuilds/<platform>/rnnkit_cuda.so, the installed package must
@@ -20,6 +23,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpath
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hider, systemLibraries, which, whyCannotHide } from './hide-system.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sourceAddon = path.resolve(process.argv[2] ?? path.join(root, 'build-cmake/Release/rnnkit.node'));
@@ -34,12 +38,6 @@ function step(message) {
 function fail(message) {
   console.error(`pack-check: FAILED: ${message}\n(files kept in ${work})`);
   process.exit(1);
-}
-
-/** The full path of a command on PATH, or undefined. */
-function which(name) {
-  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
 /** Runs a command; fails the check, showing its output, unless it exits 0. */
@@ -60,14 +58,14 @@ const tarball = path.join(work, packed.filename);
 const files = packed.files.map((f) => f.path);
 const required = [
   'package.json', 'README.md', 'LICENSE', 'CMakeLists.txt', 'binding.gyp', 'native/sources.json',
-  'scripts/install.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts',
+  'scripts/install.mjs', 'scripts/fetch-onednn.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts',
   'dist/cjs/package.json', `prebuilds/${platform}/rnnkit.node`, `prebuilds/${platform}/libdnnl.so.2`,
 ];
 const withCuda = existsSync(path.join(path.dirname(sourceAddon), 'rnnkit_cuda.so'));
 if (withCuda) required.push(`prebuilds/${platform}/rnnkit_cuda.so`);
 const missing = required.filter((f) => !files.includes(f));
 if (missing.length) fail(`the tarball lacks ${missing.join(', ')}`);
-const allowed = /^(package\.json|README\.md|LICENSE|CMakeLists\.txt|binding\.gyp|bin\/|dist\/|native\/|prebuilds\/|scripts\/(install\.mjs|fetch-cuda-deps\.sh)$)/;
+const allowed = /^(package\.json|README\.md|LICENSE|CMakeLists\.txt|binding\.gyp|bin\/|dist\/|native\/|prebuilds\/|scripts\/(install\.mjs|fetch-onednn\.mjs|fetch-cuda-deps\.sh)$)/;
 const stray = files.filter((f) => !allowed.test(f) || /\.map$|(^|\/)tests?\/|\.test\.[jt]s$/.test(f));
 if (stray.length) fail(`the tarball holds files users do not need: ${stray.join(', ')}`);
 // A build from source needs every file the builds list (all but the native tests) and every
@@ -138,15 +136,31 @@ new rk.nn.LSTM({ inputSize: 3 });
 new rk.nn.LSTM({ inputSize: 3, hiddenSize: 8, hidden_size: 8 });
 // @ts-expect-error: lr is a number
 new rk.optim.Adam(lstm.parameters(), { lr: '0.1' });
-export { h, optimizer, values };
+// A file: URL is anything with href and protocol (a URL object is one): no DOM lib needed.
+const loaded: Promise<unknown> = rk.io.loadTensors({ href: 'file:///tmp/t.safetensors', protocol: 'file:' });
+export { h, optimizer, values, loaded };
 `;
-const tsconfig = {
-  compilerOptions: {
-    strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true,
-    skipLibCheck: false, types: ['node'],
-  },
-  files: ['esm.mts', 'cjs.cts'],
+// Where the consumer's lib has Symbol.dispose: `using` frees a tensor and an optimizer.
+const typedUsing = `
+export function sumOfTwo(): number {
+  using t = rk.ones([2]);
+  using optimizer = new rk.optim.SGD([t], { lr: 0.1 });
+  return t.dataSync().reduce((a, b) => a + b, 0) + optimizer.stepCount(0);
+}
+`;
+// The consumers' configurations: each is checked as ESM (.mts) and CommonJS (.cts) files.
+const strict = { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: false };
+const consumers = {
+  // target es2022's default lib (with the DOM); Symbol.dispose comes from @types/node.
+  node: { compilerOptions: { ...strict, types: ['node'] }, files: ['types.mts', 'types.cts'] },
+  'node-esnext': { compilerOptions: { ...strict, lib: ['esnext'], types: ['node'] }, files: ['types.mts', 'types.cts', 'using.mts', 'using.cts'] },
+  // No @types/node installed at all: neither its types nor the DOM's, nor esnext.disposable.
+  'bare-es2023': { compilerOptions: { ...strict, lib: ['es2023'], types: [] }, files: ['types.mts', 'types.cts'] },
+  'bare-esnext': { compilerOptions: { ...strict, lib: ['esnext'], types: [] }, files: ['types.mts', 'types.cts', 'using.mts', 'using.cts'] },
 };
+// The TypeScript versions, installed side by side under npm aliases.
+const typescripts = { 'typescript-5': 'typescript@5', 'typescript-latest': 'typescript@latest' };
+const typescriptAliases = Object.entries(typescripts).map(([alias, spec]) => `${alias}@npm:${spec}`);
 
 /** A new project that depends on the tarball, with the user's files. */
 function project(name, manifest = {}) {
@@ -155,14 +169,24 @@ function project(name, manifest = {}) {
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `rnnkit-${name}`, private: true, ...manifest }));
   writeFileSync(path.join(dir, 'train.mjs'), `import * as rk from 'rnnkit';\n${training}${whereIsOnednn}`);
   writeFileSync(path.join(dir, 'train.cjs'), `const rk = require('rnnkit');\n${training}${whereIsOnednn}`);
-  writeFileSync(path.join(dir, 'esm.mts'), `import * as rk from 'rnnkit';\n${typed}`);
-  writeFileSync(path.join(dir, 'cjs.cts'), `import rk = require('rnnkit');\n${typed}`);
-  writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+  for (const [file, body] of [['types.mts', typed], ['using.mts', typedUsing]]) {
+    writeFileSync(path.join(dir, file), `import * as rk from 'rnnkit';\n${body}`);
+    writeFileSync(path.join(dir, file.replace('.mts', '.cts')), `import rk = require('rnnkit');\n${body}`);
+  }
+  for (const [name, config] of Object.entries(consumers)) writeFileSync(path.join(dir, `tsconfig.${name}.json`), JSON.stringify(config));
   return dir;
 }
 
-// @types/node as a Node.js project has it: rnnkit's types use Node's (streams, Symbol.dispose).
-const npmInstall = ['install', tarball, '@types/node@20', '--prefer-offline', '--foreground-scripts', '--no-audit', '--no-fund'];
+/** Type-checks the consumer configurations `names` in `dir` with every TypeScript installed there. */
+function typeCheck(dir, names) {
+  for (const alias of Object.keys(typescripts)) {
+    const { version } = JSON.parse(readFileSync(path.join(dir, 'node_modules', alias, 'package.json'), 'utf8'));
+    for (const name of names) run(process.execPath, [path.join(dir, 'node_modules', alias, 'bin/tsc'), '-p', path.join(dir, `tsconfig.${name}.json`)]);
+    step(`TypeScript ${version}: ${names.join(', ')} type-check (ESM and CommonJS, strict, skipLibCheck false)`);
+  }
+}
+
+const npmInstall = ['install', tarball, '--prefer-offline', '--foreground-scripts', '--no-audit', '--no-fund'];
 
 /** Runs both training scripts in `dir` (through `wrap`, when given); oneDNN must be the package's own. */
 function train(dir, wrap = (cmd, args) => [cmd, args], env = process.env) {
@@ -181,12 +205,19 @@ function train(dir, wrap = (cmd, args) => [cmd, args], env = process.env) {
 // ---- With the build tools at hand -----------------------------------------------------------
 // With --ignore-scripts (as pnpm and npm's allowScripts may do): the loader must find the
 // prebuilt without the install script.
+// This project also has @types/node and the TypeScript versions, as a Node.js project does.
 const usual = project('usual');
-step('npm install --ignore-scripts <tarball> into a new project');
-run('npm', [...npmInstall, '--ignore-scripts'], { cwd: usual });
+step(`npm install --ignore-scripts <tarball> @types/node ${Object.values(typescripts).join(' ')} into a new project`);
+run('npm', [...npmInstall, '@types/node@20', ...typescriptAliases, '--ignore-scripts'], { cwd: usual });
 train(usual);
-run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', usual]);
-step('strict TypeScript project type-checks (ESM and CommonJS)');
+typeCheck(usual, ['node', 'node-esnext']);
+
+// ---- Types without @types/node --------------------------------------------------------------
+const typesOnly = project('types-only');
+step(`npm install --ignore-scripts <tarball> ${Object.values(typescripts).join(' ')} into a new project (no @types/node)`);
+run('npm', [...npmInstall, ...typescriptAliases, '--ignore-scripts'], { cwd: typesOnly });
+if (existsSync(path.join(typesOnly, 'node_modules/@types/node'))) fail('@types/node came with the package: a consumer without it cannot be checked');
+typeCheck(typesOnly, ['bare-es2023', 'bare-esnext']);
 
 // ---- Without build tools --------------------------------------------------------------------
 // Here the install script runs (allowScripts approves it for npm versions that ask).
@@ -199,32 +230,20 @@ const npmCli = process.env.npm_execpath ?? realpathSync(which('npm') ?? fail('np
 writeFileSync(path.join(bin, 'npm'), `#!/bin/sh\nexec "${process.execPath}" "${npmCli}" "$@"\n`, { mode: 0o755 });
 const bareEnv = { HOME: os.homedir(), PATH: bin, npm_config_cache: run('npm', ['config', 'get', 'cache']).trim() };
 
-// As root: a private mount namespace where /dev/null covers the system's copies of the bundled
-// libraries and an empty folder covers oneDNN's headers.
-const unshare = which('unshare');
-const canHide = process.getuid?.() === 0 && unshare !== undefined && spawnSync(unshare, ['-m', 'true']).status === 0;
+// As root: a private mount namespace without the system's copies of the bundled libraries and
+// without oneDNN's headers.
+const cannotHide = whyCannotHide();
 let wrap = (cmd, args) => [cmd, args];
-if (canHide) {
+if (!cannotHide) {
   const bundled = readdirSync(path.join(root, 'prebuilds', platform)).filter((f) => /^lib.*\.so/.test(f));
-  const systemCopies = run(which('ldconfig') ?? '/sbin/ldconfig', ['-p'])
-    .split('\n')
-    .map((line) => /^\s*(\S+) .*=> (\S+)$/.exec(line))
-    .filter((m) => m && bundled.includes(m[1]))
-    .map((m) => realpathSync(m[2]));
-  const headers = ['/usr/include/oneapi', '/usr/local/include/oneapi'].filter(existsSync);
-  const mount = which('mount');
-  const hide = [
-    ...[...new Set(systemCopies)].map((f) => `${mount} --bind /dev/null ${f}`),
-    ...headers.map((d) => `${mount} -t tmpfs none ${d}`),
-    'exec "$@"',
-  ].join(' && ');
-  wrap = (cmd, args) => [unshare, ['-m', '/bin/sh', '-c', hide, 'sh', cmd, ...args]];
+  const hiding = hider([...systemLibraries(bundled), '/usr/include/oneapi', '/usr/local/include/oneapi']);
+  wrap = hiding.wrap;
   // The simulation holds only if the addon built against the system's oneDNN cannot load there.
   const unbundled = spawnSync(...wrap(process.execPath, ['-e', `require(${JSON.stringify(sourceAddon)})`]), { encoding: 'utf8' });
   if (unbundled.status === 0) fail(`${sourceAddon} still loads with the system's libraries hidden`);
-  step(`without build tools: PATH=${bin}; hidden: ${[...new Set(systemCopies), ...headers].join(', ')}`);
+  step(`without build tools: PATH=${bin}; hidden: ${hiding.hidden.join(', ')}`);
 } else {
-  step('without build tools: PATH holds only node, npm and sh (not root: the system libraries stay visible)');
+  step(`without build tools: PATH holds only node, npm and sh (${cannotHide}: the system libraries stay visible)`);
 }
 const installed = run(...wrap(path.join(bin, 'npm'), npmInstall), { cwd: bare, env: bareEnv });
 if (!installed.includes(`rnnkit: using prebuilds/${platform}/rnnkit.node`)) {

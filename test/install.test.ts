@@ -10,14 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { addonPath } from '../lib/native.js';
 
-const script = fileURLToPath(new URL('../scripts/install.mjs', import.meta.url));
+const scripts = ['install.mjs', 'fetch-onednn.mjs'].map((name) => fileURLToPath(new URL(`../scripts/${name}`, import.meta.url)));
 const prebuilt = path.join('prebuilds', `${process.platform}-${process.arch}`, 'rnnkit.node');
 
 /** A package folder with the install script and, when given, a prebuilt made by `make(file)`. */
 function packageWith(make?: (file: string) => void): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rnnkit-install-'));
   mkdirSync(path.join(dir, 'scripts'));
-  copyFileSync(script, path.join(dir, 'scripts', 'install.mjs'));
+  for (const script of scripts) copyFileSync(script, path.join(dir, 'scripts', path.basename(script)));
   if (make) {
     mkdirSync(path.dirname(path.join(dir, prebuilt)), { recursive: true });
     make(path.join(dir, prebuilt));

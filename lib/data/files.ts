@@ -11,8 +11,21 @@ import { checkInteger, checkOptions } from '../args.js';
 import { describe } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 
+/**
+ * A file: URL: a WHATWG URL, or any object with its href and protocol (Node's fs takes the same).
+ * Structural, so the public types need neither the DOM lib nor @types/node.
+ */
+export interface FileUrl {
+  readonly href: string;
+  readonly protocol: string;
+}
+
 /** A file path: a string or a file: URL. */
-export type PathLike = string | URL;
+export type PathLike = string | FileUrl;
+
+function isUrl(path: unknown): path is FileUrl {
+  return typeof path === 'object' && path !== null && typeof (path as FileUrl).href === 'string' && typeof (path as FileUrl).protocol === 'string';
+}
 
 export interface StreamTextOptions {
   /** Bytes read at a time (default 65536). */
@@ -28,9 +41,9 @@ export interface ReadCounter {
 /** The path as a string for messages and fs; an ArgumentError for anything else. */
 export function checkPath(op: string, path: unknown): string {
   if (typeof path === 'string' && path !== '') return path;
-  if (path instanceof URL) {
+  if (isUrl(path)) {
     if (path.protocol !== 'file:') throw new ArgumentError(`${op}: path must be a file path or a file: URL, got ${path.href}`);
-    return fileURLToPath(path);
+    return fileURLToPath(path.href);
   }
   throw new ArgumentError(`${op}: path must be a file path or a file: URL, got ${describe(path)}`);
 }

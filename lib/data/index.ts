@@ -20,7 +20,7 @@ export {
   type Split,
 } from './tokenizers.js';
 export { CsvParser, parseCsv, type CsvRecord } from './csv.js';
-export { streamText, streamLines, type PathLike, type StreamTextOptions } from './files.js';
+export { streamText, streamLines, type FileUrl, type PathLike, type StreamTextOptions } from './files.js';
 export {
   readClassificationCsv,
   readClassificationJsonl,

@@ -3,8 +3,8 @@
 // Writes are atomic (see atomic.ts).
 
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { checkBoolean, checkOptions } from '../args.js';
+import { checkPath, type PathLike } from '../data/files.js';
 import { checkDevice, defaultDevice } from '../device.js';
 import { describe, type Device } from '../dtype.js';
 import { ArgumentError, CheckpointError } from '../errors.js';
@@ -15,8 +15,7 @@ import { Tensor } from '../tensor.js';
 import { errorText, writeAtomic } from './atomic.js';
 import { decodeAs, encode, type Decoded } from './safetensors.js';
 
-/** A file path: a string or a file: URL. */
-export type PathLike = string | URL;
+export type { PathLike };
 
 /**
  * An optimizer's state as save() stores it: an rnnkit optimizer's { state, paramGroups } (see
@@ -107,12 +106,6 @@ const SAVE_OPTIONS = ['model', 'tensors', 'optimizer', 'metadata'] as const;
 const LOAD_OPTIONS = ['model', 'optimizer', 'strict', 'convert64', 'device'] as const;
 const LOAD_TENSORS_OPTIONS = ['convert64', 'device'] as const;
 
-export function toPath(op: string, path: unknown): string {
-  if (typeof path === 'string' && path.length > 0) return path;
-  if (path instanceof URL && path.protocol === 'file:') return fileURLToPath(path);
-  throw new ArgumentError(`${op}: path must be a non-empty string or a file: URL, got ${describe(path)}`);
-}
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -142,7 +135,7 @@ function checkTensors(op: string, arg: string, value: unknown): Record<string, T
  */
 export async function save(path: PathLike, options: SaveOptions): Promise<void> {
   const op = 'io.save';
-  const file = toPath(op, path);
+  const file = checkPath(op, path);
   if (options === undefined) throw new ArgumentError(`${op}: options { model, tensors, optimizer, metadata } are required`);
   const opts = checkOptions(op, options, SAVE_OPTIONS);
   const all: [string, Tensor][] = [];
@@ -223,7 +216,7 @@ export async function loadChecked(
   options: LoadOptions,
   check: (metadata: Record<string, unknown>, file: string) => void,
 ): Promise<Loaded> {
-  const file = toPath(op, path);
+  const file = checkPath(op, path);
   const opts = checkOptions(op, options, LOAD_OPTIONS);
   const model = opts.model;
   if (model !== undefined && !(model instanceof Module)) throw new ArgumentError(`${op}: options.model must be an nn.Module, got ${describe(model)}`);
@@ -355,7 +348,7 @@ function parseMetadata(op: string, file: string, raw: Record<string, string>): R
 /** Writes name → tensor (and string metadata, as is) as a plain safetensors file, atomically. */
 export async function saveTensors(path: PathLike, tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
   const op = 'io.saveTensors';
-  const file = toPath(op, path);
+  const file = checkPath(op, path);
   const bytes = await encode(checkTensors(op, 'tensors', tensors), metadata);
   await writeAtomic(op, file, bytes);
 }
@@ -363,7 +356,7 @@ export async function saveTensors(path: PathLike, tensors: Record<string, Tensor
 /** Reads a safetensors file (validated as decode() does): new tensors and the raw metadata. */
 export async function loadTensors(path: PathLike, options: LoadTensorsOptions = {}): Promise<Decoded> {
   const op = 'io.loadTensors';
-  const file = toPath(op, path);
+  const file = checkPath(op, path);
   const opts = checkOptions(op, options, LOAD_TENSORS_OPTIONS);
   const convert64 = checkBoolean(op, 'options.convert64', opts.convert64 ?? false);
   const device = opts.device === undefined ? defaultDevice() : checkDevice(op, 'options.device', opts.device);

@@ -1,3 +1,6 @@
+/// <reference lib="esnext.disposable" preserve="true" />
+// (The reference: see lib/tensor.ts.)
+
 // The Optimizer base: one small class per algorithm on top (optimizers.ts), as torch.optim and
 // tinygrad's nn/optim.py do. Parameters come in groups (param-groups.ts), each with its own
 // hyperparameters. step() updates every parameter that has a gradient with one fused native call

@@ -7,16 +7,22 @@ export type ProgressMode = 'auto' | 'bar' | 'lines' | 'off';
 
 const fmt = (n: number): string => (Number.isFinite(n) ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(4)) : String(n));
 
+/** Where the report goes: process.stderr, or any stream with write() (structural: no @types/node needed). */
+export interface ProgressOutput {
+  readonly isTTY?: boolean;
+  write(text: string): unknown;
+}
+
 export class Progress {
   readonly #mode: 'bar' | 'lines' | 'off';
-  readonly #out: NodeJS.WriteStream;
+  readonly #out: ProgressOutput;
   #epoch = 0;
   #epochs = 0;
   #total: number | undefined;
   #started = 0;
   #lastLine = 0;
 
-  constructor(mode: ProgressMode, out: NodeJS.WriteStream = process.stderr) {
+  constructor(mode: ProgressMode, out: ProgressOutput = process.stderr) {
     this.#out = out;
     this.#mode = mode === 'auto' ? (out.isTTY ? 'bar' : 'lines') : mode;
   }

@@ -11,7 +11,7 @@ import { Module } from '../../nn/module.js';
 import { RecurrentLayer } from '../../nn/rnn.js';
 import { Sequential } from '../../nn/sequential.js';
 import { writeAtomic } from '../atomic.js';
-import { toPath, type PathLike } from '../files.js';
+import { checkPath, type PathLike } from '../../data/files.js';
 import { checkEncoded, type OnnxValueInfo } from './check.js';
 import { GraphBuilder } from './graph.js';
 import { classifierGraph, languageModelGraph, recurrentGraph } from './models.js';
@@ -44,7 +44,7 @@ export interface OnnxExportInfo {
 export async function exportOnnx(model: Module, path: PathLike, options?: ExportOnnxOptions): Promise<OnnxExportInfo> {
   const op = 'io.exportOnnx';
   if (!(model instanceof Module)) throw new ArgumentError(`${op}: model must be an nn module, got ${describe(model)}`);
-  const file = toPath(op, path);
+  const file = checkPath(op, path);
   const o = checkExportOptions(op, options);
   const stepping = model instanceof LanguageModel || model instanceof RecurrentLayer;
   if (o.stateInputs && !stepping) {
