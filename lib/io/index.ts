@@ -25,4 +25,4 @@ export {
   type LoadWordVectorsOptions,
   type SaveWordVectorsOptions,
 } from './word-vectors.js';
-export { exportOnnx, type ExportOnnxOptions, type OnnxExportInfo, type OnnxValueInfo } from './onnx/export.js';
+export { exportOnnx, type ExportOnnxOptions, type OnnxExportInfo, type OnnxValueInfo } from './onnx/index.js';

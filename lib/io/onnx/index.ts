@@ -1,0 +1,22 @@
+// io.exportOnnx as the package exports it: the exporter, and with it onnx-proto (protobufjs and
+// ONNX's compiled schema, about 70 ms to load), is imported on the first export, so that
+// `import 'rnnkit'` does not pay for it.
+
+import type { PathLike } from '../../data/files.js';
+import type { Module } from '../../nn/module.js';
+import type { OnnxExportInfo } from './export.js';
+import type { ExportOnnxOptions } from './options.js';
+
+export type { OnnxExportInfo } from './export.js';
+export type { ExportOnnxOptions } from './options.js';
+export type { OnnxValueInfo } from './check.js';
+
+/**
+ * Writes `model` as an ONNX file that onnxruntime runs: an nn.LSTM / nn.GRU / nn.RNN, an
+ * nn.SequenceClassifier, an nn.LanguageModel or an nn.Sequential of exportable layers (see
+ * io/onnx/export.ts). What ONNX cannot express is an ExportError; bad arguments ArgumentErrors.
+ */
+export async function exportOnnx(model: Module, path: PathLike, options?: ExportOnnxOptions): Promise<OnnxExportInfo> {
+  const exporter = await import('./export.js');
+  return exporter.exportOnnx(model, path, options);
+}
