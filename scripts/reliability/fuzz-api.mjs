@@ -271,6 +271,14 @@ function arbitraries(fc) {
       metadata: fc.option(fc.oneof(fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(fc.string({ maxLength: 4 }), junk), { maxKeys: 2 }), junk)),
       bytes: fc.oneof(fc.uint8Array({ maxLength: 64 }), junk), path: fc.constantFrom('file', 'missing-dir', 'dir', '', 'url', 'junk'),
       options: options({ file: junk, convert64: bool, device, strict: bool }) }),
+    // io.exportOnnx of any exportable model (a recurrent layer of the rnn call's configs: projSize and
+    // cellClip must be ExportErrors), a disposed or unexportable one, or junk; junk paths and options.
+    call('exportOnnx', { model: fc.oneof({ weight: 6, arbitrary: rnnSpec },
+      { weight: 4, arbitrary: fc.constantFrom('classifier', 'lm', 'sequential', 'disposed', 'attention', 'conv') }, { weight: 1, arbitrary: junk }),
+    pooling: fc.constantFrom('last', 'mean', 'max', 'attention'), path: fc.constantFrom('file', 'file', 'file', 'missing-dir', 'dir', '', 'url', 'junk'),
+    options: fc.option(options({ opset: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(17, 18, 21) }, { weight: 1, arbitrary: number }),
+      dynamicAxes: fc.oneof(fc.record({ batch: fc.oneof(fc.constantFrom('batch', 2), junk), time: fc.oneof(fc.constantFrom('time', 3), junk) }, { requiredKeys: [] }), junk),
+      stateInputs: bool })) }),
     call('global', { fn: fc.constantFrom('seed', 'setRandomState', 'sync', 'tidy', 'noGrad', 'memory', 'backends', 'getRandomState', 'keep'), value: fc.oneof(number, fc.constantFrom(...DEVICES)) }),
   );
 }
@@ -426,6 +434,7 @@ class Runner {
       case 'layer': return this.layer(a);
       case 'optim': return this.optim(a);
       case 'io': return this.io(a);
+      case 'exportOnnx': return await this.exportOnnx(a);
       case 'global': return this.global(a);
       default: throw new Error(`fuzz: unknown call ${call.name}`);
     }
@@ -733,6 +742,22 @@ class Runner {
         return this.own(await io.load(path, a.options));
       }
     }
+  }
+
+  async exportOnnx(a) {
+    const { nn, io } = this.rk;
+    const spec = a.model;
+    let model = spec;
+    if (spec !== null && typeof spec === 'object' && 'cell' in spec) model = new nn[spec.cell](spec.options);
+    else if (spec === 'classifier') model = new nn.SequenceClassifier({ vocabSize: 5, numClasses: 2, embeddingDim: 3, hiddenSize: 3, bidirectional: true, pooling: a.pooling });
+    else if (spec === 'lm' || spec === 'disposed') model = new nn.LanguageModel({ vocabSize: 5, embeddingDim: 3, hiddenSize: 3, cell: a.pooling === 'max' ? 'gru' : 'lstm' });
+    else if (spec === 'sequential') model = new nn.Sequential(new nn.Embedding(5, 3), new nn.LSTM({ inputSize: 3, hiddenSize: 2 }), new nn.AttentionPooling(2), new nn.Linear(2, 2));
+    else if (spec === 'attention') model = new nn.MultiheadAttention(4, 2);
+    else if (spec === 'conv') model = new nn.Sequential(new nn.Conv1d(3, 2, 2));
+    // The parameters are the call's to free, so a tensor the export leaves alive is a finding.
+    if (model instanceof nn.Module) this.own(model.parameters());
+    if (spec === 'disposed') for (const p of model.parameters()) p.dispose();
+    return await io.exportOnnx(model, this.path(a.path, join(this.dir, 'model.onnx')), a.options ?? undefined);
   }
 
   async global(a) {
