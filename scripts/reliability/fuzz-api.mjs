@@ -1,7 +1,7 @@
 // The API fuzzer shared by test/reliability/fuzz.test.ts (short form, in `npm test`) and
 // scripts/reliability/fuzz.mjs (long form): fast-check draws calls across rnnkit's public API
 // (tensor creation, every op, tensor methods, autograd, nn layers, optimizers, losses with class
-// and positive weights, io, word vectors, text streams, tiny fit() runs, the random generator)
+// and positive weights, io, ONNX export, word vectors, text streams, tiny fit() runs, the random generator)
 // with wrong shapes, dtypes and devices, NaN/Inf, negative and huge sizes, disposed tensors,
 // SharedArrayBuffer-backed and detached typed arrays, wrong lengths, wrong option types and
 // hostile files. Each call must return or throw an RnnkitError; anything else is a finding, and
