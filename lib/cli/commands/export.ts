@@ -4,7 +4,7 @@
 
 import { writeAtomic } from '../../io/atomic.js';
 import { exportOnnx } from '../../io/onnx/export.js';
-import type { OnnxValueInfo } from '../../io/onnx/check.js';
+import type { OnnxValueInfo } from '../../io/onnx/types.js';
 import { OPSETS } from '../../io/onnx/options.js';
 import { requireFlag, UsageError } from '../argv.js';
 import { CHECKPOINT_FLAG, loadCheckpoint } from '../checkpoint.js';

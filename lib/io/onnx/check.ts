@@ -5,15 +5,8 @@
 // reported as an ExportError rather than left for a runtime to find.
 
 import { ExportError } from '../../errors.js';
-import type { Dim } from './graph.js';
-import { decodeModel, ELEM_BYTES, ELEM_TYPES, type ElemType, type GraphProto, type ValueInfoProto } from './proto.js';
-
-/** A graph input or output as read back: its name, element type and dims (sizes or axis names). */
-export interface OnnxValueInfo {
-  name: string;
-  dtype: ElemType;
-  dims: Dim[];
-}
+import { decodeModel, ELEM_BYTES, ELEM_TYPES, type GraphProto, type ValueInfoProto } from './proto.js';
+import type { ElemType, OnnxValueInfo } from './types.js';
 
 function fail(problem: string): never {
   throw new ExportError(`io.exportOnnx: the encoded model does not check (an exporter bug): ${problem}`);

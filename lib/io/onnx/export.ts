@@ -12,24 +12,14 @@ import { RecurrentLayer } from '../../nn/rnn.js';
 import { Sequential } from '../../nn/sequential.js';
 import { writeAtomic } from '../atomic.js';
 import { checkPath, type PathLike } from '../../data/files.js';
-import { checkEncoded, type OnnxValueInfo } from './check.js';
+import { checkEncoded } from './check.js';
 import { GraphBuilder } from './graph.js';
 import { classifierGraph, languageModelGraph, recurrentGraph } from './models.js';
 import { checkExportOptions, irVersion, type ExportOnnxOptions } from './options.js';
 import { encodeModel } from './proto.js';
 import { sequentialGraph } from './sequential.js';
 
-export type { ExportOnnxOptions } from './options.js';
-export type { OnnxValueInfo } from './check.js';
-
-/** What exportOnnx() wrote. */
-export interface OnnxExportInfo {
-  path: string;
-  bytes: number;
-  opset: number;
-  inputs: OnnxValueInfo[];
-  outputs: OnnxValueInfo[];
-}
+import type { OnnxExportInfo } from './types.js';
 
 /**
  * Writes `model` as an ONNX file: an nn.LSTM / nn.GRU / nn.RNN (inputs x, lengths; outputs

@@ -3,11 +3,9 @@
 // number, or the name of a symbolic axis such as 'batch') so the graph's outputs can declare
 // their shapes. The layer emitters (recurrent.ts, layers.ts, pooling.ts) build on it.
 
-import { ELEM_TYPES, type AttributeProto, type ElemType, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.js';
+import { ELEM_TYPES, type AttributeProto, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.js';
+import type { Dim, ElemType } from './types.js';
 import { onnx } from './proto.js';
-
-/** A dimension: its size, or the name of a symbolic axis. */
-export type Dim = number | string;
 
 /** A value of the graph: its name and dims. */
 export interface Value {

@@ -4,12 +4,11 @@
 
 import type { PathLike } from '../../data/files.js';
 import type { Module } from '../../nn/module.js';
-import type { OnnxExportInfo } from './export.js';
 import type { ExportOnnxOptions } from './options.js';
+import type { OnnxExportInfo } from './types.js';
 
-export type { OnnxExportInfo } from './export.js';
 export type { ExportOnnxOptions } from './options.js';
-export type { OnnxValueInfo } from './check.js';
+export type { OnnxExportInfo, OnnxValueInfo } from './types.js';
 
 /**
  * Writes `model` as an ONNX file that onnxruntime runs: an nn.LSTM / nn.GRU / nn.RNN, an

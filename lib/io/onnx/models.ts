@@ -6,7 +6,8 @@
 import type { SequenceClassifier } from '../../nn/classifier.js';
 import type { LanguageModel } from '../../nn/language-model.js';
 import type { RecurrentLayer } from '../../nn/rnn.js';
-import type { Dim, GraphBuilder, Value } from './graph.js';
+import type { GraphBuilder, Value } from './graph.js';
+import type { Dim } from './types.js';
 import { emitEmbedding, emitLinear, constant } from './layers.js';
 import { affine } from './ops.js';
 import { attentionPool, lastPool, maxPool, meanPool } from './pooling.js';

@@ -1,7 +1,8 @@
 // Small ONNX building blocks the emitters share: each adds one or two nodes and works out the
 // result's dims, so no emitter spells out a Transpose's permutation twice.
 
-import type { Dim, GraphBuilder, Value } from './graph.js';
+import type { GraphBuilder, Value } from './graph.js';
+import type { Dim } from './types.js';
 
 export function transpose(g: GraphBuilder, x: Value, perm: readonly number[]): Value {
   return g.value('Transpose', [x.name], perm.map((p) => x.dims[p]!), { perm: { ints: perm } });

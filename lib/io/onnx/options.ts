@@ -3,7 +3,7 @@
 import { checkBoolean, checkInteger, checkOptions } from '../../args.js';
 import { describe } from '../../dtype.js';
 import { ArgumentError } from '../../errors.js';
-import type { Dim } from './graph.js';
+import type { Dim } from './types.js';
 
 export interface ExportOnnxOptions {
   /**

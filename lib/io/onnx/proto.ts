@@ -3,6 +3,7 @@
 // into bytes and back.
 
 import onnxProto from 'onnx-proto';
+import type { ElemType } from './types.js';
 
 export const { onnx } = onnxProto;
 export type ModelProto = onnxProto.onnx.IModelProto;
@@ -13,12 +14,11 @@ export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
 export type AttributeProto = onnxProto.onnx.IAttributeProto;
 
 /** The element types of rnnkit's graph inputs, outputs and initializers, by ONNX's TensorProto.DataType numbers. */
-export const ELEM_TYPES = {
+export const ELEM_TYPES: Readonly<Record<ElemType, number>> = {
   float32: onnx.TensorProto.DataType.FLOAT,
   int32: onnx.TensorProto.DataType.INT32,
   int64: onnx.TensorProto.DataType.INT64,
-} as const;
-export type ElemType = keyof typeof ELEM_TYPES;
+};
 
 /** Bytes per element of an initializer's raw_data, by data type number. */
 export const ELEM_BYTES: Readonly<Record<number, number>> = {
