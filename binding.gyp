@@ -5,9 +5,9 @@
   'targets': [
     {
       'target_name': 'rnnkit',
-      # The addon's lists; the CUDA loader compiles here too and reports that this build has no
-      # CUDA backend.
-      'sources': ["<!@(node -p \"const s = require('./native/sources.json'); [...s.core, ...s.cudaLoader, ...s.cpu, ...s.napi].join(' ')\")"],
+      # The addon's lists; the CUDA and Gloo loaders compile here too and report that this build
+      # has no CUDA backend and no Gloo module (node-gyp builds neither).
+      'sources': ["<!@(node -p \"const s = require('./native/sources.json'); [...s.core, ...s.cudaLoader, ...s.glooLoader, ...s.cpu, ...s.napi].join(' ')\")"],
       'include_dirs': [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         'native',

@@ -17,7 +17,8 @@ export type NativeErrorCode =
   | 'RK_BACKEND'
   | 'RK_ARGUMENT'
   | 'RK_INDEX'
-  | 'RK_DISPOSED';
+  | 'RK_DISPOSED'
+  | 'RK_DISTRIBUTED';
 
 /** A native tensor handle: (storage, offset, shape, strides, dtype, device). */
 export interface NativeTensor {
@@ -412,6 +413,45 @@ export interface Binding {
     seeds: Uint32Array,
     excluded: Int32Array,
   ): NativeGeneration;
+
+  // Gloo process groups (collectives over TCP on CPU tensors; native/napi/gloo.cpp). Each
+  // collective validates here (RK_DEVICE: not on cpu; RK_SHAPE: not contiguous; RK_DTYPE: 'mean'
+  // of int32; RK_DISPOSED), then runs at its place in the CPU stream; its promise rejects with
+  // RK_DISTRIBUTED on a timeout, a lost peer or ranks that disagree on the call.
+  /** Whether this build has the Gloo module and it loads: detail is its version, or why not. */
+  glooAvailable(): { available: boolean; detail: string };
+  /**
+   * The group at once, and the rendezvous' promise (queued on the CPU stream: later collectives
+   * wait behind it). RK_DEVICE when Gloo is unavailable, RK_ARGUMENT for bad options.
+   */
+  glooCreate(options: NativeGlooOptions): [NativeGlooGroup, Promise<void>];
+  /** In place. */
+  glooAllReduce(group: NativeGlooGroup, t: NativeTensor, op: GlooReduceOp): Promise<void>;
+  /** In place: rank src's elements to every rank. */
+  glooBroadcast(group: NativeGlooGroup, t: NativeTensor, src: number): Promise<void>;
+  /** [worldSize, ...t.shape], rank r's tensor at r; written when the promise resolves. */
+  glooAllGather(group: NativeGlooGroup, t: NativeTensor): [NativeTensor, Promise<void>];
+  glooBarrier(group: NativeGlooGroup): Promise<void>;
+  /** Leaves the group once its queued collectives ran; later calls throw RK_DISTRIBUTED. */
+  glooDestroy(group: NativeGlooGroup): void;
+}
+
+export type GlooReduceOp = 'sum' | 'mean' | 'max' | 'min';
+
+/** An opaque native process group. */
+export interface NativeGlooGroup {
+  readonly __glooGroup: unique symbol;
+}
+
+export interface NativeGlooOptions {
+  rank: number;
+  worldSize: number;
+  timeoutMs: number;
+  store: { kind: 'file'; path: string } | { kind: 'tcp'; host: string; port: number };
+  /** The address this rank listens on and gives its peers (default: its hostname's). */
+  hostname?: string;
+  /** A network interface to listen on instead (as GLOO_SOCKET_IFNAME). */
+  iface?: string;
 }
 
 /** A running native generation. */

@@ -47,6 +47,11 @@ export class DisposedError extends RnnkitError {
   override name = 'DisposedError';
 }
 
+/** A collective or rendezvous failed: a timeout, a lost peer, ranks that disagree on a call. */
+export class DistributedError extends RnnkitError {
+  override name = 'DistributedError';
+}
+
 const byCode: Record<NativeErrorCode, new (message: string) => RnnkitError> = {
   RK_SHAPE: ShapeError,
   RK_DTYPE: DTypeError,
@@ -56,6 +61,7 @@ const byCode: Record<NativeErrorCode, new (message: string) => RnnkitError> = {
   RK_ARGUMENT: ArgumentError,
   RK_INDEX: IndexError,
   RK_DISPOSED: DisposedError,
+  RK_DISTRIBUTED: DistributedError,
 };
 
 /** Turns an error thrown by the native addon into its typed class; passes anything else through. */

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "core/addon_folder.h"
 #include "core/cuda_libraries.h"
 #include "core/error.h"
 
@@ -21,15 +22,6 @@ struct LoadedModule {
 };
 
 #ifdef RNNKIT_CUDA_MODULE_FILE
-
-/** The folder of the addon (this code's shared object). */
-std::string addonFolder() {
-  Dl_info info{};
-  if (!dladdr(reinterpret_cast<void*>(&addonFolder), &info) || !info.dli_fname) return ".";
-  std::string path = info.dli_fname;
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
 
 /** The package's own .deps/cuda/lib: the addon sits in <package>/build-x/Release/. */
 std::string packageDeps(const std::string& addonDir) {

@@ -22,6 +22,8 @@ const char* errorCodeName(Error::Code code) {
       return "RK_INDEX";
     case Error::Code::Disposed:
       return "RK_DISPOSED";
+    case Error::Code::Distributed:
+      return "RK_DISTRIBUTED";
   }
   return "RK_BACKEND";
 }

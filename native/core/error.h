@@ -15,7 +15,17 @@ namespace rk {
 
 class RK_VISIBLE Error : public std::exception {
  public:
-  enum class Code { Shape, DType, Device, OutOfMemory, Backend, Argument, Index, Disposed };
+  enum class Code {
+    Shape,
+    DType,
+    Device,
+    OutOfMemory,
+    Backend,
+    Argument,
+    Index,
+    Disposed,
+    Distributed,  // a collective or rendezvous failed: timeout, lost peer, mismatched call
+  };
 
   Error(Code code, std::string message) : code_(code), message_(std::move(message)) {}
 

@@ -131,10 +131,11 @@ using Completion = std::function<void(std::optional<Error>)>;
  * Runs `body` at its place in the stream, unless an earlier task failed (it poisoned the stream,
  * or its device work recorded a failure): then `done` gets that failure. Errors of `body` itself
  * go to `done` too; they do not poison the stream. `work` (elements copied; kLongWork for never)
- * decides whether it may run inline; returns whether it did. Reads, syncs and generation use it.
+ * decides whether it may run inline; returns whether it did. Reads, syncs, generation and the
+ * collectives use it. Storages `body` writes count a pending write until it has run.
  */
 bool complete(Device device, const char* op, int64_t work, std::function<void()> body,
-              Completion done);
+              Completion done, std::vector<std::shared_ptr<Storage>> written = {});
 
 /**
  * Queues a copy of t's elements (row-major) into `host`, which must stay valid until `done`

@@ -7,7 +7,7 @@
 namespace rk::ops {
 
 bool complete(Device device, const char* op, int64_t work, std::function<void()> body,
-              Completion done) {
+              Completion done, std::vector<std::shared_ptr<Storage>> written) {
   Stream& stream = streamFor(device);
   Backend& backend = backendFor(device);
   auto task = [&stream, &backend, op, body = std::move(body), done = std::move(done)] {
@@ -24,7 +24,7 @@ bool complete(Device device, const char* op, int64_t work, std::function<void()>
     done(std::move(failure));
   };
   if (inlineEligible(device, work) && stream.runIfIdle(op, task)) return true;
-  stream.submit(op, {}, std::move(task));
+  stream.submit(op, std::move(written), std::move(task));
   return false;
 }
 

@@ -195,6 +195,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exportOptim(env, exports);
   exportCudaLibraries(env, exports);
   exportGenerate(env, exports);
+  exportGloo(env, exports);
   return exports;
 }
 

@@ -11,5 +11,6 @@ void exportRnn(Napi::Env env, Napi::Object exports);            // rnn.cpp
 void exportOptim(Napi::Env env, Napi::Object exports);          // optim.cpp
 void exportCudaLibraries(Napi::Env env, Napi::Object exports);  // cuda_libraries.cpp
 void exportGenerate(Napi::Env env, Napi::Object exports);       // generate.cpp
+void exportGloo(Napi::Env env, Napi::Object exports);           // gloo.cpp
 
 }  // namespace rk::napi

@@ -2,13 +2,13 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "core/ops.h"
 #include "napi/addon_state.h"
 #include "napi/args.h"
 #include "napi/errors.h"
 #include "napi/exports.h"
+#include "napi/pending_promise.h"
 
 namespace rk::napi {
 
@@ -34,74 +34,24 @@ struct ReadTarget {
   Napi::ArrayBuffer buffer;
 };
 
-/** A promise waiting for the stream; settled on the JS thread. */
-struct PendingPromise {
-  explicit PendingPromise(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+/** A read's promise: resolves with a typed array over the read's buffer. */
+struct PendingRead : PendingPromise {
+  using PendingPromise::PendingPromise;
 
-  Napi::Promise::Deferred deferred;
-  Napi::Reference<Napi::ArrayBuffer> buffer;  // empty for sync()
+  Napi::Reference<Napi::ArrayBuffer> buffer;
   DType dtype = DType::Float32;
   size_t length = 0;
-  std::optional<Error> failure;
 
-  void settle(Napi::Env env) {
-    Napi::HandleScope scope(env);
-    try {
-      if (failure) {
-        deferred.Reject(toJsError(env, *failure).Value());
-      } else if (buffer.IsEmpty()) {
-        deferred.Resolve(env.Undefined());
-      } else {
-        deferred.Resolve(typedArrayOver(env, dtype, length, buffer.Value()));
-      }
-    } catch (const Napi::Error& e) {
-      deferred.Reject(e.Value());
-    }
+  Napi::Value value(Napi::Env env) override {
+    return typedArrayOver(env, dtype, length, buffer.Value());
   }
 };
-
-/** Settles `raw` on the JS thread through the completions, which deliver in posting order. */
-void postSettle(Completions& completions, PendingPromise* raw) {
-  completions.post([raw](Napi::Env env) {
-    std::unique_ptr<PendingPromise> owned(raw);
-    --addonState(env).promisesInFlight;
-    owned->settle(env);
-  });
-}
-
-/**
- * Starts `submit(done)` and returns a promise that `done` settles. When it ran inline (done ran
- * on this thread before submit returned) the promise settles at once, without a thread hop,
- * unless earlier promises still wait for their hop: promises settle in the order of their reads.
- */
-template <class Submit>
-Napi::Promise whenDone(Napi::Env env, std::unique_ptr<PendingPromise> pending, Submit submit) {
-  AddonState& state = addonState(env);
-  std::shared_ptr<Completions> completions = state.completions;
-  PendingPromise* raw = pending.get();
-  Napi::Promise promise = raw->deferred.Promise();
-  std::thread::id caller = std::this_thread::get_id();
-  bool ranInline = submit([completions, raw, caller](std::optional<Error> failure) {
-    raw->failure = std::move(failure);
-    if (std::this_thread::get_id() != caller) postSettle(*completions, raw);
-  });
-  if (ranInline && state.promisesInFlight == 0) {
-    pending->settle(env);
-    return promise;
-  }
-  // From here the completion owns the pending promise.
-  pending.release();
-  ++state.promisesInFlight;
-  completions->expect(env);
-  if (ranInline) postSettle(*completions, raw);
-  return promise;
-}
 
 Napi::Value read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Tensor& t = tensorArg(info, 0, "read", "t");
   ReadTarget target(env, t);
-  auto pending = std::make_unique<PendingPromise>(env);
+  auto pending = std::make_unique<PendingRead>(env);
   pending->buffer = Napi::Persistent(target.buffer);
   pending->dtype = target.dtype;
   pending->length = target.length;

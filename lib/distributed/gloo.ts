@@ -1,0 +1,110 @@
+// A Gloo process group over the native module (native/gloo/): rendezvous through a shared
+// directory (Gloo's FileStore) or rnnkit's TCP store, then collectives on CPU tensors. Each call
+// queues on the CPU stream like any op and returns a promise; a timeout, a lost peer or ranks that
+// disagree on the call reject it with a DistributedError within the group's timeoutMs.
+
+import type { GlooReduceOp, NativeGlooGroup, NativeGlooOptions } from '../binding.js';
+import { describe } from '../dtype.js';
+import { ArgumentError, fromNative } from '../errors.js';
+import { callNative, handle } from '../ops/call.js';
+import { Tensor } from '../tensor.js';
+
+export type GlooStore = NativeGlooOptions['store'];
+
+export interface GlooGroupOptions {
+  rank: number;
+  worldSize: number;
+  store: GlooStore;
+  /** Bounds the rendezvous and every collective (default 30 000 ms, as Gloo's). */
+  timeoutMs?: number;
+  /** The address this rank listens on and gives its peers (default: its hostname's). */
+  hostname?: string;
+  /** A network interface to listen on instead (default: $GLOO_SOCKET_IFNAME, as PyTorch). */
+  iface?: string;
+}
+
+/** Whether this build and machine can run Gloo, and why not. */
+export function glooAvailable(): { available: boolean; reason?: string } {
+  const { available, detail } = callNative((b) => b.glooAvailable());
+  return available ? { available } : { available, reason: detail };
+}
+
+async function settled(promise: Promise<void>): Promise<void> {
+  try {
+    await promise;
+  } catch (err) {
+    throw fromNative(err);
+  }
+}
+
+export class GlooGroup {
+  readonly rank: number;
+  readonly worldSize: number;
+  #group: NativeGlooGroup;
+
+  private constructor(group: NativeGlooGroup, rank: number, worldSize: number) {
+    this.#group = group;
+    this.rank = rank;
+    this.worldSize = worldSize;
+  }
+
+  /** Resolves once every rank has joined (or rejects with a DistributedError at the timeout). */
+  static async create(options: GlooGroupOptions): Promise<GlooGroup> {
+    if (typeof options !== 'object' || options === null) {
+      throw new ArgumentError(`GlooGroup.create: options must be an object, got ${describe(options)}`);
+    }
+    const iface = options.iface ?? process.env.GLOO_SOCKET_IFNAME;
+    const nativeOptions: NativeGlooOptions = {
+      rank: options.rank,
+      worldSize: options.worldSize,
+      store: options.store,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
+      ...(iface !== undefined && iface !== '' ? { iface } : {}),
+    };
+    const [group, connected] = callNative((b) => b.glooCreate(nativeOptions));
+    const created = new GlooGroup(group, options.rank, options.worldSize);
+    try {
+      await settled(connected);
+    } catch (err) {
+      created.destroy();
+      throw err;
+    }
+    return created;
+  }
+
+  /** In place: every rank's tensor becomes the reduction of all ('mean' = sum / worldSize). */
+  allReduce(tensor: Tensor, options: { op?: GlooReduceOp } = {}): Promise<void> {
+    const t = handle('allReduce', 'tensor', tensor);
+    return settled(callNative((b) => b.glooAllReduce(this.#group, t, options.op ?? 'sum')));
+  }
+
+  /** In place: rank src's elements to every rank. */
+  broadcast(tensor: Tensor, options: { src: number }): Promise<void> {
+    const t = handle('broadcast', 'tensor', tensor);
+    return settled(callNative((b) => b.glooBroadcast(this.#group, t, options.src)));
+  }
+
+  /** A new [worldSize, ...shape] tensor holding rank r's tensor at index r. */
+  async allGather(tensor: Tensor): Promise<Tensor> {
+    const t = handle('allGather', 'tensor', tensor);
+    const [out, done] = callNative((b) => b.glooAllGather(this.#group, t));
+    const gathered = new Tensor(out);
+    try {
+      await settled(done);
+    } catch (err) {
+      gathered.dispose();
+      throw err;
+    }
+    return gathered;
+  }
+
+  barrier(): Promise<void> {
+    return settled(callNative((b) => b.glooBarrier(this.#group)));
+  }
+
+  /** Leaves the group once the collectives queued so far have run. Idempotent. */
+  destroy(): void {
+    callNative((b) => b.glooDestroy(this.#group));
+  }
+}
