@@ -1,7 +1,8 @@
 // A Gloo process group over the native module (native/gloo/): rendezvous through a shared
 // directory (Gloo's FileStore) or rnnkit's TCP store, then collectives on CPU tensors. Each call
 // queues on the CPU stream like any op and returns a promise; a timeout, a lost peer or ranks that
-// disagree on the call reject it with a DistributedError within the group's timeoutMs.
+// disagree on the call reject it with a DistributedError within the group's timeoutMs. Bad
+// arguments throw at the call, as every op's do.
 
 import type { GlooReduceOp, NativeGlooGroup, NativeGlooOptions } from '../binding.js';
 import { describe } from '../dtype.js';
@@ -86,17 +87,17 @@ export class GlooGroup {
   }
 
   /** A new [worldSize, ...shape] tensor holding rank r's tensor at index r. */
-  async allGather(tensor: Tensor): Promise<Tensor> {
+  allGather(tensor: Tensor): Promise<Tensor> {
     const t = handle('allGather', 'tensor', tensor);
     const [out, done] = callNative((b) => b.glooAllGather(this.#group, t));
     const gathered = new Tensor(out);
-    try {
-      await settled(done);
-    } catch (err) {
-      gathered.dispose();
-      throw err;
-    }
-    return gathered;
+    return settled(done).then(
+      () => gathered,
+      (err: unknown) => {
+        gathered.dispose();
+        throw err;
+      },
+    );
   }
 
   barrier(): Promise<void> {
