@@ -3,6 +3,9 @@
 //   - rnnkit.node (N-API 8, so one binary serves every Node.js version the package supports);
 //   - rnnkit_cuda.so when the build made one (the CUDA module the addon loads on demand; the
 //     CUDA libraries it needs are found at run time, never shipped);
+//   - rnnkit_gloo.so when the build made one (the Gloo module, loaded on first use of a process
+//     group): libgloo and its closure (hiredis, ibverbs and its dlopen()ed providers) are not
+//     shipped, so it works where the system has libgloo and says how to get it where not;
 //   - every shared library the addon needs that a bare Linux with Node.js lacks (oneDNN, its
 //     OpenMP runtime and OpenCL loader), found with ldd, plus their Debian copyright files;
 //   - RUNPATH $ORIGIN on each of them (patchelf), so the dynamic loader looks beside the addon
@@ -62,10 +65,11 @@ export function prebuild(addon, out) {
 
   const shipped = [path.join(out, 'rnnkit.node')];
   copyFileSync(addon, shipped[0]);
-  const cudaModule = path.join(path.dirname(addon), 'rnnkit_cuda.so');
-  if (existsSync(cudaModule)) {
-    shipped.push(path.join(out, 'rnnkit_cuda.so'));
-    copyFileSync(cudaModule, shipped[1]);
+  for (const module of ['rnnkit_cuda.so', 'rnnkit_gloo.so']) {
+    const built = path.join(path.dirname(addon), module);
+    if (!existsSync(built)) continue;
+    shipped.push(path.join(out, module));
+    copyFileSync(built, shipped.at(-1));
   }
   // ldd lists the whole closure (oneDNN's own OpenCL loader too), so one pass over the addon is enough.
   for (const [soname, library] of bundledDependencies(addon)) {
