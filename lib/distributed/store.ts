@@ -77,7 +77,7 @@ export class TcpStore {
   }
 
   /** Serves a store on rank 0's machine; see StoreServer. */
-  static serve(options: ServeOptions): Promise<StoreServer> {
+  static async serve(options: ServeOptions): Promise<StoreServer> {
     return StoreServer.listen(options);
   }
 

@@ -114,6 +114,13 @@ describe('TcpStore', () => {
     expect((await rejection(s.set('k', 'v'))).message).toBe("set('k') failed: get('never') timed out");
   });
 
+  it('bad options are ArgumentErrors naming the option', async () => {
+    await expect(TcpStore.serve({ port: 70000, worldSize: 1, timeoutMs: 1 })).rejects.toThrow('TcpStore.serve: port must be an integer in 0..65535 (0: any free port), got 70000');
+    await expect(TcpStore.serve({ port: 0, worldSize: 0, timeoutMs: 1 })).rejects.toThrow('TcpStore.serve: worldSize must be an integer >= 1, got 0');
+    await expect(TcpStore.connect({ host: HOST, port: 0, timeoutMs: 1 })).rejects.toThrow('TcpStore.connect: port must be an integer in 1..65535, got 0');
+    await expect(TcpStore.connect({ host: HOST, port: 1, timeoutMs: -1 })).rejects.toBeInstanceOf(ArgumentError);
+  });
+
   it('serving on a taken port is a DistributedError naming the address and port', async () => {
     const server = await serve();
     const err = await rejection(TcpStore.serve({ host: HOST, port: server.port, worldSize: 2, timeoutMs: TIMEOUT }));
