@@ -42,6 +42,13 @@ export class ArgumentError extends RnnkitError {
 export class IndexError extends RnnkitError {
   override name = 'IndexError';
 }
+/**
+ * Training over several processes failed: a torchrun variable missing or out of range, the
+ * rendezvous store unreachable, its port taken, a peer lost, a wait past its timeout.
+ */
+export class DistributedError extends RnnkitError {
+  override name = 'DistributedError';
+}
 /** A tensor was used after dispose(). */
 export class DisposedError extends RnnkitError {
   override name = 'DisposedError';

@@ -15,6 +15,7 @@ export {
   ArgumentError,
   IndexError,
   DisposedError,
+  DistributedError,
 } from './errors.js';
 export { tidy, keep } from './scope.js';
 export { noGrad, isGradEnabled, backward, type BackwardOptions } from './autograd.js';
@@ -38,6 +39,7 @@ export * as optim from './optim/index.js';
 export * as train from './train/index.js';
 export * as io from './io/index.js';
 export * as data from './data/index.js';
+export * as distributed from './distributed/index.js';
 export { generate, generateTokens, type BatchGenerateOptions, type GenerateOptions, type GeneratedToken } from './text/generate.js';
 export type { BackendInfo, DeviceMemory, Reduction } from './binding.js';
 export type { GpuInfo, CudaVersions, RnnPrecision } from './binding.js';

@@ -13,7 +13,12 @@ export interface Command<F extends FlagSpecs = FlagSpecs> {
   flags: F;
   /** The flag a bare argument gives (`rnnkit plot DIR`), if any. */
   positional?: string;
-  run(flags: Flags<F>): Promise<void>;
+  /**
+   * Whether the command takes a command line of its own after `--` (`rnnkit launch ... -- node
+   * train.mjs`): those words reach run() untouched, never parsed as rnnkit's flags.
+   */
+  trailing?: boolean;
+  run(flags: Flags<F>, trailing: readonly string[]): Promise<void>;
 }
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
@@ -23,6 +28,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   generate: { summary: 'continue a prompt with a language-model checkpoint', load: () => import('./commands/generate.js') },
   export: { summary: "write a checkpoint's model as an ONNX file (onnxruntime runs it)", load: () => import('./commands/export.js') },
   plot: { summary: "draw a run's training curves (curves.svg) from its history.jsonl", load: () => import('./commands/plot.js') },
+  launch: { summary: 'start N processes of a training script for data-parallel training (as torchrun does) and supervise them', load: () => import('./commands/launch.js') },
   info: { summary: 'versions, backends and devices', load: () => import('./commands/info.js') },
   bench: { summary: 'a short training speed run of the demo model (tokens/s)', load: () => import('./commands/bench.js') },
 };
@@ -52,7 +58,9 @@ function oneLine(err: unknown): string {
 
 /** Runs the CLI with argv (without `node rnnkit`); returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name, ...args] = argv;
+  const split = args.indexOf('--');
+  const rest = split < 0 ? args : args.slice(0, split);
   const verbose = rest.includes('--verbose');
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? process.stderr : process.stdout).write(topHelp());
@@ -70,12 +78,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   const prefix = `rnnkit ${name}`;
   try {
     const { command } = await entry.load();
-    const parsed = parseArgs(rest, command.flags, command.positional);
+    // A command without a command line of its own still sees `--` and refuses it as usual.
+    const parsed = parseArgs(command.trailing ? rest : args, command.flags, command.positional);
     if (parsed.help) {
       process.stdout.write(renderHelp(command.usage, command.description, command.flags));
       return 0;
     }
-    await command.run(parsed.flags);
+    await command.run(parsed.flags, command.trailing && split >= 0 ? args.slice(split + 1) : []);
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {

@@ -7,7 +7,7 @@ import { deviceDetail } from '../../lib/cli/device.js';
 import { tempDir } from './fixtures.js';
 import { requireBuiltCli, rnnkit } from './run-cli.js';
 
-const COMMANDS = ['train', 'eval', 'predict', 'generate', 'export', 'plot', 'info', 'bench'];
+const COMMANDS = ['train', 'eval', 'predict', 'generate', 'export', 'plot', 'launch', 'info', 'bench'];
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 describe('rnnkit', () => {
@@ -26,7 +26,7 @@ describe('rnnkit', () => {
     expect(none.stderr).toBe(help.stdout);
     const unknown = await rnnkit(['trian'], { cwd });
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe("rnnkit: unknown command 'trian' (commands: train, eval, predict, generate, export, plot, info, bench; see 'rnnkit --help')\n");
+    expect(unknown.stderr).toBe("rnnkit: unknown command 'trian' (commands: train, eval, predict, generate, export, plot, launch, info, bench; see 'rnnkit --help')\n");
     expect((await rnnkit(['--version'], { cwd })).stdout).toBe(`${version}\n`);
   });
 

@@ -1,7 +1,7 @@
 // Runs `node bin/rnnkit.mjs ...` as a child process, as a user would, for the end-to-end tests.
 // The CLI runs from dist/ (`npm run build` first; CI builds before testing).
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,13 +28,25 @@ const env: NodeJS.ProcessEnv = process.env.RNNKIT_ADDON
   ? { ...process.env, RNNKIT_ADDON: resolve(process.env.RNNKIT_ADDON) }
   : process.env;
 
+export interface CliOptions {
+  cwd: string;
+  input?: string;
+  /** Variables added to the environment. */
+  env?: Record<string, string>;
+  /** Called whenever stdout grows, with all of it so far and the child (to signal it). */
+  onStdout?: (text: string, child: ChildProcess) => void;
+}
+
 /** Runs the CLI in `cwd` with `args`, feeding `input` to its stdin. */
-export function rnnkit(args: readonly string[], options: { cwd: string; input?: string }): Promise<CliResult> {
+export function rnnkit(args: readonly string[], options: CliOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: { ...env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+      options.onStdout?.(stdout, child);
+    });
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
