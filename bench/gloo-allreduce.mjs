@@ -2,8 +2,7 @@
 // float32 buffers of 1 MB to 100 MB, sum in place. Prints the algorithm bandwidth (bytes / time)
 // and the bus bandwidth (x 2(n-1)/n, as nccl-tests), median of the repeats.
 //   npm run build && node bench/gloo-allreduce.mjs
-// It runs from dist/ (the built package), as a user would: lib/distributed is not exported from
-// the package's index yet, so it imports dist/distributed/gloo.js directly.
+// It runs the built package (dist/), as a user would.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -15,8 +14,8 @@ const sizesMb = [1, 4, 16, 64, 100];
 const repeats = 5;
 
 async function rank() {
-  const { GlooGroup } = await import('../dist/distributed/gloo.js');
   const rk = await import('../dist/index.js');
+  const { GlooGroup } = rk.distributed;
   const [r, dir] = [Number(process.env.BENCH_RANK), process.env.BENCH_DIR];
   const group = await GlooGroup.create({ rank: r, worldSize, store: { kind: 'file', path: dir }, hostname: '127.0.0.1' });
   for (const mb of sizesMb) {

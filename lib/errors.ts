@@ -44,7 +44,8 @@ export class IndexError extends RnnkitError {
 }
 /**
  * Training over several processes failed: a torchrun variable missing or out of range, the
- * rendezvous store unreachable, its port taken, a peer lost, a wait past its timeout.
+ * rendezvous store unreachable, its port taken, a peer lost, a wait or collective past its
+ * timeout, ranks that disagree on a collective.
  */
 export class DistributedError extends RnnkitError {
   override name = 'DistributedError';
@@ -52,11 +53,6 @@ export class DistributedError extends RnnkitError {
 /** A tensor was used after dispose(). */
 export class DisposedError extends RnnkitError {
   override name = 'DisposedError';
-}
-
-/** A collective or rendezvous failed: a timeout, a lost peer, ranks that disagree on a call. */
-export class DistributedError extends RnnkitError {
-  override name = 'DistributedError';
 }
 
 const byCode: Record<NativeErrorCode, new (message: string) => RnnkitError> = {

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GlooGroup, glooAvailable } from '../../lib/distributed/gloo.js';
+import { TcpStore } from '../../lib/distributed/store.js';
 import { ArgumentError, DisposedError, DistributedError, DTypeError, ShapeError } from '../../lib/errors.js';
 import { tensor } from '../../lib/ops/creation.js';
 import { transpose } from '../../lib/ops/views.js';
 import { input, kLength } from './gloo-inputs.js';
 import { runRanks, startRanks } from './ranks.js';
-import { startStoreServer } from './store-server.js';
 
 const gloo = glooAvailable();
 if (!gloo.available) console.warn(`gloo tests skipped: ${gloo.reason}`);
@@ -50,16 +50,14 @@ describe.skipIf(!gloo.available)('gloo process group', () => {
     });
   }
 
-  it('2 ranks through the TCP store protocol', async () => {
-    const server = await startStoreServer();
+  it("2 ranks meeting through rnnkit's TcpStore (the native client against the TypeScript server)", async () => {
+    const server = await TcpStore.serve({ host: '127.0.0.1', port: 0, worldSize: 2, timeoutMs: 20_000 });
     try {
-      const results = await runRanks(2, {
-        store: { kind: 'tcp', host: '127.0.0.1', port: server.port },
-        timeoutMs: 20_000,
-        scenario: 'collectives',
-      });
+      const [results] = await Promise.all([
+        runRanks(2, { store: { kind: 'tcp', host: '127.0.0.1', port: server.port }, timeoutMs: 20_000, scenario: 'collectives' }),
+        server.waitForWorkers(), // both ranks' native store clients connected
+      ]);
       expectCollectives(results, 2);
-      expect(server.ops.has(1) && server.ops.has(2)).toBe(true); // SET and GET both crossed it
     } finally {
       await server.close();
     }
