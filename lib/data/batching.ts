@@ -5,6 +5,7 @@ import { checkBoolean, checkInteger, checkOptions } from '../args.js';
 import { describe } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { createRandom } from '../random.js';
+import { checkShard, shardBatches, shardCount, type ShardOptions } from '../distributed/shard.js';
 import { checkExamples, padExamples, permutation, type Batch, type DataSource, type Example, type TargetDType, type TargetDTypeOf } from '../train/dataset.js';
 
 export interface SplitOptions {
@@ -42,7 +43,9 @@ export function trainValidationSplit<T>(examples: readonly T[], options: SplitOp
   return { train, validation };
 }
 
-export interface BucketByLengthOptions {
+/** With rank and worldSize, each rank gets its share of every epoch's batches (see distributed.shardBatches). */
+export interface BucketByLengthOptions extends ShardOptions {
+  /** Rows per batch (per rank, when sharded). */
   batchSize: number;
   /**
    * Ascending length boundaries: bucket 0 holds lengths < buckets[0], bucket k lengths in
@@ -90,12 +93,14 @@ export class BucketedDataset<T extends TargetDType = 'int32'> implements DataSou
   readonly #shuffle: boolean;
   readonly #padValue: number;
   readonly #keepLast: boolean;
+  readonly #shard: { rank: number; worldSize: number };
 
   constructor(examples: readonly Example<T>[], options: BucketByLengthOptions) {
     const op = 'bucketByLength';
     this.#examples = checkExamples<T>(op, examples);
     if (options === undefined) throw new ArgumentError(`${op}: options { batchSize } are required`);
-    const opts = checkOptions(op, options, ['batchSize', 'buckets', 'bucketWidth', 'seed', 'shuffle', 'padValue', 'keepLast'] as const);
+    const opts = checkOptions(op, options, ['batchSize', 'buckets', 'bucketWidth', 'seed', 'shuffle', 'padValue', 'keepLast', 'rank', 'worldSize'] as const);
+    this.#shard = checkShard(op, opts);
     this.#batchSize = checkInteger(op, 'options.batchSize', opts.batchSize);
     if (this.#batchSize < 1) throw new ArgumentError(`${op}: options.batchSize must be >= 1, got ${this.#batchSize}`);
     this.#seed = checkInteger(op, 'options.seed', opts.seed ?? 0);
@@ -151,10 +156,10 @@ export class BucketedDataset<T extends TargetDType = 'int32'> implements DataSou
 
   get numBatches(): number {
     const per = (n: number): number => (this.#keepLast ? Math.ceil(n / this.#batchSize) : Math.floor(n / this.#batchSize));
-    return this.#buckets.reduce((sum, b) => sum + per(b.length), 0);
+    return shardCount(this.#buckets.reduce((sum, b) => sum + per(b.length), 0), this.#shard.worldSize);
   }
 
-  /** The example indices of each batch of an epoch, in order. */
+  /** The example indices of each batch of an epoch, in order (this rank's share, when sharded). */
   plan(epoch: number): Int32Array[] {
     checkInteger('BucketedDataset.plan', 'epoch', epoch);
     const random = createRandom(this.#seed + epoch);
@@ -179,7 +184,7 @@ export class BucketedDataset<T extends TargetDType = 'int32'> implements DataSou
         [batches[i], batches[k]] = [batches[k]!, batches[i]!];
       }
     }
-    return batches;
+    return shardBatches(batches, this.#shard.rank, this.#shard.worldSize);
   }
 
   /** Padded positions / all positions (batch × longest) over an epoch's batches. */

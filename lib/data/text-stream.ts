@@ -8,12 +8,18 @@ import { describe } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { tensor } from '../ops/creation.js';
 import type { Batch, DataSource } from '../train/dataset.js';
+import { checkShard, type ShardOptions } from '../distributed/shard.js';
 import { checkFile, checkPath, textChunks, type PathLike } from './files.js';
 import type { Tokenizer } from './tokenizers.js';
 import { streamTokens } from './windows.js';
 
-export interface TextStreamOptions {
-  /** Streams: the rows of every batch. */
+/**
+ * With rank and worldSize, the corpus is cut into batchSize · worldSize streams and rank r reads
+ * streams r·batchSize .. (r+1)·batchSize: every rank has the same batches count, and together the
+ * ranks' batch i is the batch i of one process with batchSize · worldSize streams.
+ */
+export interface TextStreamOptions extends ShardOptions {
+  /** Streams: the rows of every batch (of each rank, when sharded). */
   batchSize: number;
   /** Tokens per batch and row (the truncated-BPTT length); the last batch may be shorter. */
   time: number;
@@ -21,12 +27,12 @@ export interface TextStreamOptions {
 
 function checkStreamOptions(op: string, options: unknown, extra: readonly string[] = []): TextStreamOptions {
   if (options === undefined) throw new ArgumentError(`${op}: options { batchSize, time } are required`);
-  const o = checkOptions(op, options, ['batchSize', 'time', ...extra]) as Partial<Record<string, unknown>>;
+  const o = checkOptions(op, options, ['batchSize', 'time', 'rank', 'worldSize', ...extra]) as Partial<Record<string, unknown>>;
   const batchSize = checkInteger(op, 'options.batchSize', o.batchSize);
   if (batchSize < 1) throw new ArgumentError(`${op}: options.batchSize must be >= 1, got ${batchSize}`);
   const time = checkInteger(op, 'options.time', o.time);
   if (time < 1) throw new ArgumentError(`${op}: options.time must be >= 1, got ${time}`);
-  return { batchSize, time };
+  return { batchSize, time, ...checkShard(op, o) };
 }
 
 /** The ids as an Int32Array of integers >= 0 (an ArgumentError naming the first bad one). */
@@ -49,7 +55,7 @@ function checkIds(op: string, ids: unknown): Int32Array {
  * Batch i holds inputs [batchSize, t] = each stream's tokens at i·time .. i·time + t and targets
  * the tokens one step ahead, where t = min(time, L - 1 - i·time): every batch has all batchSize
  * rows, and only the last may be shorter in time (get_batch's seq_len). Batches come in order,
- * never shuffled; every epoch gives the same batches.
+ * never shuffled; every epoch gives the same batches. See TextStreamOptions for sharding over ranks.
  */
 export class TextStream implements DataSource {
   readonly batchSize: number;
@@ -63,19 +69,20 @@ export class TextStream implements DataSource {
 
   constructor(ids: Int32Array | readonly number[], options: TextStreamOptions) {
     const op = 'textStream';
-    const { batchSize, time } = checkStreamOptions(op, options);
+    const { batchSize, time, rank = 0, worldSize = 1 } = checkStreamOptions(op, options);
     const all = checkIds(op, ids);
-    const length = Math.floor(all.length / batchSize);
+    const streams = batchSize * worldSize;
+    const length = Math.floor(all.length / streams);
     if (length < 2) {
       throw new ArgumentError(
-        `${op}: ${all.length} tokens are too few for ${batchSize} streams (each needs 2 tokens, an input and its target: at least ${2 * batchSize} tokens)`,
+        `${op}: ${all.length} tokens are too few for ${streams} streams (each needs 2 tokens, an input and its target: at least ${2 * streams} tokens)`,
       );
     }
     this.batchSize = batchSize;
     this.time = time;
     this.streamLength = length;
     this.numBatches = Math.ceil((length - 1) / time);
-    this.#streams = all.subarray(0, batchSize * length);
+    this.#streams = all.subarray(rank * batchSize * length, (rank + 1) * batchSize * length);
   }
 
   /** The i-th batch (0 ≤ i < numBatches). */

@@ -8,6 +8,7 @@ import { ArgumentError } from '../errors.js';
 import { tensor } from '../ops/creation.js';
 import { createRandom, nextSeed } from '../random.js';
 import type { Tensor } from '../tensor.js';
+import { checkShard, shardBatches, shardCount, type ShardOptions } from '../distributed/shard.js';
 
 /** A batch's target dtype: int32 class ids, or float32 multi-hot (or soft) labels. */
 export type TargetDType = 'int32' | 'float32';
@@ -44,7 +45,9 @@ export interface Example<T extends TargetDType = 'int32'> {
 /** The targets' dtype of an example type: int32 for class ids, float32 for label vectors (lets calls infer it). */
 export type TargetDTypeOf<E extends Example<TargetDType>> = E extends { target: number } ? 'int32' : 'float32';
 
-export interface SequenceDatasetOptions {
+/** With rank and worldSize, each rank gets its share of every epoch's batches (see distributed.shardBatches). */
+export interface SequenceDatasetOptions extends ShardOptions {
+  /** Rows per batch (per rank, when sharded). */
   batchSize: number;
   /** Shuffle each epoch (default true). */
   shuffle?: boolean;
@@ -147,10 +150,11 @@ export class SequenceDataset<T extends TargetDType = 'int32'> implements DataSou
   readonly #seed: number;
   readonly #padValue: number;
   readonly #keepLast: boolean;
+  readonly #shard: { rank: number; worldSize: number };
 
   constructor(examples: readonly Example<T>[], options: SequenceDatasetOptions) {
     const op = 'SequenceDataset';
-    const opts = checkOptions(op, options, ['batchSize', 'shuffle', 'seed', 'padValue', 'keepLast'] as const);
+    const opts = checkOptions(op, options, ['batchSize', 'shuffle', 'seed', 'padValue', 'keepLast', 'rank', 'worldSize'] as const);
     this.#examples = checkExamples<T>(op, examples);
     this.#batchSize = checkInteger(op, 'options.batchSize', opts.batchSize);
     if (this.#batchSize < 1) throw new ArgumentError(`${op}: options.batchSize must be >= 1, got ${this.#batchSize}`);
@@ -158,19 +162,28 @@ export class SequenceDataset<T extends TargetDType = 'int32'> implements DataSou
     this.#seed = opts.seed === undefined ? nextSeed() : checkInteger(op, 'options.seed', opts.seed);
     this.#padValue = checkInteger(op, 'options.padValue', opts.padValue ?? 0);
     this.#keepLast = checkBoolean(op, 'options.keepLast', opts.keepLast ?? true);
+    this.#shard = checkShard(op, opts);
+    if (opts.seed === undefined && this.#shuffle && this.#shard.worldSize > 1) {
+      throw new ArgumentError(`${op}: options.seed is required with options.worldSize ${this.#shard.worldSize}: every rank must shuffle alike`);
+    }
   }
 
+  /** Batches per epoch of this rank (all ranks have the same count). */
   get numBatches(): number {
     const n = this.#examples.length / this.#batchSize;
-    return this.#keepLast ? Math.ceil(n) : Math.floor(n);
+    return shardCount(this.#keepLast ? Math.ceil(n) : Math.floor(n), this.#shard.worldSize);
   }
 
   *batches(epoch: number): Iterable<Batch<T>> {
     const n = this.#examples.length;
     const order = this.#shuffle ? permutation(n, this.#seed + epoch) : Int32Array.from({ length: n }, (_, i) => i);
+    const plan: Int32Array[] = [];
     for (let start = 0; start < n; start += this.#batchSize) {
       const idx = order.subarray(start, Math.min(n, start + this.#batchSize));
-      if (idx.length < this.#batchSize && !this.#keepLast) return;
+      if (idx.length < this.#batchSize && !this.#keepLast) break;
+      plan.push(idx);
+    }
+    for (const idx of shardBatches(plan, this.#shard.rank, this.#shard.worldSize)) {
       yield padExamples(Array.from(idx, (i) => this.#examples[i]!), this.#padValue);
     }
   }

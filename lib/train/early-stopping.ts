@@ -46,6 +46,8 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): Callback {
   let waited = 0;
   let bestWeights: Map<string, Parameter> | null = null;
   return {
+    // Every rank: each sees the same reduced log, so all decide alike, and each restores its weights.
+    allRanks: true,
     onEpochEnd(log, context) {
       const value = monitored(log, monitor);
       const better = mode === 'min' ? value < best - minDelta : value > best + minDelta;

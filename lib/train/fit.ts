@@ -15,11 +15,13 @@ import { mul } from '../ops/elementwise.js';
 import { range } from '../profile.js';
 import { seed } from '../random.js';
 import { tidy } from '../scope.js';
+import { DataParallel } from '../distributed/data-parallel.js';
 import type { Module, Parameter } from '../nn/module.js';
 import { RecurrentLayer } from '../nn/rnn.js';
 import type { DataSource, TargetDType } from './dataset.js';
 import { batchOn, CarriedState, checkLoss, checkStateful, evaluateData, modelDevice, type LossFn, type TrainableModule } from './inference.js';
 import type { Metric } from './metrics.js';
+import { agreeStop, callbacksOf, reduceLog } from './fit-ranks.js';
 
 export type { LossFn, StatefulModule, TrainableModule } from './inference.js';
 import { Progress, type ProgressMode } from './progress.js';
@@ -69,6 +71,12 @@ export interface Callback {
   onStepEnd?(step: number, loss: number, context: FitContext): void | Promise<void>;
   /** Once training ends, stopped early or not (not when it throws): after the last onEpochEnd. */
   onTrainEnd?(history: History, context: FitContext): void | Promise<void>;
+  /**
+   * Run on every rank when the model is a DataParallel (default: rank 0 only, so files and
+   * reports are written once). Callbacks that steer training rather than record it set it:
+   * lrSchedule, earlyStopping (which sees the same reduced values on every rank).
+   */
+  readonly allRanks?: boolean;
 }
 
 /** fit()'s options; T: the targets' dtype (int32 class ids by default, float32 for multi-hot or regression targets). */
@@ -119,6 +127,7 @@ export interface FitOptions<T extends TargetDType = 'int32'> {
    */
   stateful?: boolean;
 }
+// A DataParallel model (distributed.DataParallel) trains data-parallel: see fit-ranks.ts.
 
 const FIT_OPTIONS = [
   'data', 'validationData', 'epochs', 'optimizer', 'loss', 'metrics', 'clipGradNorm', 'callbacks', 'seed', 'initialEpoch', 'initialStep', 'progress',
@@ -177,7 +186,8 @@ export async function fit<T extends TargetDType = 'int32'>(model: TrainableModul
   const loss = opts.loss as LossFn<T>;
   if (typeof loss !== 'function') throw new ArgumentError('fit: options.loss must be a function (output, batch) => loss');
   const metrics = (opts.metrics ?? []) as Metric[];
-  const callbacks = (opts.callbacks ?? []) as Callback[];
+  const ddp = model instanceof DataParallel ? model : null;
+  const callbacks = callbacksOf(ddp, (opts.callbacks ?? []) as Callback[]);
   const maxNorm = opts.clipGradNorm;
   if (maxNorm !== undefined && (typeof maxNorm !== 'number' || !(maxNorm > 0))) {
     throw new ArgumentError(`fit: options.clipGradNorm must be a positive number, got ${describe(maxNorm)}`);
@@ -197,7 +207,8 @@ export async function fit<T extends TargetDType = 'int32'>(model: TrainableModul
   const history: History = { epochs: [] };
   let stopReason: string | undefined;
   const context = { epoch: initialEpoch, step: initialStep, model, optimizer, history, stop: (reason: string) => void (stopReason = reason) };
-  const progress = new Progress((opts.progress ?? 'auto') as ProgressMode);
+  const progress = new Progress(ddp !== null && ddp.rank !== 0 ? 'off' : ((opts.progress ?? 'auto') as ProgressMode));
+  await ddp?.ready;
   const params = model.parameters();
   const device = modelDevice('fit', model);
   const scaler = scalerFor(model, optimizer, opts.gradScaler);
@@ -215,6 +226,7 @@ export async function fit<T extends TargetDType = 'int32'>(model: TrainableModul
     let pending = 0;
     let pendingLoss = 0;
     const endStep = async (): Promise<void> => {
+      await ddp?.syncGradients();
       await optimizerStep(optimizer, params, maxNorm, scaler);
       context.step = ++step;
       const mean = pendingLoss / pending;
@@ -254,7 +266,7 @@ export async function fit<T extends TargetDType = 'int32'>(model: TrainableModul
       carry?.dispose();
     }
     const seconds = (performance.now() - started) / 1000;
-    const log: EpochLog = {
+    let log: EpochLog = {
       epoch,
       loss: total / Math.max(batches, 1),
       metrics: Object.fromEntries(metrics.map((m) => [m.name, m.compute()])),
@@ -262,14 +274,18 @@ export async function fit<T extends TargetDType = 'int32'>(model: TrainableModul
       seconds,
       tokensPerSecond: tokens / seconds,
     };
+    let valBatches = 0;
     if (validation) {
       const v = await evaluateData(model, validation, epoch, loss, metrics, stateful);
       log.valLoss = v.loss!;
       log.valMetrics = v.metrics;
+      valBatches = v.batches;
     }
+    if (ddp !== null) log = await reduceLog(log, batches, valBatches);
     history.epochs.push(log);
     progress.endEpoch(log);
     for (const cb of callbacks) await cb.onEpochEnd?.(log, context);
+    if (ddp !== null) stopReason = await agreeStop(stopReason);
   }
   if (stopReason !== undefined) history.stoppedEarly = stopReason;
   for (const cb of callbacks) await cb.onTrainEnd?.(history, context);

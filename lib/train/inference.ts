@@ -228,7 +228,7 @@ export async function evaluateData<T extends TargetDType>(
   loss: LossFn<T> | undefined,
   metrics: readonly Metric[],
   stateful = false,
-): Promise<Evaluation> {
+): Promise<Evaluation & { batches: number }> {
   const op = 'evaluate';
   const carry = stateful ? new CarriedState(checkStateful(op, model)) : null;
   for (const m of metrics) m.reset();
@@ -261,7 +261,7 @@ export async function evaluateData<T extends TargetDType>(
   } finally {
     carry?.dispose();
   }
-  const result: Evaluation = { metrics: Object.fromEntries(metrics.map((m) => [m.name, m.compute()])) };
+  const result: Evaluation & { batches: number } = { metrics: Object.fromEntries(metrics.map((m) => [m.name, m.compute()])), batches };
   if (loss !== undefined) result.loss = total / Math.max(batches, 1);
   return result;
 }

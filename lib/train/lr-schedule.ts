@@ -20,6 +20,6 @@ export function lrSchedule(schedule: Schedule, options: { per?: 'epoch' | 'step'
   if (typeof schedule?.step !== 'function') throw new ArgumentError('lrSchedule: schedule must have step()');
   const monitor = typeof o.monitor === 'string' ? o.monitor : undefined;
   return per === 'epoch'
-    ? { onEpochEnd: (log) => schedule.step(monitor === undefined ? undefined : monitored(log, monitor)) }
-    : { onStepEnd: () => schedule.step() };
+    ? { onEpochEnd: (log) => schedule.step(monitor === undefined ? undefined : monitored(log, monitor)), allRanks: true }
+    : { onStepEnd: () => schedule.step(), allRanks: true };
 }

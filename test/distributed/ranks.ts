@@ -1,5 +1,6 @@
-// Runs test/distributed/gloo-child.ts as N rank processes: bundled once by esbuild into an ignored
-// build-test/ folder inside the package (the addon loader finds the package root from there).
+// Runs a child script of test/distributed/ (gloo-child.ts, dp-child.ts) as N rank processes:
+// bundled once by esbuild into an ignored build-test/ folder inside the package (the addon loader
+// finds the package root from there).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -8,21 +9,25 @@ import { build } from 'esbuild';
 import type { ChildArgs } from './gloo-child.js';
 
 const root = new URL('../../', import.meta.url);
-const bundle = fileURLToPath(new URL('build-test/distributed/gloo-child.mjs', root));
-let bundled: Promise<unknown> | null = null;
+const bundled = new Map<string, Promise<string>>();
 
-function bundleChild(): Promise<unknown> {
+/** The bundle of test/distributed/<child>.ts (built once per test run). */
+function bundleChild(child: string): Promise<string> {
   mkdirSync(fileURLToPath(new URL('build-test/distributed/', root)), { recursive: true });
-  bundled ??= build({
-    entryPoints: [fileURLToPath(new URL('gloo-child.ts', import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: bundle,
-    logLevel: 'warning',
-  });
-  return bundled;
+  const outfile = fileURLToPath(new URL(`build-test/distributed/${child}.mjs`, root));
+  const pending =
+    bundled.get(child) ??
+    build({
+      entryPoints: [fileURLToPath(new URL(`${child}.ts`, import.meta.url))],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile,
+      logLevel: 'warning',
+    }).then(() => outfile);
+  bundled.set(child, pending);
+  return pending;
 }
 
 export interface Rank {
@@ -36,11 +41,16 @@ export interface Rank {
 }
 
 export async function startRanks(worldSize: number, args: Omit<ChildArgs, 'rank' | 'worldSize'>): Promise<Rank[]> {
-  await bundleChild();
+  return spawnRanks('gloo-child', worldSize, (rank) => ({ ...args, rank, worldSize }));
+}
+
+/** Starts worldSize processes of test/distributed/<child>.ts, rank r with argument argsOf(r) (as JSON) and extra variables envOf(r). */
+export async function spawnRanks(child: string, worldSize: number, argsOf: (rank: number) => object, envOf: (rank: number) => Record<string, string> = () => ({})): Promise<Rank[]> {
+  const bundle = await bundleChild(child);
   return Array.from({ length: worldSize }, (_, rank) => {
-    const child = spawn(process.execPath, [bundle, JSON.stringify({ ...args, rank, worldSize })], {
+    const child = spawn(process.execPath, [bundle, JSON.stringify(argsOf(rank))], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, OMP_NUM_THREADS: '1' },
+      env: { ...process.env, OMP_NUM_THREADS: '1', ...envOf(rank) },
     });
     const events: Record<string, unknown>[] = [];
     const waiters: { key: string; resolve: (e: Record<string, unknown>) => void }[] = [];
@@ -73,7 +83,11 @@ export async function startRanks(worldSize: number, args: Omit<ChildArgs, 'rank'
 
 /** Runs every rank to its end; fails naming the rank and its stderr when one exits non-zero. */
 export async function runRanks(worldSize: number, args: Omit<ChildArgs, 'rank' | 'worldSize'>): Promise<Record<string, unknown>[][]> {
-  const ranks = await startRanks(worldSize, args);
+  return finish(await startRanks(worldSize, args));
+}
+
+/** Waits for every rank's exit; fails naming the rank and its stderr when one exits non-zero. */
+export async function finish(ranks: Rank[]): Promise<Record<string, unknown>[][]> {
   const codes = await Promise.all(ranks.map((r) => r.exited));
   codes.forEach((code, rank) => {
     if (code !== 0) throw new Error(`rank ${rank} exited with ${code}: ${ranks[rank]!.stderr}`);
