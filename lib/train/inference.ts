@@ -288,5 +288,7 @@ export async function evaluate<T extends TargetDType = 'int32'>(model: Trainable
     throw new ArgumentError(`${op}: options needs a loss or metrics (there is nothing to compute)`);
   }
   const stateful = checkBoolean(op, 'options.stateful', opts.stateful ?? false);
-  return evaluateData(model, data, epoch, opts.loss as LossFn<T> | undefined, metrics as Metric[], stateful);
+  // evaluateData also counts the batches (fit weighs ranks' logs by them); the result is loss and metrics only.
+  const { loss, metrics: values } = await evaluateData(model, data, epoch, opts.loss as LossFn<T> | undefined, metrics as Metric[], stateful);
+  return loss === undefined ? { metrics: values } : { loss, metrics: values };
 }
