@@ -37,43 +37,56 @@ export interface Rank {
 
 export async function startRanks(worldSize: number, args: Omit<ChildArgs, 'rank' | 'worldSize'>): Promise<Rank[]> {
   await bundleChild();
-  return Array.from({ length: worldSize }, (_, rank) => {
-    const child = spawn(process.execPath, [bundle, JSON.stringify({ ...args, rank, worldSize })], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, OMP_NUM_THREADS: '1' },
-    });
-    const events: Record<string, unknown>[] = [];
-    const waiters: { key: string; resolve: (e: Record<string, unknown>) => void }[] = [];
-    let out = '';
-    const r: Rank = {
-      child,
-      events,
-      stderr: '',
-      exited: new Promise((resolve) => child.on('close', resolve)),
-      next: (key) =>
-        new Promise((resolve) => {
-          const found = events.find((e) => key in e);
-          if (found) resolve(found);
-          else waiters.push({ key, resolve });
-        }),
-    };
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-      for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
-        const event = JSON.parse(out.slice(0, nl)) as Record<string, unknown>;
-        out = out.slice(nl + 1);
-        events.push(event);
-        for (const w of waiters.filter((w) => w.key in event)) w.resolve(event);
-      }
-    });
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => (r.stderr += s));
-    return r;
-  });
+  return Array.from({ length: worldSize }, (_, rank) => spawnRank({ ...args, rank, worldSize }));
 }
 
-/** Runs every rank to its end; fails naming the rank and its stderr when one exits non-zero. */
+/** One rank with its own arguments, run under `prefix` (e.g. ['ip', 'netns', 'exec', 'ns']). */
+export async function startRank(args: ChildArgs, prefix: string[] = []): Promise<Rank> {
+  await bundleChild();
+  return spawnRank(args, prefix);
+}
+
+function spawnRank(args: ChildArgs, prefix: string[] = []): Rank {
+  const [command, ...rest] = [...prefix, process.execPath, bundle, JSON.stringify(args)];
+  const child = spawn(command!, rest, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, OMP_NUM_THREADS: '1' },
+  });
+  const events: Record<string, unknown>[] = [];
+  const waiters: { key: string; resolve: (e: Record<string, unknown>) => void }[] = [];
+  let out = '';
+  const r: Rank = {
+    child,
+    events,
+    stderr: '',
+    exited: new Promise((resolve) => child.on('close', resolve)),
+    next: (key) =>
+      new Promise((resolve) => {
+        const found = events.find((e) => key in e);
+        if (found) resolve(found);
+        else waiters.push({ key, resolve });
+      }),
+  };
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+    for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+      const event = JSON.parse(out.slice(0, nl)) as Record<string, unknown>;
+      out = out.slice(nl + 1);
+      events.push(event);
+      for (const w of waiters.filter((w) => w.key in event)) w.resolve(event);
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (r.stderr += s));
+  return r;
+}
+
+/** Runs every rank to its end (see finished). */
 export async function runRanks(worldSize: number, args: Omit<ChildArgs, 'rank' | 'worldSize'>): Promise<Record<string, unknown>[][]> {
-  const ranks = await startRanks(worldSize, args);
+  return finished(await startRanks(worldSize, args));
+}
+
+/** Each rank's events once all exited; fails naming the rank and its stderr when one exits non-zero. */
+export async function finished(ranks: Rank[]): Promise<Record<string, unknown>[][]> {
   const codes = await Promise.all(ranks.map((r) => r.exited));
   codes.forEach((code, rank) => {
     if (code !== 0) throw new Error(`rank ${rank} exited with ${code}: ${ranks[rank]!.stderr}`);
