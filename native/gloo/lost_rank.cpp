@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 
 #include "core/error.h"
 
@@ -103,12 +105,19 @@ std::string describeFailure(const std::string& what,
                             const std::vector<std::vector<PeerAddress>>& peers) {
   std::string message = withoutLocation(what);
   static const std::string kClosed = "Connection closed by peer ";
+  static const std::string kReadError = "Read error ";
   for (size_t r = 0; r < peers.size(); ++r) {
     for (const PeerAddress& address : peers[r]) {
       if (!names(message, address.gloo)) continue;
-      std::string detail = message == kClosed + address.gloo
-                               ? str("connection to ", address.shown, " closed")
-                               : message;
+      std::string detail = message;
+      if (message == kClosed + address.gloo) {
+        detail = str("connection to ", address.shown, " closed");
+      } else if (message == str(kReadError, address.gloo, ": ", std::strerror(ECONNRESET))) {
+        // A peer that dies with data unread resets rather than closes.
+        detail = str("connection to ", address.shown, " reset");
+      } else {
+        detail.replace(detail.find(address.gloo), address.gloo.size(), address.shown);
+      }
       return str("rank ", r, " is gone (", detail, ")");
     }
   }

@@ -32,8 +32,8 @@ std::vector<std::vector<PeerAddress>> peerAddresses(const std::shared_ptr<gloo::
 
 /**
  * Gloo's `what` without its source location; when it names a peer's address, as
- * "rank 2 is gone (connection to 10.0.0.2:41234 closed)" (or Gloo's words in the parentheses
- * for other I/O errors on that connection).
+ * "rank 2 is gone (connection to 10.0.0.2:41234 closed)" (or reset; or Gloo's words, the address as
+ * it is, in the parentheses for other I/O errors on that connection).
  */
 std::string describeFailure(const std::string& what,
                             const std::vector<std::vector<PeerAddress>>& peers);

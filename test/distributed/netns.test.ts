@@ -1,6 +1,7 @@
 // Two "machines": two network namespaces joined by a veth pair, one rank in each, so the TCP
 // rendezvous (rnnkit's TcpStore, served by rank 0's process) and Gloo's transport cross a real
-// interface rather than loopback. Then a rank pointed at a master nobody has. Needs root, iproute2
+// interface rather than loopback. Then a rank killed there, and a rank pointed at a master nobody
+// has. Needs root, iproute2
 // and the Gloo module (CI has all three); skips, saying why, otherwise.
 
 import { spawnSync } from 'node:child_process';
@@ -94,6 +95,21 @@ describe.skipIf(skip !== undefined)('two ranks in two network namespaces over a 
     const stats = run('ip', '-n', nsB, '-s', '-j', 'link', 'show', `${nsB}v`);
     const received = (JSON.parse(stats.out) as { stats64: { rx: { bytes: number } } }[])[0]!.stats64.rx.bytes;
     expect(received).toBeGreaterThan(8 * 1000); // at least the 1000-float allReduces
+  });
+
+  it('a rank killed across the veth: the other gets a DistributedError naming it and its address', async () => {
+    const store = { kind: 'tcp' as const, host: addrA, port: kPort };
+    const common = { worldSize: 2, store, timeoutMs: kTimeoutMs, scenario: 'killed' as const };
+    const [survivor, victim] = await Promise.all([
+      startRank({ ...common, rank: 0, hostname: addrA, serve: { host: addrA, port: kPort } }, exec(nsA)),
+      startRank({ ...common, rank: 1, hostname: addrB }, exec(nsB)),
+    ]);
+    await Promise.all([victim.next('victim'), survivor.next('waiting')]);
+    victim.child.kill('SIGKILL'); // `ip netns exec` execs node: this is the rank itself
+    const outcome = await survivor.next('error');
+    expect(outcome.message).toMatch(/^allReduce: rank 1 is gone \(connection to 10\.213\.0\.2:\d+ (closed|reset)\) after \d+\.\d s$/);
+    expect(outcome.elapsedMs as number).toBeLessThan(kTimeoutMs);
+    expect(await survivor.exited).toBe(0);
   });
 
   it('a master nobody has: a DistributedError naming its address and port within the timeout', async () => {
