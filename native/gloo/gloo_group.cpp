@@ -90,6 +90,8 @@ Group::Group(const GroupOptions& options) : rank(options.rank), worldSize(option
   context->setTimeout(timeout);
   std::unique_ptr<gloo::rendezvous::Store> store = makeStore(options.store, timeout);
   context->connectFullMesh(*store, device);
+  // This rank's own key: what connectFullMesh published for its pairs (nothing when alone).
+  if (worldSize > 1) peers = peerAddresses(context, store->get(std::to_string(rank)));
 }
 
 void Group::agree(Collective op, int64_t dtype, int64_t count, int64_t param) {

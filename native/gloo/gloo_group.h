@@ -4,10 +4,13 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <gloo/rendezvous/context.h>
 #include <gloo/transport/device.h>
 
+#include "gloo/lost_rank.h"
 #include "gloo/module_api.h"
 
 namespace rk::dist {
@@ -24,6 +27,8 @@ struct Group {
   int worldSize;
   std::shared_ptr<gloo::transport::Device> device;
   std::shared_ptr<gloo::rendezvous::Context> context;
+  /** Where the connection to each rank goes (lost_rank.h), to name a rank that is gone. */
+  std::vector<std::vector<PeerAddress>> peers;
 
  private:
   /**

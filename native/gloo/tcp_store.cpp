@@ -1,5 +1,6 @@
 #include "gloo/tcp_store.h"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -59,6 +60,27 @@ bool waitFor(int fd, short events, Clock::time_point deadline) {
   }
 }
 
+/**
+ * Connects fd to `a` by the deadline: 0 or an errno value (ETIMEDOUT when the deadline passed).
+ * Non-blocking, as a blocking connect to a silent host waits for the kernel's SYN retries
+ * (minutes), not for the timeout. Leaves fd blocking.
+ */
+int connectBy(int fd, const addrinfo* a, Clock::time_point deadline) {
+  int flags = fcntl(fd, F_GETFL);
+  fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  int error = ::connect(fd, a->ai_addr, a->ai_addrlen) == 0 ? 0 : errno;
+  if (error == EINPROGRESS) {
+    socklen_t length = sizeof error;
+    if (!waitFor(fd, POLLOUT, deadline)) {
+      error = ETIMEDOUT;
+    } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) {
+      error = errno;
+    }
+  }
+  fcntl(fd, F_SETFL, flags);
+  return error;
+}
+
 }  // namespace
 
 TcpStore::TcpStore(std::string host, int port, std::chrono::milliseconds timeout)
@@ -85,13 +107,14 @@ void TcpStore::connect(Clock::time_point deadline) {
         lastError = std::strerror(errno);
         continue;
       }
-      if (::connect(s.fd(), a->ai_addr, a->ai_addrlen) == 0) {
+      int error = connectBy(s.fd(), a, deadline);
+      if (error == 0) {
         int one = 1;
         setsockopt(s.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         socket_ = std::move(s);
         return;
       }
-      lastError = std::strerror(errno);
+      lastError = std::strerror(error);
     }
     if (Clock::now() >= deadline) {
       fail(Error::Code::Distributed, "cannot connect to ", where(), " within ", timeout_.count(),

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { glooAvailable } from '../../lib/distributed/gloo.js';
 import { freePort } from '../../lib/distributed/free-port.js';
 import type { DpArgs } from './dp-child.js';
-import { finish, spawnRanks } from './ranks.js';
+import { finished, spawnRanks } from './ranks.js';
 
 const gloo = glooAvailable();
 if (!gloo.available) console.warn(`DataParallel tests skipped: ${gloo.reason}`);
@@ -21,7 +21,7 @@ async function run(worldSize: number, args: DpArgs): Promise<Record<string, unkn
   const port = String(await freePort('127.0.0.1'));
   const envOf = (rank: number): Record<string, string> =>
     args.single ? {} : { RANK: String(rank), WORLD_SIZE: String(worldSize), MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, GLOO_SOCKET_IFNAME: 'lo' };
-  const results = await finish(await spawnRanks('dp-child', worldSize, () => args, envOf));
+  const results = await finished(await spawnRanks('dp-child', worldSize, () => args, envOf));
   return results.map((events) => events[0]!);
 }
 

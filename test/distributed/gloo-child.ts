@@ -2,6 +2,7 @@
 // process): `node gloo-child.mjs <json of ChildArgs>`. Prints one JSON line per event on stdout.
 
 import { GlooGroup } from '../../lib/distributed/gloo.js';
+import { TcpStore } from '../../lib/distributed/store.js';
 import { tensor } from '../../lib/ops/creation.js';
 import { input, kLength } from './gloo-inputs.js';
 
@@ -10,15 +11,31 @@ export interface ChildArgs {
   worldSize: number;
   store: { kind: 'file'; path: string } | { kind: 'tcp'; host: string; port: number };
   timeoutMs: number;
-  scenario: 'collectives' | 'killed' | 'mismatch';
+  /** 'rendezvous': only reports how GlooGroup.create ended. */
+  scenario: 'collectives' | 'killed' | 'mismatch' | 'rendezvous';
+  /** Where Gloo listens (default 127.0.0.1), or the interface to listen on instead. */
+  hostname?: string;
+  iface?: string;
+  /** Serve the TCP store here first, as rank 0's process does under a launcher. */
+  serve?: { host: string; port: number };
 }
-
 
 const args = JSON.parse(process.argv[2]!) as ChildArgs;
 const say = (event: object): void => void process.stdout.write(`${JSON.stringify(event)}\n`);
 const values = (rank: number): Float32Array => Float32Array.from({ length: kLength }, (_, i) => input(rank, i));
 
-const group = await GlooGroup.create({ ...args, hostname: '127.0.0.1' });
+const server = args.serve && (await TcpStore.serve({ ...args.serve, worldSize: args.worldSize, timeoutMs: args.timeoutMs }));
+const options = { ...args, ...(args.iface === undefined ? { hostname: args.hostname ?? '127.0.0.1' } : {}) };
+if (args.scenario === 'rendezvous') {
+  const started = Date.now();
+  const outcome = await GlooGroup.create(options).then(
+    (group) => (group.destroy(), { error: null }),
+    (err: Error) => ({ error: err.name, message: err.message }),
+  );
+  say({ ...outcome, elapsedMs: Date.now() - started });
+  process.exit(0);
+}
+const group = await GlooGroup.create(options);
 const { rank, worldSize } = group;
 
 if (args.scenario === 'collectives') {
@@ -72,3 +89,4 @@ if (args.scenario === 'collectives') {
   }
 }
 if (args.scenario !== 'killed' || rank !== worldSize - 1) group.destroy();
+await server?.close();

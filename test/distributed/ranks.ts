@@ -40,54 +40,64 @@ export interface Rank {
   next(key: string): Promise<Record<string, unknown>>;
 }
 
+/** Spawns one rank of a bundled child with its arguments (as JSON), extra variables, under `prefix` (e.g. ['ip', 'netns', 'exec', 'ns']). */
+function spawnRank(bundle: string, args: object, env: Record<string, string> = {}, prefix: string[] = []): Rank {
+  const [command, ...rest] = [...prefix, process.execPath, bundle, JSON.stringify(args)];
+  const child = spawn(command!, rest, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, OMP_NUM_THREADS: '1', ...env },
+  });
+  const events: Record<string, unknown>[] = [];
+  const waiters: { key: string; resolve: (e: Record<string, unknown>) => void }[] = [];
+  let out = '';
+  const r: Rank = {
+    child,
+    events,
+    stderr: '',
+    exited: new Promise((resolve) => child.on('close', resolve)),
+    next: (key) =>
+      new Promise((resolve) => {
+        const found = events.find((e) => key in e);
+        if (found) resolve(found);
+        else waiters.push({ key, resolve });
+      }),
+  };
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+    for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+      const event = JSON.parse(out.slice(0, nl)) as Record<string, unknown>;
+      out = out.slice(nl + 1);
+      events.push(event);
+      for (const w of waiters.filter((w) => w.key in event)) w.resolve(event);
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (r.stderr += s));
+  return r;
+}
+
+/** Starts worldSize processes of test/distributed/<child>.ts, rank r with argument argsOf(r) and extra variables envOf(r). */
+export async function spawnRanks(child: string, worldSize: number, argsOf: (rank: number) => object, envOf: (rank: number) => Record<string, string> = () => ({})): Promise<Rank[]> {
+  const bundle = await bundleChild(child);
+  return Array.from({ length: worldSize }, (_, rank) => spawnRank(bundle, argsOf(rank), envOf(rank)));
+}
+
+/** worldSize ranks of gloo-child.ts with the same arguments. */
 export async function startRanks(worldSize: number, args: Omit<ChildArgs, 'rank' | 'worldSize'>): Promise<Rank[]> {
   return spawnRanks('gloo-child', worldSize, (rank) => ({ ...args, rank, worldSize }));
 }
 
-/** Starts worldSize processes of test/distributed/<child>.ts, rank r with argument argsOf(r) (as JSON) and extra variables envOf(r). */
-export async function spawnRanks(child: string, worldSize: number, argsOf: (rank: number) => object, envOf: (rank: number) => Record<string, string> = () => ({})): Promise<Rank[]> {
-  const bundle = await bundleChild(child);
-  return Array.from({ length: worldSize }, (_, rank) => {
-    const child = spawn(process.execPath, [bundle, JSON.stringify(argsOf(rank))], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, OMP_NUM_THREADS: '1', ...envOf(rank) },
-    });
-    const events: Record<string, unknown>[] = [];
-    const waiters: { key: string; resolve: (e: Record<string, unknown>) => void }[] = [];
-    let out = '';
-    const r: Rank = {
-      child,
-      events,
-      stderr: '',
-      exited: new Promise((resolve) => child.on('close', resolve)),
-      next: (key) =>
-        new Promise((resolve) => {
-          const found = events.find((e) => key in e);
-          if (found) resolve(found);
-          else waiters.push({ key, resolve });
-        }),
-    };
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-      for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
-        const event = JSON.parse(out.slice(0, nl)) as Record<string, unknown>;
-        out = out.slice(nl + 1);
-        events.push(event);
-        for (const w of waiters.filter((w) => w.key in event)) w.resolve(event);
-      }
-    });
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => (r.stderr += s));
-    return r;
-  });
+/** One rank of gloo-child.ts with its own arguments, run under `prefix` (e.g. ['ip', 'netns', 'exec', 'ns']). */
+export async function startRank(args: ChildArgs, prefix: string[] = []): Promise<Rank> {
+  return spawnRank(await bundleChild('gloo-child'), args, {}, prefix);
 }
 
-/** Runs every rank to its end; fails naming the rank and its stderr when one exits non-zero. */
+/** Runs every rank to its end (see finished). */
 export async function runRanks(worldSize: number, args: Omit<ChildArgs, 'rank' | 'worldSize'>): Promise<Record<string, unknown>[][]> {
-  return finish(await startRanks(worldSize, args));
+  return finished(await startRanks(worldSize, args));
 }
 
-/** Waits for every rank's exit; fails naming the rank and its stderr when one exits non-zero. */
-export async function finish(ranks: Rank[]): Promise<Record<string, unknown>[][]> {
+/** Each rank's events once all exited; fails naming the rank and its stderr when one exits non-zero. */
+export async function finished(ranks: Rank[]): Promise<Record<string, unknown>[][]> {
   const codes = await Promise.all(ranks.map((r) => r.exited));
   codes.forEach((code, rank) => {
     if (code !== 0) throw new Error(`rank ${rank} exited with ${code}: ${ranks[rank]!.stderr}`);
