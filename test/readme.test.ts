@@ -1,7 +1,7 @@
 // The README's examples are examples/*.mjs verbatim; the autograd one prints what plain-JS float64
 // math says it should, and the training one reaches its accuracy (generate.mjs runs in
 // test/generate.test.ts, glove-classifier.mjs in test/glove-example.test.ts, onnx-run.mjs in
-// test/cli/export.test.ts).
+// test/cli/export.test.ts, data-parallel.mjs in test/distributed/example.test.ts).
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
@@ -23,7 +23,7 @@ function reference(): { loss: number; dW: number[]; db: number[] } {
 
 describe('README examples', () => {
   const readme = readFileSync(new URL('README.md', root), 'utf8');
-  for (const name of ['autograd', 'train-classifier', 'generate', 'glove-classifier', 'onnx-run']) {
+  for (const name of ['autograd', 'train-classifier', 'generate', 'glove-classifier', 'onnx-run', 'data-parallel']) {
     it(`examples/${name}.mjs appears in the README verbatim`, () => {
       const example = readFileSync(new URL(`examples/${name}.mjs`, root), 'utf8');
       expect(readme).toContain('```js\n' + example + '```');
