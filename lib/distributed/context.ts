@@ -9,6 +9,7 @@ import { ArgumentError, DistributedError } from '../errors.js';
 import type { GlooReduceOp } from '../binding.js';
 import type { Tensor } from '../tensor.js';
 import { env } from './env.js';
+import { checkTimeoutMs } from './options.js';
 import { GlooGroup } from './gloo.js';
 import type { StoreServer } from './store-server.js';
 import { TcpStore } from './store.js';
@@ -48,10 +49,7 @@ export async function init(options: InitOptions = {}): Promise<void> {
   const backend = o.backend ?? 'gloo';
   if (backend === 'nccl') throw new DistributedError("distributed.init: backend 'nccl' is not built yet in this version of rnnkit; use backend 'gloo' (CPU tensors)");
   if (backend !== 'gloo') throw new ArgumentError(`distributed.init: options.backend must be 'gloo' or 'nccl', got ${describe(backend)}`);
-  const timeoutMs = o.timeoutMs ?? 30_000;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new ArgumentError(`distributed.init: options.timeoutMs must be a number of milliseconds > 0, got ${describe(timeoutMs)}`);
-  }
+  const timeoutMs = checkTimeoutMs('distributed.init', o.timeoutMs ?? 30_000);
   if (current !== null || starting) throw new DistributedError('distributed.init: the default group is already initialised (call distributed.destroy() before a second init)');
   starting = true;
   let server: StoreServer | null = null;

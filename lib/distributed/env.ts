@@ -2,7 +2,8 @@
 // checked in one place. A missing or malformed variable is a DistributedError naming it and the
 // value it should have, so a hand-started rank fails at once instead of waiting on a rendezvous.
 
-import { DistributedError } from '../errors.js';
+import { describe } from '../dtype.js';
+import { ArgumentError, DistributedError } from '../errors.js';
 import type { Environment } from '../native.js';
 
 /** Where this process stands in a distributed run, from torchrun's variables. */
@@ -34,8 +35,9 @@ export const ENV_VARIABLES = {
 const HINT = "(as 'rnnkit launch' or torchrun set it)";
 
 function integer(source: Environment, name: string, min: number, max: number, expected: string): number {
-  const raw = source[name];
+  const raw: unknown = source[name];
   if (raw === undefined || raw === '') throw new DistributedError(`${name} is not set: expected ${expected} ${HINT}`);
+  if (typeof raw !== 'string') throw new DistributedError(`${name} must be ${expected} (a string of digits, as in an environment), got ${describe(raw)}`);
   const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) throw new DistributedError(`${name} must be ${expected}, got '${raw}'`);
   return n;
@@ -47,6 +49,7 @@ function integer(source: Environment, name: string, min: number, max: number, ex
  * (one node), as PyTorch's env:// rendezvous needs only the first four.
  */
 export function env(source: Environment = process.env): DistributedEnv {
+  if (typeof source !== 'object' || source === null) throw new ArgumentError(`distributed.env: source must be an object of variables (like process.env), got ${describe(source)}`);
   const v = ENV_VARIABLES;
   const worldSize = integer(source, v.worldSize, 1, Number.MAX_SAFE_INTEGER, 'an integer >= 1');
   const rank = integer(source, v.rank, 0, worldSize - 1, `an integer in 0..${worldSize - 1} (${v.worldSize} is ${worldSize})`);
@@ -59,7 +62,9 @@ export function env(source: Environment = process.env): DistributedEnv {
   if (source[v.localRank] === undefined && localRank >= localWorldSize) {
     throw new DistributedError(`${v.localRank} is not set and ${v.rank} ${rank} is not below ${v.localWorldSize} ${localWorldSize}: set ${v.localRank} ${HINT}`);
   }
-  const masterAddr = source[v.masterAddr]?.trim() ?? '';
+  const rawAddr: unknown = source[v.masterAddr];
+  if (rawAddr !== undefined && typeof rawAddr !== 'string') throw new DistributedError(`${v.masterAddr} must be a host name or IP address, got ${describe(rawAddr)}`);
+  const masterAddr = rawAddr?.trim() ?? '';
   if (masterAddr === '') throw new DistributedError(`${v.masterAddr} is not set: expected the host name or IP address of rank 0's machine ${HINT}`);
   const masterPort = integer(source, v.masterPort, 1, 65535, 'a TCP port in 1..65535');
   return { rank, localRank, worldSize, localWorldSize, masterAddr, masterPort };

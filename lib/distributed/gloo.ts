@@ -5,10 +5,10 @@
 // arguments throw at the call, as every op's do.
 
 import type { GlooReduceOp, NativeGlooGroup, NativeGlooOptions } from '../binding.js';
-import { describe } from '../dtype.js';
-import { ArgumentError, fromNative } from '../errors.js';
+import { fromNative } from '../errors.js';
 import { callNative, handle } from '../ops/call.js';
 import { Tensor } from '../tensor.js';
+import { checkTimeoutMs, requiredOptions } from './options.js';
 
 export type GlooStore = NativeGlooOptions['store'];
 
@@ -51,15 +51,15 @@ export class GlooGroup {
 
   /** Resolves once every rank has joined (or rejects with a DistributedError at the timeout). */
   static async create(options: GlooGroupOptions): Promise<GlooGroup> {
-    if (typeof options !== 'object' || options === null) {
-      throw new ArgumentError(`GlooGroup.create: options must be an object, got ${describe(options)}`);
-    }
+    const op = 'GlooGroup.create';
+    requiredOptions(op, options, ['rank', 'worldSize', 'store', 'timeoutMs', 'hostname', 'iface'] as const, 'rank, worldSize, store');
+    const timeoutMs = checkTimeoutMs(op, options.timeoutMs ?? 30_000);
     const iface = options.iface ?? process.env.GLOO_SOCKET_IFNAME;
     const nativeOptions: NativeGlooOptions = {
       rank: options.rank,
       worldSize: options.worldSize,
       store: options.store,
-      timeoutMs: options.timeoutMs ?? 30_000,
+      timeoutMs,
       ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
       ...(iface !== undefined && iface !== '' ? { iface } : {}),
     };

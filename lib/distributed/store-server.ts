@@ -3,7 +3,9 @@
 // (timeouts are the clients'); a client that disconnects takes its pending requests with it.
 
 import { createServer, type Server, type Socket } from 'node:net';
+import { describe } from '../dtype.js';
 import { ArgumentError, DistributedError } from '../errors.js';
+import { checkHost, checkPort, checkTimeoutMs, requiredOptions } from './options.js';
 import { decodeI64, decodeRequest, encodeI64, encodeReply, encodeText, FrameReader, Op, type Request } from './store-protocol.js';
 
 export interface ServeOptions {
@@ -50,11 +52,15 @@ export class StoreServer {
 
   /** Listens on host:port; a taken port or a bad address is a DistributedError naming both. */
   static listen(options: ServeOptions): Promise<StoreServer> {
-    const { port, worldSize, timeoutMs } = options;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ArgumentError(`TcpStore.serve: port must be an integer in 0..65535 (0: any free port), got ${port}`);
-    if (!Number.isSafeInteger(worldSize) || worldSize < 1) throw new ArgumentError(`TcpStore.serve: worldSize must be an integer >= 1, got ${worldSize}`);
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new ArgumentError(`TcpStore.serve: timeoutMs must be a number > 0, got ${timeoutMs}`);
-    const host = options.host ?? '0.0.0.0';
+    const op = 'TcpStore.serve';
+    const o = requiredOptions(op, options, ['host', 'port', 'worldSize', 'timeoutMs'] as const, 'port, worldSize, timeoutMs');
+    checkPort(op, o.port, 0);
+    const worldSize = o.worldSize;
+    if (typeof worldSize !== 'number' || !Number.isSafeInteger(worldSize) || worldSize < 1) {
+      throw new ArgumentError(`${op}: options.worldSize must be an integer >= 1, got ${describe(worldSize)}`);
+    }
+    checkTimeoutMs(op, o.timeoutMs);
+    const host = o.host === undefined ? '0.0.0.0' : checkHost(op, o.host);
     return new Promise((resolve, reject) => {
       const server = createServer({ noDelay: true });
       server.once('error', (err: NodeJS.ErrnoException) => {

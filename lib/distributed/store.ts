@@ -4,7 +4,9 @@
 // DistributedError naming what it waited for: a lost rank never hangs the others.
 
 import { connect as connectSocket, type Socket } from 'node:net';
+import { describe } from '../dtype.js';
 import { ArgumentError, DistributedError } from '../errors.js';
+import { checkHost, checkPort, checkTimeoutMs, requiredOptions } from './options.js';
 import { decodeI64, decodeReply, decodeText, encodeI64, encodeRequest, encodeText, FrameReader, Op, type Reply } from './store-protocol.js';
 import { StoreServer, type ServeOptions } from './store-server.js';
 
@@ -27,10 +29,14 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
-function checkOptions(options: ConnectOptions): void {
-  if (typeof options.host !== 'string' || options.host === '') throw new ArgumentError(`TcpStore.connect: host must be a host name or IP address, got ${JSON.stringify(options.host)}`);
-  if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new ArgumentError(`TcpStore.connect: port must be an integer in 1..65535, got ${options.port}`);
-  if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) throw new ArgumentError(`TcpStore.connect: timeoutMs must be a number > 0, got ${options.timeoutMs}`);
+function checkKey(op: string, key: unknown, arg = 'key'): asserts key is string {
+  if (typeof key !== 'string') throw new ArgumentError(`${op}: ${arg} must be a string, got ${describe(key)}`);
+}
+
+function checkConnectOptions(options: unknown): ConnectOptions {
+  const op = 'TcpStore.connect';
+  const o = requiredOptions(op, options, ['host', 'port', 'timeoutMs'] as const, 'host, port, timeoutMs');
+  return { host: checkHost(op, o.host), port: checkPort(op, o.port, 1), timeoutMs: checkTimeoutMs(op, o.timeoutMs) };
 }
 
 /** One attempt: a connected socket, or the error that stopped it (a silent host counts as one after `ms`). */
@@ -86,8 +92,7 @@ export class TcpStore {
    * then a DistributedError naming the address, the time and the last failure.
    */
   static async connect(options: ConnectOptions): Promise<TcpStore> {
-    checkOptions(options);
-    const { host, port, timeoutMs } = options;
+    const { host, port, timeoutMs } = checkConnectOptions(options);
     const deadline = Date.now() + timeoutMs;
     let delay = 10;
     let last = '';
@@ -107,18 +112,24 @@ export class TcpStore {
 
   /** Stores value under key (a string is stored as its UTF-8 bytes), replacing any. */
   async set(key: string, value: Uint8Array | string): Promise<void> {
+    checkKey('TcpStore.set', key);
+    if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+      throw new ArgumentError(`TcpStore.set('${key}'): value must be a string or a Uint8Array, got ${describe(value)}`);
+    }
     const bytes = typeof value === 'string' ? encodeText(value) : value;
     await this.#request(Op.SET, key, bytes, `set('${key}')`);
   }
 
   /** The value of key, waiting until some rank sets it, for up to timeoutMs. */
   async get(key: string): Promise<Uint8Array> {
+    checkKey('TcpStore.get', key);
     return (await this.#request(Op.GET, key, undefined, `get('${key}')`)).value;
   }
 
   /** Adds delta to the counter under key (missing: 0) and returns the new count. */
   async add(key: string, delta: number): Promise<number> {
-    if (!Number.isSafeInteger(delta)) throw new ArgumentError(`TcpStore.add('${key}'): delta must be a safe integer, got ${delta}`);
+    checkKey('TcpStore.add', key);
+    if (!Number.isSafeInteger(delta)) throw new ArgumentError(`TcpStore.add('${key}'): delta must be a safe integer, got ${describe(delta)}`);
     const reply = await this.#request(Op.ADD, key, encodeI64(BigInt(delta)), `add('${key}', ${delta})`);
     const count = decodeI64(reply.value);
     if (count > BigInt(Number.MAX_SAFE_INTEGER) || count < BigInt(Number.MIN_SAFE_INTEGER)) {
@@ -129,6 +140,8 @@ export class TcpStore {
 
   /** Whether every key exists now (no waiting). */
   async check(keys: readonly string[]): Promise<boolean> {
+    if (!Array.isArray(keys)) throw new ArgumentError(`TcpStore.check: keys must be an array of strings, got ${describe(keys)}`);
+    keys.forEach((k: unknown, i) => checkKey('TcpStore.check', k, `keys[${i}]`));
     const replies = await Promise.all(keys.map((k) => this.#request(Op.CHECK, k, undefined, `check('${k}')`)));
     return replies.every((r) => r.value[0] === 1);
   }
@@ -140,7 +153,6 @@ export class TcpStore {
   }
 
   #request(op: Op, key: string, value: Uint8Array | undefined, what: string): Promise<Reply> {
-    if (typeof key !== 'string') return Promise.reject(new ArgumentError(`TcpStore: key must be a string, got ${typeof key}`));
     if (this.#closed !== undefined) return Promise.reject(new DistributedError(`${what} failed: ${this.#closed}`));
     return new Promise((resolve, reject) => {
       const ms = this.#timeoutMs;

@@ -1,7 +1,7 @@
 // distributed.env(): torchrun's variables, their defaults and an error naming each bad one.
 
 import { describe, expect, it } from 'vitest';
-import { DistributedError } from '../../lib/errors.js';
+import { ArgumentError, DistributedError } from '../../lib/errors.js';
 import { env } from '../../lib/distributed/index.js';
 
 const FULL = { RANK: '3', LOCAL_RANK: '1', WORLD_SIZE: '4', LOCAL_WORLD_SIZE: '2', MASTER_ADDR: 'node0', MASTER_PORT: '29500' };
@@ -53,5 +53,13 @@ describe('distributed.env', () => {
     [{ MASTER_PORT: 'http' }, /^MASTER_PORT must be a TCP port in 1\.\.65535, got 'http'$/],
   ])('%o is a DistributedError naming the variable and the expected value', (change, message) => {
     expect(fails({ ...FULL, ...change })).toMatch(message);
+  });
+
+  it('values that are no strings (a hand-built source) and a source that is no object are typed errors', () => {
+    expect(fails({ ...FULL, RANK: 3 as never })).toBe("RANK must be an integer in 0..3 (WORLD_SIZE is 4) (a string of digits, as in an environment), got 3");
+    expect(fails({ ...FULL, WORLD_SIZE: null as never })).toMatch(/^WORLD_SIZE must be an integer >= 1 \(a string of digits, as in an environment\), got null/);
+    expect(fails({ ...FULL, MASTER_ADDR: {} as never })).toMatch(/^MASTER_ADDR must be a host name or IP address, got/);
+    expect(fails({ ...FULL, MASTER_PORT: Symbol('p') as never })).toMatch(/^MASTER_PORT must be a TCP port/);
+    for (const source of [null, 3, 'RANK=0']) expect(() => env(source as never)).toThrow(ArgumentError);
   });
 });

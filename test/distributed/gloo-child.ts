@@ -25,7 +25,8 @@ const say = (event: object): void => void process.stdout.write(`${JSON.stringify
 const values = (rank: number): Float32Array => Float32Array.from({ length: kLength }, (_, i) => input(rank, i));
 
 const server = args.serve && (await TcpStore.serve({ ...args.serve, worldSize: args.worldSize, timeoutMs: args.timeoutMs }));
-const options = { ...args, ...(args.iface === undefined ? { hostname: args.hostname ?? '127.0.0.1' } : {}) };
+const { scenario: _scenario, serve: _serve, ...groupArgs } = args;
+const options = { ...groupArgs, ...(args.iface === undefined ? { hostname: args.hostname ?? '127.0.0.1' } : {}) };
 if (args.scenario === 'rendezvous') {
   const started = Date.now();
   const outcome = await GlooGroup.create(options).then(

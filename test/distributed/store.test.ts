@@ -115,10 +115,32 @@ describe('TcpStore', () => {
   });
 
   it('bad options are ArgumentErrors naming the option', async () => {
-    await expect(TcpStore.serve({ port: 70000, worldSize: 1, timeoutMs: 1 })).rejects.toThrow('TcpStore.serve: port must be an integer in 0..65535 (0: any free port), got 70000');
-    await expect(TcpStore.serve({ port: 0, worldSize: 0, timeoutMs: 1 })).rejects.toThrow('TcpStore.serve: worldSize must be an integer >= 1, got 0');
-    await expect(TcpStore.connect({ host: HOST, port: 0, timeoutMs: 1 })).rejects.toThrow('TcpStore.connect: port must be an integer in 1..65535, got 0');
+    await expect(TcpStore.serve({ port: 70000, worldSize: 1, timeoutMs: 1 })).rejects.toThrow('TcpStore.serve: options.port must be an integer in 0..65535 (0: any free port), got 70000');
+    await expect(TcpStore.serve({ port: 0, worldSize: 0, timeoutMs: 1 })).rejects.toThrow('TcpStore.serve: options.worldSize must be an integer >= 1, got 0');
+    await expect(TcpStore.connect({ host: HOST, port: 0, timeoutMs: 1 })).rejects.toThrow('TcpStore.connect: options.port must be an integer in 1..65535, got 0');
     await expect(TcpStore.connect({ host: HOST, port: 1, timeoutMs: -1 })).rejects.toBeInstanceOf(ArgumentError);
+    // Junk found by a hand fuzz (V8 TypeErrors before): no options, symbols, bigints, a timeout setTimeout cannot hold.
+    for (const call of [
+      () => TcpStore.serve(undefined as never),
+      () => TcpStore.connect(null as never),
+      () => TcpStore.serve({ port: Symbol('p') as never, worldSize: 1, timeoutMs: 1 }),
+      () => TcpStore.serve({ host: Symbol('h') as never, port: 0, worldSize: 1, timeoutMs: 1 }),
+      () => TcpStore.connect({ host: 2n as never, port: 1, timeoutMs: 1 }),
+      () => TcpStore.connect({ host: HOST, port: 1, timeoutMs: Infinity }),
+      () => TcpStore.serve({ port: 0, worldSize: 1, timeoutMs: 2 ** 31 }),
+      () => TcpStore.serve({ port: 0, worldSize: 1, timeoutMs: 1, typo: 1 } as never),
+    ]) {
+      await expect(call()).rejects.toBeInstanceOf(ArgumentError);
+    }
+    await expect(TcpStore.connect({ host: HOST, port: 1, timeoutMs: Infinity })).rejects.toThrow('TcpStore.connect: options.timeoutMs must be a number of milliseconds in (0, 2147483647], got Infinity');
+    const server = await serve();
+    const client = await TcpStore.connect({ host: HOST, port: server.port, timeoutMs: TIMEOUT });
+    await expect(client.set(Symbol('k') as never, 'v')).rejects.toThrow(/TcpStore.set: key must be a string, got/);
+    await expect(client.set('k', 5 as never)).rejects.toThrow("TcpStore.set('k'): value must be a string or a Uint8Array, got 5");
+    await expect(client.add('n', 2n as never)).rejects.toBeInstanceOf(ArgumentError);
+    await expect(client.check('k' as never)).rejects.toThrow(/TcpStore.check: keys must be an array of strings/);
+    await expect(client.check(['a', 3] as never)).rejects.toThrow(/TcpStore.check: keys\[1\] must be a string, got 3/);
+    await client.close();
   });
 
   it('serving on a taken port is a DistributedError naming the address and port', async () => {
