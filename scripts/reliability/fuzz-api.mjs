@@ -1,7 +1,8 @@
 // The API fuzzer shared by test/reliability/fuzz.test.ts (short form, in `npm test`) and
 // scripts/reliability/fuzz.mjs (long form): fast-check draws calls across rnnkit's public API
 // (tensor creation, every op, tensor methods, autograd, nn layers, optimizers, losses with class
-// and positive weights, io, ONNX export, word vectors, text streams, tiny fit() runs, the random generator)
+// and positive weights, io, ONNX export, word vectors, text streams, tiny fit() runs, distributed
+// options and the rendezvous store, the random generator)
 // with wrong shapes, dtypes and devices, NaN/Inf, negative and huge sizes, disposed tensors,
 // SharedArrayBuffer-backed and detached typed arrays, wrong lengths, wrong option types and
 // hostile files. Each call must return or throw an RnnkitError; anything else is a finding, and
@@ -279,6 +280,14 @@ function arbitraries(fc) {
     options: fc.option(options({ opset: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(17, 18, 21) }, { weight: 1, arbitrary: number }),
       dynamicAxes: fc.oneof(fc.record({ batch: fc.oneof(fc.constantFrom('batch', 2), junk), time: fc.oneof(fc.constantFrom('time', 3), junk) }, { requiredKeys: [] }), junk),
       stateInputs: bool })) }),
+    // The distributed pieces that need no second process: torchrun's variables, the rendezvous
+    // store's server and client (timeouts of a few ms: a valid connect to port 1 fails fast), a
+    // Gloo group that no one else joins, and DataParallel outside init.
+    call('distributed', { fn: fc.constantFrom('env', 'serve', 'connect', 'gloo', 'dataParallel'),
+      env: fc.oneof(fc.dictionary(fc.constantFrom('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'),
+        fc.oneof(fc.constantFrom('0', '1', '3', '-1', ' 2', '1.5', '', '29500', '70000', 'host'), junk)), junk),
+      options: fc.option(options({ host: fc.oneof(fc.constantFrom('127.0.0.1', ''), junk), port: fc.oneof(fc.constantFrom(0, 1, 65536), number),
+        worldSize: small, rank: small, timeoutMs: fc.oneof(fc.constantFrom(1, 5), number), store: fc.oneof(fc.constantFrom('file', 'tcp'), junk), typo: bool })) }),
     call('global', { fn: fc.constantFrom('seed', 'setRandomState', 'sync', 'tidy', 'noGrad', 'memory', 'backends', 'getRandomState', 'keep'), value: fc.oneof(number, fc.constantFrom(...DEVICES)) }),
   );
 }
@@ -435,6 +444,7 @@ class Runner {
       case 'optim': return this.optim(a);
       case 'io': return this.io(a);
       case 'exportOnnx': return await this.exportOnnx(a);
+      case 'distributed': return await this.distributed(a);
       case 'global': return this.global(a);
       default: throw new Error(`fuzz: unknown call ${call.name}`);
     }
@@ -758,6 +768,28 @@ class Runner {
     if (model instanceof nn.Module) this.own(model.parameters());
     if (spec === 'disposed') for (const p of model.parameters()) p.dispose();
     return await io.exportOnnx(model, this.path(a.path, join(this.dir, 'model.onnx')), a.options ?? undefined);
+  }
+
+  async distributed(a) {
+    const { distributed, nn } = this.rk;
+    const o = a.options && typeof a.options === 'object' ? { ...a.options } : a.options ?? undefined;
+    if (o && typeof o === 'object') {
+      if (o.store === 'file') o.store = { kind: 'file', path: join(this.dir, 'gloo-store') };
+      else if (o.store === 'tcp') o.store = { kind: 'tcp', host: '127.0.0.1', port: 1 };
+      if (o.typo === true) o.typo = 1;
+      else delete o.typo;
+    }
+    switch (a.fn) {
+      case 'env': return distributed.env(a.env);
+      case 'serve': return await (await distributed.TcpStore.serve(o)).close();
+      case 'connect': return await (await distributed.TcpStore.connect(o)).close();
+      case 'gloo': return (await distributed.GlooGroup.create(o)).destroy();
+      default: {
+        const model = new nn.Linear(2, 2);
+        this.own(model.parameters()); // the call's to free, so a tensor DataParallel keeps is a leak
+        return new distributed.DataParallel(model, o);
+      }
+    }
   }
 
   async global(a) {
