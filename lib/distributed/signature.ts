@@ -10,18 +10,27 @@ import type { GlooGroup } from './gloo.js';
 
 const describeParam = ([name, p]: [string, Parameter]): string => `'${name}' [${p.shape.join(', ')}] ${p.dtype}${p.requiresGrad ? '' : ' frozen'}`;
 
+/** Every rank's int32 values (all of one length), read back and freed: [rank][i]. */
+async function gatherInts(group: GlooGroup, values: Int32Array): Promise<Int32Array[]> {
+  const local = tensor(values);
+  try {
+    const gathered = await group.allGather(local);
+    const all = (await gathered.data()) as Int32Array;
+    gathered.dispose();
+    return Array.from({ length: group.worldSize }, (_, r) => all.subarray(r * values.length, (r + 1) * values.length));
+  } finally {
+    local.dispose();
+  }
+}
+
 async function gatherTexts(group: GlooGroup, text: string): Promise<string[]> {
   const codes = Int32Array.from(text, (c) => c.codePointAt(0)!);
-  const lengths = await group.allGather(tensor(Int32Array.from([codes.length])));
-  const all = Array.from(await lengths.data());
-  lengths.dispose();
+  const all = (await gatherInts(group, Int32Array.from([codes.length]))).map((l) => l[0]!);
   const max = Math.max(1, ...all); // a tensor of zero elements is not gathered
   const padded = new Int32Array(max);
   padded.set(codes);
-  const gathered = await group.allGather(tensor(padded));
-  const values = (await gathered.data()) as Int32Array;
-  gathered.dispose();
-  return all.map((len, r) => String.fromCodePoint(...values.subarray(r * max, r * max + len)));
+  const gathered = await gatherInts(group, padded);
+  return all.map((len, r) => String.fromCodePoint(...gathered[r]!.subarray(0, len)));
 }
 
 /** The first difference between rank 0's parameter list and another rank's, or null when all agree. */

@@ -4,7 +4,8 @@
 // validation data; callbacks see every optimizer step and epoch and may stop training. With
 // `stateful`, the recurrent state is carried from batch to batch (truncated BPTT). Every batch
 // runs in a tidy() scope and reads its loss with `await`, so memory stays flat and the event loop
-// keeps running. Each batch is an NVTX range named for its optimizer step ("step 12").
+// keeps running. Each batch is an NVTX range named for its optimizer step ("step 12"). A
+// distributed.DataParallel model trains data-parallel: see fit-ranks.ts.
 
 import { checkBoolean, checkInteger, checkOptions } from '../args.js';
 import { describe } from '../dtype.js';
@@ -127,7 +128,6 @@ export interface FitOptions<T extends TargetDType = 'int32'> {
    */
   stateful?: boolean;
 }
-// A DataParallel model (distributed.DataParallel) trains data-parallel: see fit-ranks.ts.
 
 const FIT_OPTIONS = [
   'data', 'validationData', 'epochs', 'optimizer', 'loss', 'metrics', 'clipGradNorm', 'callbacks', 'seed', 'initialEpoch', 'initialStep', 'progress',
